@@ -8,6 +8,7 @@
  */
 import type { Column, RawRow } from "../table.ts";
 import type { TimeWindow } from "../window/window.ts";
+import type { Logger } from "../telemetry/logger.ts";
 
 /** Which cursor a piece of work moves: the live export of a query, or one backfill job of it. */
 export interface StateKey {
@@ -72,6 +73,35 @@ export interface SinkLock {
   release(): Promise<void>;
 }
 
+/** What a finished run did, per query: kept by the sink so `status` can show the last outcome. */
+export interface RunSummary {
+  runId: string;
+  /** "export", "backfill" or "validate". */
+  command: string;
+  startedAt: string;
+  finishedAt: string;
+  queries: Record<string, QueryRunOutcome>;
+}
+
+export interface QueryRunOutcome {
+  outcome: "ok" | "failed" | "skipped";
+  scope: string;
+  rows: number;
+  windows: number;
+  /** Watermark after the run (epoch ms), when the query has one. */
+  watermark?: number;
+  error?: { code: string; message: string };
+}
+
+/** What every sink factory receives besides its own config. */
+export interface SinkDeps {
+  logger: Logger;
+  /** Environment to read secrets from (process.env in the CLI). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Folder that relative paths in the config are relative to (the config file's folder). */
+  baseDir: string;
+}
+
 export interface Sink {
   /** For logs and status, never containing a secret: "filesystem ./export", "blob https://acct.../container". */
   readonly description: string;
@@ -90,4 +120,8 @@ export interface Sink {
    */
   recover(key: StateKey, from: number, to: number, isCommitted: (w: TimeWindow) => boolean): Promise<number>;
   openWindow(target: WindowTarget): Promise<WindowWriter>;
+  /** Keep a run summary (metadata area of the sink: `_runs/` files or a `_monitorlift_runs` table). */
+  recordRun(summary: RunSummary): Promise<void>;
+  /** The most recent summary that mentions each query, keyed by query name. */
+  lastRuns(): Promise<Map<string, RunSummary>>;
 }
