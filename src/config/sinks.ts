@@ -14,7 +14,7 @@ const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environ
 
 export const filesystemSinkSchema = z
   .strictObject({
-    type: z.literal("filesystem"),
+    type: z.literal("filesystem").describe("Local or mounted filesystem."),
     path: z.string().min(1).describe("Root folder of the export; created if missing. Relative paths are relative to the config file."),
     format,
     compression,
@@ -24,18 +24,24 @@ export const filesystemSinkSchema = z
 
 export const blobAuthSchema = z
   .discriminatedUnion("method", [
-    z.strictObject({ method: z.literal("default") }).describe("DefaultAzureCredential: environment, workload identity, managed identity, Azure CLI."),
-    z.strictObject({ method: z.literal("managedIdentity"), clientId: z.string().optional() }),
+    z.strictObject({ method: z.literal("default").describe("DefaultAzureCredential.") }).describe("DefaultAzureCredential: environment, workload identity, managed identity, Azure CLI."),
+    z
+      .strictObject({
+        method: z.literal("managedIdentity").describe("An Azure managed identity."),
+        clientId: z.string().optional().describe("Client ID of a user-assigned identity; omit for the system-assigned identity."),
+      })
+      .describe("The managed identity of the VM, container or function running monitorlift."),
     z.strictObject({
-      method: z.literal("connectionString"),
+      method: z.literal("connectionString").describe("A storage connection string read from an environment variable."),
       env: envName.default("AZURE_STORAGE_CONNECTION_STRING").describe("Environment variable holding the connection string."),
     }),
     z.strictObject({
-      method: z.literal("sas"),
+      method: z.literal("sas").describe("A SAS token read from an environment variable, used with accountUrl."),
       env: envName.default("AZURE_STORAGE_SAS_TOKEN").describe("Environment variable holding the SAS token (without a leading '?')."),
     }),
   ])
-  .default({ method: "default" });
+  .default({ method: "default" })
+  .describe("How to authenticate to the storage account.");
 
 export const blobSinkSchema = z
   .strictObject({
@@ -47,8 +53,13 @@ export const blobSinkSchema = z
       .describe("https://<account>.blob.core.windows.net (not needed with a connection string)."),
     container: z
       .string()
-      .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, "must be a valid container name (3-63 lowercase letters, digits, single hyphens)"),
-    prefix: z.string().regex(/^([A-Za-z0-9._-]+\/)*$/, "must be empty or folders ending in '/' (e.g. 'telemetry/')").default(""),
+      .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, "must be a valid container name (3-63 lowercase letters, digits, single hyphens)")
+      .describe("Blob container (ADLS Gen2: file system) receiving the export."),
+    prefix: z
+      .string()
+      .regex(/^([A-Za-z0-9._-]+\/)*$/, "must be empty or folders ending in '/' (e.g. 'telemetry/')")
+      .default("")
+      .describe("Folder path inside the container, empty or ending in '/'."),
     createContainer: z.boolean().default(false).describe("Create the container when it does not exist."),
     auth: blobAuthSchema,
     format,
@@ -60,24 +71,28 @@ export const blobSinkSchema = z
 
 export const sqlSinkSchema = z
   .strictObject({
-    type: z.literal("sql"),
+    type: z.literal("sql").describe("A SQL database."),
     dialect: z.enum(["postgres", "mysql", "sqlite"]).describe("mysql also covers MariaDB and Azure Database for MySQL."),
     url: z.string().optional().describe("Connection URL, e.g. postgres://user@host:5432/db; put secrets in ${env:NAME}, or use urlEnv."),
     urlEnv: envName.optional().describe("Environment variable holding the connection URL (takes precedence over url)."),
-    host: z.string().optional(),
-    port: z.number().int().min(1).max(65535).optional(),
-    database: z.string().optional(),
-    user: z.string().optional(),
+    host: z.string().optional().describe("Database server host name (postgres, mysql), when not using url/urlEnv."),
+    port: z.number().int().min(1).max(65535).optional().describe("Database server port (default: 5432 postgres, 3306 mysql)."),
+    database: z.string().optional().describe("Database name (postgres, mysql)."),
+    user: z.string().optional().describe("Database user (postgres, mysql)."),
     passwordEnv: envName.optional().describe("Environment variable holding the password."),
     path: z.string().optional().describe("SQLite database file (dialect sqlite); relative to the config file."),
-    schema: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/).optional().describe("PostgreSQL schema for the tables (default: public)."),
-    tablePrefix: z.string().regex(/^[A-Za-z0-9_]{0,30}$/).default("").describe("Prefix of each query's table name."),
+    schema: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, "must be a schema name: letters, digits and '_', not starting with a digit").optional().describe("PostgreSQL schema for the tables (default: public)."),
+    tablePrefix: z.string().regex(/^[A-Za-z0-9_]{0,30}$/, "must be at most 30 letters, digits or '_'").default("").describe("Prefix of each query's table name."),
     tls: z
       .strictObject({
-        mode: z.enum(["disable", "require", "verify-full"]).default("disable"),
+        mode: z
+          .enum(["disable", "require", "verify-full"])
+          .default("disable")
+          .describe("disable: plain connection; require: TLS without certificate checks; verify-full: TLS with certificate and host name checks."),
         caFile: z.string().optional().describe("PEM file of the CA to trust (verify-full)."),
       })
-      .default({ mode: "disable" }),
+      .default({ mode: "disable" })
+      .describe("TLS to the database server (postgres, mysql)."),
     batchRows: z.number().int().min(1).max(100_000).default(2000).describe("Rows per multi-row INSERT (mysql, sqlite)."),
   })
   .describe("Write rows into a SQL database, with the watermark in the same transaction.");

@@ -41,6 +41,14 @@ export function backfillScope(from: number, to: number): string {
   return `backfill-${compactInstant(from)}-${compactInstant(to)}`;
 }
 
+/** The [from, to) range of a "backfill-<from>-<to>" scope, or undefined for other scopes. */
+export function parseScopeRange(scope: string): { from: number; to: number } | undefined {
+  if (!scope.startsWith("backfill-") || scope.length !== 9 + 20 + 1 + 20) return undefined;
+  const from = parseCompactInstant(scope.slice(9, 29));
+  const to = parseCompactInstant(scope.slice(30));
+  return from !== undefined && to !== undefined && scope[29] === "-" ? { from, to } : undefined;
+}
+
 export function liveKey(query: string): StateKey {
   return { query, scope: LIVE_SCOPE };
 }

@@ -49,6 +49,8 @@ export interface CommitResult {
   bytes: number;
   /** Where the data landed, for logs (a path, a blob name, a table name); never a secret. */
   location: string;
+  /** The stored state's new version, when the sink knows it; otherwise the runner re-reads the state. */
+  version?: string;
 }
 
 /** One window being written. Nothing is visible to readers until commit(). */

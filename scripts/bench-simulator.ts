@@ -1,0 +1,145 @@
+/**
+ * Simulator benchmark: generates 1,000,000 AppRequests rows and serves the whole
+ * table as queries paged by ingestion-time windows (each well under 500k rows),
+ * reading the responses over loopback HTTP and reporting rows/s served —
+ * without and with gzip, on first read (rows encoded on the fly) and on a
+ * second read (rows' JSON remembered). The simulator runs in a worker thread so
+ * the client does not share its event loop.
+ *
+ *   node scripts/bench-simulator.ts [--rows 1000000] [--pages 4]
+ */
+import http from "node:http";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { createManualClock, startSimulator } from "../src/simulator/index.ts";
+
+interface WorkerInput {
+  rows: number;
+  startMs: number;
+}
+
+const RATE = 2000; // events per second of backfill
+
+async function serve(input: WorkerInput): Promise<void> {
+  const clock = createManualClock(input.startMs);
+  const t0 = performance.now();
+  const sim = await startSimulator({
+    clock,
+    seed: 42,
+    tables: ["AppRequests"],
+    rowsPerSecond: RATE,
+    backfill: { from: input.startMs - (input.rows / RATE) * 1000, to: input.startMs },
+    live: false,
+    precomputeJson: false,
+  });
+  // Every row ingested (the slowest is 48 h late) and settled.
+  clock.advance(49 * 3_600_000);
+  const generated = sim.stats().tableRows["AppRequests"] ?? 0;
+  const genMs = performance.now() - t0;
+  const mem = process.memoryUsage();
+  parentPort?.postMessage({
+    kind: "ready",
+    origin: sim.origin,
+    workspaceId: sim.workspaceId,
+    generated,
+    genMs,
+    heapMB: Math.round(mem.heapUsed / 1e6),
+    rssMB: Math.round(mem.rss / 1e6),
+  });
+  parentPort?.on("message", (m: { kind: string }) => {
+    if (m.kind === "stats") {
+      const u = process.memoryUsage();
+      parentPort?.postMessage({
+        kind: "stats",
+        rowsServed: sim.stats().rowsServed,
+        heapMB: Math.round(u.heapUsed / 1e6),
+        externalMB: Math.round((u.external + u.arrayBuffers) / 1e6),
+      });
+    }
+    if (m.kind === "close") void sim.close().then(() => process.exit(0));
+  });
+}
+
+interface Ready {
+  origin: string;
+  workspaceId: string;
+  generated: number;
+  genMs: number;
+  heapMB: number;
+  rssMB: number;
+}
+
+function post(origin: string, path: string, body: string, gzip: boolean): Promise<{ status: number; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${origin}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(gzip ? { "accept-encoding": "gzip" } : {}) },
+    });
+    req.on("response", (res) => {
+      let bytes = 0;
+      res.on("data", (c: Buffer) => {
+        bytes += c.length;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, bytes }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const arg = (name: string, dflt: number) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? Number(args[i + 1]) : dflt;
+  };
+  const rows = arg("--rows", 1_000_000);
+  const pages = arg("--pages", 4);
+  const startMs = Date.UTC(2026, 0, 10, 12, 0, 0);
+  const worker = new Worker(new URL(import.meta.url), { workerData: { rows, startMs } satisfies WorkerInput });
+  const messages: ((m: unknown) => void)[] = [];
+  worker.on("message", (m) => messages.shift()?.(m));
+  const next = <T>() => new Promise<T>((resolve) => messages.push((m) => resolve(m as T)));
+  const ready = await next<Ready>();
+  console.log(
+    `generated ${ready.generated} AppRequests rows in ${(ready.genMs / 1000).toFixed(2)} s ` +
+      `(${Math.round(ready.generated / (ready.genMs / 1000)).toLocaleString("en")} rows/s); heap ${ready.heapMB} MB, rss ${ready.rssMB} MB`,
+  );
+
+  // Ingestion-time windows over the backfill, the last one open-ended (late rows).
+  const from = startMs - (rows / RATE) * 1000;
+  const step = (startMs - from) / pages;
+  const windows = Array.from({ length: pages }, (_, i) => ({
+    from: new Date(from + i * step - (i === 0 ? 86_400_000 : 0)).toISOString(),
+    to: new Date(i === pages - 1 ? startMs + 3 * 86_400_000 : from + (i + 1) * step).toISOString(),
+  }));
+  const path = `/v1/workspaces/${ready.workspaceId}/query`;
+  const run = async (label: string, gzip: boolean) => {
+    worker.postMessage({ kind: "stats" });
+    const before = await next<{ rowsServed: number }>();
+    const t = performance.now();
+    let bytes = 0;
+    for (const w of windows) {
+      const query = `AppRequests | where ingestion_time() >= datetime(${w.from}) and ingestion_time() < datetime(${w.to})`;
+      const r = await post(ready.origin, path, JSON.stringify({ query }), gzip);
+      if (r.status !== 200) throw new Error(`HTTP ${r.status} for ${query}`);
+      bytes += r.bytes;
+    }
+    const secs = (performance.now() - t) / 1000;
+    worker.postMessage({ kind: "stats" });
+    const after = await next<{ rowsServed: number; heapMB: number; externalMB: number }>();
+    const served = after.rowsServed - before.rowsServed;
+    console.log(
+      `${label.padEnd(34)} ${served} rows in ${secs.toFixed(2)} s = ${Math.round(served / secs).toLocaleString("en").padStart(9)} rows/s, ` +
+        `${(bytes / 1e6).toFixed(0)} MB on the wire (${(bytes / 1e6 / secs).toFixed(0)} MB/s); heap ${after.heapMB} MB, buffers ${after.externalMB} MB`,
+    );
+  };
+  await run("identity, first read (encode)", false);
+  await run("identity, second read (remembered)", false);
+  await run("gzip, second read (remembered)", true);
+  worker.postMessage({ kind: "close" });
+  await new Promise((resolve) => worker.once("exit", resolve));
+}
+
+if (isMainThread) await main();
+else await serve(workerData as WorkerInput);

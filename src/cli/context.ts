@@ -1,0 +1,122 @@
+/**
+ * Builds what a command needs from the configuration: the logger, the source, the sink, the
+ * query jobs and the runner's dependencies. Environment fallbacks live here and in the
+ * command files only.
+ */
+import { loadConfigOrThrow } from "../config/load.ts";
+import type { ResolvedConfig, ResolvedQuery } from "../config/types.ts";
+import { UsageError } from "../errors.ts";
+import type { RunDeps } from "../runner/export-query.ts";
+import type { QueryJob } from "../runner/query-job.ts";
+import { createRequestGate } from "../runner/request-gate.ts";
+import { createSink } from "../sinks/registry.ts";
+import type { Sink } from "../sinks/sink.ts";
+import { LogsSource } from "../source/logs-source.ts";
+import { createLogger, type Logger } from "../telemetry/logger.ts";
+import { buildWindowQuery } from "../window/query-text.ts";
+
+export interface GlobalOptions {
+  config: string;
+  verbose?: boolean;
+  logLevel?: string;
+  logFormat?: "json" | "pretty";
+}
+
+export interface Context {
+  config: ResolvedConfig;
+  logger: Logger;
+  sink: Sink;
+  jobs: QueryJob[];
+  /** Created on first use: `status` needs no source. */
+  source(): LogsSource;
+  runDeps(signal: AbortSignal, clock?: () => number): RunDeps;
+}
+
+export const DEFAULT_CONFIG_FILE = "monitorlift.json";
+
+export function configPathFrom(options: GlobalOptions, env: NodeJS.ProcessEnv): string {
+  return options.config ?? env.MONITORLIFT_CONFIG ?? DEFAULT_CONFIG_FILE;
+}
+
+export async function openContext(
+  options: GlobalOptions,
+  env: NodeJS.ProcessEnv,
+  select: { queries?: readonly string[] } = {},
+): Promise<Context> {
+  const config = await loadConfigOrThrow(configPathFrom(options, env), env);
+  const format = options.logFormat ?? (config.log.format === "auto" ? undefined : config.log.format);
+  const logger = createLogger({
+    level: options.logLevel ?? (options.verbose ? "debug" : config.log.level),
+    ...(format ? { pretty: format === "pretty" } : {}),
+  });
+  for (const w of config.warnings) logger.warn(w);
+  const queries = selectQueries(config.queries, select.queries);
+  const sink = await createSink(config.sink, { logger, env, baseDir: config.baseDir });
+  let source: LogsSource | undefined;
+  const getSource = () =>
+    (source ??= new LogsSource({
+      endpoint: config.source.endpoint,
+      workspaceId: config.source.workspaceId,
+      resourceId: config.source.resourceId,
+      auth: config.source.auth,
+      audience: config.source.audience,
+      env,
+      serverTimeoutMs: config.source.serverTimeout,
+      requestTimeoutMs: config.source.requestTimeout,
+      idleTimeoutMs: Math.min(config.source.requestTimeout, Math.max(30_000, config.source.serverTimeout + 10_000)),
+      maxRetries: config.source.maxRetries,
+      retryDelayMs: config.source.retryDelay,
+      maxRetryDelayMs: config.source.maxRetryDelay,
+      maxRows: config.window.maxRows,
+      maxBytes: config.window.maxBytes,
+    }));
+  const gate = createRequestGate({
+    maxConcurrent: Math.min(config.concurrency, config.source.maxConcurrentRequests),
+    maxPer30s: config.source.maxRequestsPer30s,
+  });
+  return {
+    config,
+    logger,
+    sink,
+    jobs: queries.map(jobFor),
+    source: getSource,
+    runDeps: (signal, clock = Date.now) => ({
+      source: getSource(),
+      sink,
+      gate,
+      logger,
+      clock,
+      random: Math.random,
+      retry: {
+        maxAttempts: config.source.maxRetries + 1,
+        maxElapsedMs: config.source.maxRetryElapsed,
+        baseDelayMs: config.source.retryDelay,
+        maxDelayMs: config.source.maxRetryDelay,
+      },
+      lookAhead: config.concurrency,
+      signal,
+    }),
+  };
+}
+
+function selectQueries(all: readonly ResolvedQuery[], names: readonly string[] | undefined): ResolvedQuery[] {
+  if (!names || names.length === 0) return all.filter((q) => q.enabled);
+  const byName = new Map(all.map((q) => [q.name, q]));
+  const unknown = names.filter((n) => !byName.has(n));
+  if (unknown.length > 0) {
+    throw new UsageError(`--query ${unknown.map((n) => `'${n}'`).join(", ")}: no such query in the configuration (known: ${all.map((q) => q.name).join(", ")}).`);
+  }
+  return names.map((n) => byName.get(n)!);
+}
+
+export function jobFor(q: ResolvedQuery): QueryJob {
+  return {
+    name: q.name,
+    buildQuery: (w) => ({ ...buildWindowQuery(q, w, q.window), maxRows: q.window.maxRows, maxBytes: q.window.maxBytes }),
+    sizeMs: q.window.size,
+    lagMs: q.window.lag,
+    minSizeMs: q.window.minSize,
+    maxWindowsPerRun: q.window.maxWindowsPerRun,
+    start: q.window.start,
+  };
+}

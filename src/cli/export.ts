@@ -1,0 +1,54 @@
+/** `monitorlift export`: the incremental live export, once or on the configured schedule. */
+import { Command } from "commander";
+import { runOnce } from "../runner/run.ts";
+import { runOnSchedule } from "../runner/scheduler.ts";
+import { openContext, type GlobalOptions } from "./context.ts";
+import { EXIT_FAILED, EXIT_OK } from "./exit.ts";
+import { formatRunReport } from "./report.ts";
+import { shutdownSignal } from "./signals.ts";
+
+export const DEFAULT_SCHEDULE = "*/5 * * * *";
+
+export function exportCommand(globals: () => GlobalOptions): Command {
+  return new Command("export")
+    .description("Export each query's new windows from its watermark, once or on the configured schedule.")
+    .option("--once", "run once and exit (default: run on `schedule` until SIGINT/SIGTERM)")
+    .option("-q, --query <name...>", "only these queries (default: every enabled query)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  monitorlift export --once --config monitorlift.json
+  monitorlift export --config monitorlift.json             # every 5 minutes (schedule), until stopped
+  monitorlift export --once --query requests exceptions
+
+Exit codes: 0 ok, 1 a query failed (the others carried on), 2 usage or configuration error.`,
+    )
+    .action(async (opts: { once?: boolean; query?: string[] }) => {
+      const g = globals();
+      const ctx = await openContext(g, process.env, { queries: opts.query });
+      const stop = shutdownSignal((name) => ctx.logger.warn(`${name}: finishing the current window, then stopping`));
+      try {
+        await ctx.sink.start(stop.signal);
+        const runAll = async () => {
+          const report = await runOnce("export", ctx.jobs, ctx.runDeps(stop.signal));
+          process.stdout.write(`${formatRunReport(report, Boolean(g.verbose))}\n`);
+          return report;
+        };
+        if (opts.once) {
+          const report = await runAll();
+          process.exitCode = report.errors.size > 0 ? EXIT_FAILED : EXIT_OK;
+          return;
+        }
+        const expression = ctx.config.schedule ?? DEFAULT_SCHEDULE;
+        ctx.logger.info({ schedule: expression, queries: ctx.jobs.map((j) => j.name), sink: ctx.sink.description }, "exporting on schedule (UTC)");
+        await runOnSchedule({ expression, logger: ctx.logger, signal: stop.signal }, async () => {
+          const report = await runAll();
+          process.exitCode = report.errors.size > 0 ? EXIT_FAILED : EXIT_OK;
+        });
+      } finally {
+        stop.dispose();
+        await ctx.sink.shutdown();
+      }
+    });
+}

@@ -1,0 +1,34 @@
+/** The commander program: global options and one subcommand per file. */
+import { Command } from "commander";
+import { backfillCommand } from "./backfill.ts";
+import type { GlobalOptions } from "./context.ts";
+import { exportCommand } from "./export.ts";
+import { simulateCommand } from "./simulate.ts";
+import { statusCommand } from "./status.ts";
+import { validateCommand } from "./validate.ts";
+
+export function createProgram(): Command {
+  const program = new Command("monitorlift")
+    .description("Exactly-once incremental export of Azure Application Insights / Log Analytics telemetry to a data lake, a filesystem or SQL.")
+    .option("-c, --config <file>", "configuration file (default: $MONITORLIFT_CONFIG or ./monitorlift.json)")
+    .option("-v, --verbose", "debug logs and stack traces on errors")
+    .option("--log-level <level>", "trace, debug, info, warn, error or silent (default: the config's log.level)")
+    .option("--log-format <format>", "json or pretty (default: pretty on a TTY, JSON lines otherwise)")
+    .showHelpAfterError()
+    .exitOverride()
+    .addHelpText(
+      "after",
+      `
+Examples:
+  monitorlift simulate --backfill PT6H                 # a local Log Analytics workspace to try it on
+  monitorlift validate --connect -c monitorlift.json
+  monitorlift export --once -c monitorlift.json
+  monitorlift backfill --from P30D --to P1D -c monitorlift.json
+  monitorlift status --json`,
+    );
+  const globals = () => program.opts<GlobalOptions>();
+  for (const cmd of [exportCommand(globals), backfillCommand(globals), statusCommand(globals), validateCommand(globals), simulateCommand()]) {
+    program.addCommand(cmd.exitOverride());
+  }
+  return program;
+}

@@ -1,0 +1,14 @@
+/** Human-readable lines for run results (stdout), separate from the structured logs (stderr). */
+import type { RunReport } from "../runner/run.ts";
+import { describeError } from "./exit.ts";
+
+export function formatRunReport(report: RunReport, verbose: boolean): string {
+  const lines: string[] = [];
+  for (const [name, q] of Object.entries(report.summary.queries)) {
+    const wm = q.watermark !== undefined ? ` watermark ${new Date(q.watermark).toISOString()}` : "";
+    lines.push(`${q.outcome === "ok" ? "ok    " : "FAILED"} ${name}: ${q.rows} rows in ${q.windows} windows${wm}`);
+    const err = report.errors.get(name);
+    if (err !== undefined) lines.push(describeError(err, verbose).replace(/^/gm, "       "));
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,21 @@
+/**
+ * SIGINT/SIGTERM → a graceful stop: the AbortSignal tells the runner to stop starting work;
+ * the window being committed finishes, uncommitted ones are discarded. A second signal exits at once.
+ */
+export function shutdownSignal(onFirst?: (name: string) => void): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const handler = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130);
+    onFirst?.(name);
+    controller.abort(new Error(`received ${name}`));
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off("SIGINT", handler);
+      process.off("SIGTERM", handler);
+    },
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * Second pass after the schema: durations → milliseconds, `start` → {at}|{ago}, relative paths →
+ * absolute (against the config file's folder), and each query's effective window settings.
+ * Pure: no I/O, no clock.
+ */
+import { isAbsolute, resolve } from "node:path";
+import { parseDuration } from "./duration.ts";
+import { TIMESTAMP_PATTERN, type ParsedConfigFile } from "./schema.ts";
+import type { MonitorliftConfig, NormalisedQuery, SinkConfig, StartSpec, WindowSettings } from "./types.ts";
+
+/** Lag used when none is configured: records take a little while to become queryable. */
+export const DEFAULT_LAG_MS = { ingestion: 2 * 60_000, time: 15 * 60_000 } as const;
+
+type RawWindow = ParsedConfigFile["window"];
+type RawWindowOverride = NonNullable<ParsedConfigFile["queries"][number]["window"]>;
+
+/**
+ * Epoch ms of an ISO 8601 timestamp with a zone ("2026-11-01T00:00:00Z", "…+02:00") or a bare date
+ * (UTC midnight); undefined when it is malformed or names a day that does not exist.
+ */
+export function parseTimestamp(text: string): number | undefined {
+  if (!TIMESTAMP_PATTERN.test(text)) return undefined;
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|([+-])(\d{2}):(\d{2})))?$/.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number, number];
+  const millis = Number((m[7] ?? "").padEnd(3, "0").slice(0, 3));
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const local = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  const check = new Date(local);
+  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) return undefined;
+  if (m[9] === undefined) return local;
+  const offsetH = Number(m[10]);
+  const offsetM = Number(m[11]);
+  if (offsetH > 23 || offsetM > 59) return undefined;
+  const offset = (offsetH * 60 + offsetM) * 60_000;
+  return m[9] === "+" ? local - offset : local + offset;
+}
+
+function absolute(baseDir: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(baseDir, p);
+}
+
+function msOf(text: string, path: string, errors: string[]): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    errors.push(`${path}: ${JSON.stringify(text)} is too long a duration`);
+    return 0;
+  }
+  return ms;
+}
+
+function startOf(text: string, path: string, errors: string[]): StartSpec {
+  if (text.startsWith("P")) return { ago: msOf(text, path, errors) };
+  const at = parseTimestamp(text);
+  if (at === undefined) {
+    errors.push(`${path}: ${JSON.stringify(text)} is not a valid date and time (check the day, month, hour and offset)`);
+    return { at: 0 };
+  }
+  return { at };
+}
+
+/** The effective window of a query: its overrides over the top-level block, each reported at the path it came from. */
+function effectiveWindow(global: RawWindow, override: RawWindowOverride | undefined, overridePath: string, errors: string[]): WindowSettings {
+  const pick = <K extends keyof RawWindowOverride>(key: K): { value: RawWindow[K] | RawWindowOverride[K]; path: string } =>
+    override?.[key] !== undefined
+      ? { value: override[key], path: `${overridePath}.${key}` }
+      : { value: global[key], path: `window.${key}` };
+  const dur = (key: "size" | "lookback" | "future" | "minSize"): number => {
+    const p = pick(key);
+    return msOf(p.value as string, p.path, errors);
+  };
+  const mode = pick("mode").value as WindowSettings["mode"];
+  const lag = pick("lag");
+  const start = pick("start");
+  return {
+    mode,
+    size: dur("size"),
+    lag: lag.value === undefined ? DEFAULT_LAG_MS[mode] : msOf(lag.value, lag.path, errors),
+    lookback: dur("lookback"),
+    future: dur("future"),
+    start: startOf(start.value as string, start.path, errors),
+    timeColumn: pick("timeColumn").value as string,
+    maxRows: pick("maxRows").value as number,
+    maxBytes: pick("maxBytes").value as number,
+    minSize: dur("minSize"),
+    maxWindowsPerRun: pick("maxWindowsPerRun").value as number,
+  };
+}
+
+function normaliseSink(sink: ParsedConfigFile["sink"], baseDir: string): SinkConfig {
+  switch (sink.type) {
+    case "filesystem":
+      return { ...sink, path: absolute(baseDir, sink.path) };
+    case "sql":
+      return {
+        ...sink,
+        ...(sink.path === undefined ? {} : { path: absolute(baseDir, sink.path) }),
+        tls: { ...sink.tls, ...(sink.tls.caFile === undefined ? {} : { caFile: absolute(baseDir, sink.tls.caFile) }) },
+      };
+    default:
+      return { ...sink };
+  }
+}
+
+/** Strip a leading "|" and surrounding blanks from a transform. */
+export function normaliseTransform(transform: string): string {
+  return transform.trim().replace(/^\|\s*/, "").trim();
+}
+
+export function normaliseConfig(parsed: ParsedConfigFile, baseDir: string): { config: MonitorliftConfig; errors: string[] } {
+  const errors: string[] = [];
+  const s = parsed.source;
+  const queries: NormalisedQuery[] = parsed.queries.map((q, index) => {
+    const out: NormalisedQuery = {
+      name: q.name,
+      index,
+      enabled: q.enabled,
+      window: effectiveWindow(parsed.window, q.window, `queries[${index}].window`, errors),
+    };
+    if (q.description !== undefined) out.description = q.description;
+    if (q.table !== undefined) out.table = q.table;
+    if (q.transform !== undefined) {
+      out.transform = normaliseTransform(q.transform);
+      if (out.transform === "") errors.push(`queries[${index}].transform: is empty — remove the key or give pipe stages such as "where Success == false"`);
+    }
+    if (q.file !== undefined) out.file = absolute(baseDir, q.file);
+    return out;
+  });
+  // Report problems of the top-level block once, even when no query uses a setting.
+  const windowErrors: string[] = [];
+  const window = effectiveWindow(parsed.window, undefined, "window", windowErrors);
+  for (const e of windowErrors) if (!errors.includes(e)) errors.unshift(e);
+
+  const config: MonitorliftConfig = {
+    source: {
+      ...(s.workspaceId === undefined ? {} : { workspaceId: s.workspaceId }),
+      ...(s.resourceId === undefined ? {} : { resourceId: s.resourceId }),
+      endpoint: s.endpoint.replace(/\/+$/, ""),
+      ...(s.audience === undefined ? {} : { audience: s.audience.replace(/\/+$/, "") }),
+      auth: s.auth,
+      requestTimeout: msOf(s.requestTimeout, "source.requestTimeout", errors),
+      serverTimeout: msOf(s.serverTimeout, "source.serverTimeout", errors),
+      maxRetries: s.maxRetries,
+      retryDelay: msOf(s.retryDelay, "source.retryDelay", errors),
+      maxRetryDelay: msOf(s.maxRetryDelay, "source.maxRetryDelay", errors),
+      maxRetryElapsed: msOf(s.maxRetryElapsed, "source.maxRetryElapsed", errors),
+      maxConcurrentRequests: s.maxConcurrentRequests,
+      maxRequestsPer30s: s.maxRequestsPer30s,
+    },
+    queries,
+    window,
+    sink: normaliseSink(parsed.sink, baseDir),
+    ...(parsed.schedule === undefined ? {} : { schedule: parsed.schedule }),
+    concurrency: parsed.concurrency,
+    log: parsed.log,
+  };
+  return { config, errors: [...new Set(errors)] };
+}

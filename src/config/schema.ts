@@ -1,0 +1,269 @@
+/**
+ * The configuration file's schema (zod v4). Strict objects everywhere: an unknown key is an error.
+ * This schema only checks the shape of each value; durations stay ISO 8601 text here so that
+ * config.schema.json (generated from it) stays clean. Turning durations into milliseconds and paths
+ * into absolute ones is normalise.ts's job; rules that tie several keys together live in rules.ts.
+ */
+import { z } from "zod";
+import { validateDetailed } from "node-cron";
+import { QUERY_NAME_PATTERN } from "../sinks/layout.ts";
+import { ISO_DURATION_PATTERN, badDurationMessage } from "./duration.ts";
+import { blobSinkSchema, filesystemSinkSchema, sqlSinkSchema } from "./sinks.ts";
+
+/** KQL identifiers accepted for table and column names. */
+export const IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const GUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const RESOURCE_ID_PATTERN = /^\/subscriptions\/[^/]+\/resource[Gg]roups\/[^/]+\/providers\/[^/]+\/[^/]+\/[^/]+(\/[^/]+\/[^/]+)*$/;
+const TIMESTAMP_SOURCE = String.raw`\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?`;
+/** An ISO 8601 timestamp with a zone (or a bare date, read as UTC midnight). */
+export const TIMESTAMP_PATTERN = new RegExp(`^${TIMESTAMP_SOURCE}$`);
+const START_PATTERN = new RegExp(`^(?:${TIMESTAMP_SOURCE}|${ISO_DURATION_PATTERN.source.slice(1, -1)})$`);
+
+export const SERVICE_MAX_ROWS = 500_000;
+export const SERVICE_MAX_BYTES = 100 * 1024 * 1024;
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+function duration() {
+  return z
+    .string({ error: (iss) => (iss.input === undefined ? undefined : badDurationMessage(iss.input)) })
+    .regex(ISO_DURATION_PATTERN, { error: (iss) => badDurationMessage(iss.input) });
+}
+
+function startMessage(value: unknown): string {
+  const example = `write an ISO 8601 timestamp such as "2026-11-01T00:00:00Z" or a duration before now such as "PT3H" or "P7D"`;
+  if (typeof value !== "string") return `must be a string — ${example}`;
+  if (/^\d{4}-\d{2}-\d{2}T[\d:.]+$/.test(value)) return `${JSON.stringify(value)} has no time zone — add "Z" for UTC (e.g. "${value}Z")`;
+  if (/^P/i.test(value)) return badDurationMessage(value);
+  return `${JSON.stringify(value)} is neither a timestamp nor a duration — ${example}`;
+}
+
+function cronMessage(value: unknown): string {
+  if (typeof value !== "string") return "must be a cron expression string such as \"*/5 * * * *\"";
+  const detail = validateDetailed(value).errors.map((e) => (e.field === "expression" ? e.message : `${e.field}: ${e.message}`));
+  return `${JSON.stringify(value)} is not a valid cron expression${detail.length ? ` (${detail.join("; ")})` : ""} — use 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, e.g. "*/5 * * * *"`;
+}
+
+function identifier(what: string) {
+  return z.string().regex(IDENTIFIER_PATTERN, `must be a ${what}: letters, digits and "_", not starting with a digit`);
+}
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name");
+
+// ---------------------------------------------------------------- source
+
+const authSchema = z
+  .discriminatedUnion("method", [
+    z
+      .strictObject({
+        method: z.literal("default").describe("DefaultAzureCredential."),
+        authorityHost: z.url().optional().describe("Microsoft Entra authority for sovereign clouds, e.g. https://login.chinacloudapi.cn (default: public cloud)."),
+      })
+      .describe("DefaultAzureCredential: environment variables, workload identity, managed identity, Azure CLI, in that order."),
+    z
+      .strictObject({
+        method: z.literal("clientSecret").describe("A service principal with a client secret."),
+        tenantId: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, "must be a tenant ID (GUID) or domain such as contoso.onmicrosoft.com")
+          .describe("Directory (tenant) ID or domain."),
+        clientId: z.string().regex(GUID_PATTERN, "must be an application (client) ID: a GUID").describe("Application (client) ID."),
+        secretEnv: envName
+          .default("AZURE_CLIENT_SECRET")
+          .describe("Environment variable holding the client secret; the secret itself never goes in this file."),
+        authorityHost: z.url().optional().describe("Microsoft Entra authority for sovereign clouds (default: public cloud)."),
+      })
+      .describe("A service principal (app registration) and its client secret, read from an environment variable."),
+    z
+      .strictObject({
+        method: z.literal("managedIdentity").describe("An Azure managed identity."),
+        clientId: z
+          .string()
+          .regex(GUID_PATTERN, "must be the client ID (GUID) of a user-assigned managed identity")
+          .optional()
+          .describe("Client ID of a user-assigned identity; omit for the system-assigned identity."),
+      })
+      .describe("The managed identity of the VM, container or function running monitorlift."),
+    z
+      .strictObject({ method: z.literal("none").describe("No token at all.") })
+      .describe("No authentication: only for a local simulator on a loopback endpoint (127.0.0.1, ::1, localhost)."),
+  ])
+  .default({ method: "default" })
+  .describe("How to obtain the access token for the Log Analytics query API.");
+
+export const sourceSchema = z
+  .strictObject({
+    workspaceId: z
+      .string()
+      .regex(GUID_PATTERN, "must be the workspace ID (a GUID, shown as 'Workspace ID' on the workspace's overview page)")
+      .optional()
+      .describe("Log Analytics workspace ID (a GUID). Give exactly one of workspaceId and resourceId."),
+    resourceId: z
+      .string()
+      .regex(RESOURCE_ID_PATTERN, "must be an Azure resource ID such as /subscriptions/<id>/resourceGroups/<rg>/providers/microsoft.insights/components/<name>")
+      .optional()
+      .describe("Azure resource ID for resource-centric queries (e.g. an Application Insights component). Give exactly one of workspaceId and resourceId."),
+    endpoint: z
+      .url({ error: "must be an absolute URL such as https://api.loganalytics.azure.com/v1" })
+      .default("https://api.loganalytics.azure.com/v1")
+      .describe("Base URL of the query API including /v1. https is required except for loopback hosts (a local simulator)."),
+    audience: z
+      .url({ error: "must be a URL such as https://api.loganalytics.io" })
+      .optional()
+      .describe("Token audience for sovereign clouds, e.g. https://api.loganalytics.azure.cn (default: https://api.loganalytics.io)."),
+    auth: authSchema,
+    requestTimeout: duration().default("PT5M").describe("Client-side deadline of one query request, ISO 8601 duration. Should exceed serverTimeout."),
+    serverTimeout: duration().default("PT3M").describe("How long the service may run one query (sent as 'Prefer: wait=…'), at most PT10M."),
+    maxRetries: z.number().int().min(0).max(30).default(6).describe("Retries of a failed request (throttling, 5xx, connection errors) after the first attempt."),
+    retryDelay: duration().default("PT1S").describe("Base delay of the exponential back-off with full jitter."),
+    maxRetryDelay: duration().default("PT1M").describe("Largest delay between two attempts (a server Retry-After may ask for more, up to 10 minutes)."),
+    maxRetryElapsed: duration().default("PT10M").describe("Stop retrying one request once this much time has passed since its first attempt."),
+    maxConcurrentRequests: z
+      .number()
+      .int()
+      .min(1)
+      .max(5)
+      .default(5)
+      .describe("Query requests in flight at once, across all queries (the service allows 5 concurrent queries per user)."),
+    maxRequestsPer30s: z
+      .number()
+      .int()
+      .min(1)
+      .max(200)
+      .default(200)
+      .describe("Query requests started in any 30-second span (the service allows 200 per user)."),
+  })
+  .describe("Where to read from: the Azure Monitor Log Analytics query API (or a local simulator).");
+
+// ---------------------------------------------------------------- window
+
+const windowDescriptions = {
+  mode: "ingestion: windows over ingestion_time(), so records that arrive late are still exported exactly once (recommended); time: windows over the time column, which misses records arriving after the window was exported.",
+  size: "Length of one export window, ISO 8601 duration. Windows are aligned to a UTC grid of this size (PT5M → :00, :05, …).",
+  lag: "How far behind now the newest window must end, so records still being ingested are not cut off. Default PT2M in ingestion mode, PT15M in time mode.",
+  lookback: "Ingestion mode: how much older than the window the time column of a record may be (late-arriving data). Bounds the scan.",
+  future: "Ingestion mode: how much newer than the window the time column of a record may be (skewed clocks). Bounds the scan.",
+  start: "Where the first run starts when there is no watermark yet: an ISO 8601 timestamp (\"2026-11-01T00:00:00Z\") or a duration before now (\"PT3H\").",
+  timeColumn: "The record time column (TimeGenerated in workspace tables; timestamp in classic Application Insights).",
+  maxRows: "A window returning this many rows is split in two and retried (the service returns at most 500000 rows).",
+  maxBytes: "A window whose response reaches this many bytes is split in two and retried (the service limit is about 100 MiB).",
+  minSize: "Windows are not split below this length; a smaller window that is still too large fails with WINDOW_UNSPLITTABLE.",
+  maxWindowsPerRun: "At most this many windows per query in one run; the rest waits for the next run.",
+} as const;
+
+const windowBase = {
+  mode: z.enum(["ingestion", "time"]),
+  size: duration(),
+  lag: duration(),
+  lookback: duration(),
+  future: duration(),
+  start: z.string().regex(START_PATTERN, { error: (iss) => startMessage(iss.input) }),
+  timeColumn: identifier("column name"),
+  maxRows: z.number().int().min(1).max(SERVICE_MAX_ROWS),
+  maxBytes: z.number().int().min(1024).max(SERVICE_MAX_BYTES),
+  minSize: duration(),
+  maxWindowsPerRun: z.number().int().min(1).max(1_000_000),
+};
+const D = windowDescriptions;
+
+export const windowSchema = z
+  .strictObject({
+    mode: windowBase.mode.default("ingestion").describe(D.mode),
+    size: windowBase.size.default("PT5M").describe(D.size),
+    lag: windowBase.lag.optional().describe(D.lag),
+    lookback: windowBase.lookback.default("P2D").describe(D.lookback),
+    future: windowBase.future.default("P1D").describe(D.future),
+    start: windowBase.start.default("PT1H").describe(D.start),
+    timeColumn: windowBase.timeColumn.default("TimeGenerated").describe(D.timeColumn),
+    maxRows: windowBase.maxRows.default(SERVICE_MAX_ROWS).describe(D.maxRows),
+    maxBytes: windowBase.maxBytes.default(64 * 1024 * 1024).describe(D.maxBytes),
+    minSize: windowBase.minSize.default("PT1S").describe(D.minSize),
+    maxWindowsPerRun: windowBase.maxWindowsPerRun.default(288).describe(D.maxWindowsPerRun),
+  })
+  .describe("How time is cut into export windows.");
+
+export const queryWindowSchema = z
+  .strictObject({
+    mode: windowBase.mode.optional().describe(D.mode),
+    size: windowBase.size.optional().describe(D.size),
+    lag: windowBase.lag.optional().describe(D.lag),
+    lookback: windowBase.lookback.optional().describe(D.lookback),
+    future: windowBase.future.optional().describe(D.future),
+    start: windowBase.start.optional().describe(D.start),
+    timeColumn: windowBase.timeColumn.optional().describe(D.timeColumn),
+    maxRows: windowBase.maxRows.optional().describe(D.maxRows),
+    maxBytes: windowBase.maxBytes.optional().describe(D.maxBytes),
+    minSize: windowBase.minSize.optional().describe(D.minSize),
+    maxWindowsPerRun: windowBase.maxWindowsPerRun.optional().describe(D.maxWindowsPerRun),
+  })
+  .describe("Overrides of the top-level window settings for this query only.");
+
+// ---------------------------------------------------------------- queries
+
+export const querySchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(QUERY_NAME_PATTERN, "must start with a letter and contain only letters, digits, '_' and '-' (at most 64 characters)")
+      .describe("Unique name; names the output folder or table and the query's cursor. Renaming it starts a new export."),
+    description: z.string().optional().describe("Free text shown by `monitorlift status`."),
+    enabled: z.boolean().default(true).describe("Set to false to skip this query without deleting it."),
+    table: identifier("table name")
+      .optional()
+      .describe("Export this table (e.g. AppRequests). Give exactly one of table and file."),
+    transform: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("KQL pipe stages applied after the window filter, e.g. \"where DurationMs > 1000 | project TimeGenerated, Name\". Only with table."),
+    file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("A .kql file (relative to this config file) of the form \"<Table> | $window | …\": $window is replaced by the window filter."),
+    window: queryWindowSchema.optional(),
+  })
+  .describe("One exported query.");
+
+// ---------------------------------------------------------------- the whole file
+
+export const sinkSchema = z
+  .discriminatedUnion("type", [filesystemSinkSchema, blobSinkSchema, sqlSinkSchema])
+  .describe("Where exported windows go: filesystem, blob (or adls) or sql.");
+
+export const logSchema = z
+  .strictObject({
+    level: z.enum(LOG_LEVELS).default("info").describe("Least severe level written."),
+    format: z
+      .enum(["auto", "json", "pretty"])
+      .default("auto")
+      .describe("json: one JSON object per line; pretty: readable lines; auto: pretty on a terminal, json otherwise."),
+  })
+  .describe("Logging (to stderr).");
+
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe("Path or URL of config.schema.json, for editor completion; ignored by monitorlift."),
+    source: sourceSchema,
+    queries: z.array(querySchema).min(1).describe("The queries to export; at least one."),
+    window: windowSchema.prefault({}),
+    sink: sinkSchema,
+    schedule: z
+      .string()
+      .refine((v) => validateDetailed(v).valid, { error: (iss) => cronMessage(iss.input) })
+      .optional()
+      .describe("Cron expression (5 fields, or 6 with seconds first) for running the export on a schedule, e.g. \"*/5 * * * *\". Without it, export runs once."),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(5)
+      .default(4)
+      .describe("Windows exported at the same time across all queries (the service allows 5 concurrent queries per user)."),
+    log: logSchema.prefault({}),
+  })
+  .describe("monitorlift configuration: export Azure Log Analytics data by KQL over incremental time windows.");
+
+/** What a configuration file may contain (defaults optional). */
+export type ConfigFileInput = z.input<typeof configSchema>;
+/** The file after schema parsing: defaults applied, durations still ISO 8601 text. */
+export type ParsedConfigFile = z.output<typeof configSchema>;

@@ -1,0 +1,108 @@
+/**
+ * The configuration as the rest of monitorlift sees it: parsed, defaults applied, durations in
+ * milliseconds (same key names as in the file), relative paths made absolute, and each query's
+ * effective window settings worked out.
+ */
+import type { BlobSinkConfig, FilesystemSinkConfig, SqlSinkConfig } from "./sinks.ts";
+import type { LOG_LEVELS } from "./schema.ts";
+
+export type WindowMode = "ingestion" | "time";
+
+/** Where a query's first run starts: an instant, or a span before now. */
+export type StartSpec = { at: number } | { ago: number };
+
+/** Window settings; every duration in milliseconds. */
+export interface WindowSettings {
+  mode: WindowMode;
+  size: number;
+  lag: number;
+  lookback: number;
+  future: number;
+  start: StartSpec;
+  timeColumn: string;
+  maxRows: number;
+  maxBytes: number;
+  minSize: number;
+  maxWindowsPerRun: number;
+}
+
+export type SourceAuth =
+  | { method: "default"; authorityHost?: string }
+  | { method: "clientSecret"; tenantId: string; clientId: string; secretEnv: string; authorityHost?: string }
+  | { method: "managedIdentity"; clientId?: string }
+  | { method: "none" };
+
+/** The query API settings; every duration in milliseconds. */
+export interface SourceSettings {
+  /** Exactly one of workspaceId and resourceId is set. */
+  workspaceId?: string;
+  resourceId?: string;
+  /** Base URL including /v1, without a trailing slash. */
+  endpoint: string;
+  audience?: string;
+  auth: SourceAuth;
+  requestTimeout: number;
+  serverTimeout: number;
+  maxRetries: number;
+  retryDelay: number;
+  maxRetryDelay: number;
+  maxRetryElapsed: number;
+  maxConcurrentRequests: number;
+  maxRequestsPer30s: number;
+}
+
+/** One query after normalisation. */
+export interface NormalisedQuery {
+  name: string;
+  /** Position in the file's `queries` array, for messages ("queries[2]"). */
+  index: number;
+  enabled: boolean;
+  description?: string;
+  /** Table query: the table, and the optional pipe stages after the window filter (leading "|" removed). */
+  table?: string;
+  transform?: string;
+  /** File query: absolute path of the .kql file. */
+  file?: string;
+  /** Effective window settings: the query's overrides over the top-level window block. */
+  window: WindowSettings;
+}
+
+export type SinkConfig = FilesystemSinkConfig | BlobSinkConfig | SqlSinkConfig;
+
+export interface LogSettings {
+  level: (typeof LOG_LEVELS)[number];
+  format: "auto" | "json" | "pretty";
+}
+
+/** The normalised configuration (no I/O needed to build it). */
+export interface MonitorliftConfig {
+  source: SourceSettings;
+  queries: NormalisedQuery[];
+  /** The top-level window block with its defaults (each query's own `window` is what counts). */
+  window: WindowSettings;
+  /** Paths (filesystem `path`, sqlite `path`, `tls.caFile`) are absolute. */
+  sink: SinkConfig;
+  schedule?: string;
+  concurrency: number;
+  log: LogSettings;
+}
+
+export interface ResolvedQuery extends NormalisedQuery {
+  /**
+   * The query body with its "| $window" stage: the .kql file's text, or for a table query
+   * "<table>\n| $window" followed by "\n| <transform>" when there is one.
+   * Pass the query to buildWindowQuery (src/window/query-text.ts) to get the text to send.
+   */
+  kql: string;
+}
+
+/** What loadConfig returns: the normalised configuration plus where it came from. */
+export interface ResolvedConfig extends Omit<MonitorliftConfig, "queries"> {
+  /** Absolute path of the configuration file. */
+  configPath: string;
+  /** Its folder: relative paths in the file are relative to it. */
+  baseDir: string;
+  queries: ResolvedQuery[];
+  /** Non-fatal findings, each "dot.path: message" (also returned by loadConfig). */
+  warnings: readonly string[];
+}

@@ -1,0 +1,122 @@
+/**
+ * The live export of one query: take its lock, read its watermark, clear what a killed run
+ * left beyond it, plan the complete windows up to now − lag, deliver and commit them in order.
+ */
+import { MonitorliftError, messageOf } from "../errors.ts";
+import { LIVE_SCOPE, liveKey, parseScopeRange } from "../sinks/layout.ts";
+import type { CursorState, QueryRunOutcome, Sink } from "../sinks/sink.ts";
+import type { Logger } from "../telemetry/logger.ts";
+import { initialWatermark, planWindows } from "../window/index.ts";
+import { formatWindow } from "../window/window.ts";
+import type { LogsSource } from "../source/logs-source.ts";
+import { commitInOrder, type CommitProgress } from "./ordered-commit.ts";
+import type { QueryJob } from "./query-job.ts";
+import type { RequestGate } from "./request-gate.ts";
+import { deliverWindow, type RetrySettings } from "./window-delivery.ts";
+
+export interface RunDeps {
+  source: Pick<LogsSource, "run">;
+  sink: Sink;
+  gate: RequestGate;
+  logger: Logger;
+  clock: () => number;
+  random: () => number;
+  retry: RetrySettings;
+  /** Windows fetched ahead of the one being committed, per query. */
+  lookAhead: number;
+  signal: AbortSignal;
+  onCommitted?(query: string, progress: CommitProgress, state: CursorState): void;
+  onPlanned?(query: string, windows: number): void;
+}
+
+/** The outcome of one query in one run; `error` is the typed error when it failed. */
+export interface QueryResult {
+  outcome: QueryRunOutcome;
+  error?: unknown;
+}
+
+export async function exportQuery(job: QueryJob, deps: RunDeps): Promise<QueryResult> {
+  const outcome: QueryRunOutcome = { outcome: "ok", scope: LIVE_SCOPE, rows: 0, windows: 0 };
+  try {
+    await exportLive(job, deps, outcome);
+    return { outcome };
+  } catch (error) {
+    return { outcome: failed(outcome, error), error };
+  }
+}
+
+export function failed(outcome: QueryRunOutcome, err: unknown): QueryRunOutcome {
+  return { ...outcome, outcome: "failed", error: { code: err instanceof MonitorliftError ? err.code : "INTERNAL", message: messageOf(err) } };
+}
+
+async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome): Promise<void> {
+  const key = liveKey(job.name);
+  const log = deps.logger.child({ query: job.name });
+  const lock = await deps.sink.acquireLock(key, deps.signal);
+  const signal = AbortSignal.any([deps.signal, lock.signal]);
+  try {
+    const stored = await deps.sink.readState(key);
+    const now = deps.clock();
+    const watermark = stored?.watermark ?? (await firstWatermark(job, deps.sink, now));
+    const origin = stored?.origin ?? watermark;
+    outcome.watermark = watermark;
+    const removed = await deps.sink.recover(key, watermark, Number.POSITIVE_INFINITY, () => false);
+    if (removed > 0) log.warn({ removed }, "removed uncommitted leftovers of an earlier run");
+    const windows = planWindows({ watermark, now, size: job.sizeMs, lag: job.lagMs, maxWindows: job.maxWindowsPerRun });
+    deps.onPlanned?.(job.name, windows.length);
+    if (windows.length === 0) {
+      log.debug({ watermark: new Date(watermark).toISOString() }, "nothing to export yet");
+      return;
+    }
+    const result = await commitInOrder({
+      key,
+      sink: deps.sink,
+      windows,
+      lookAhead: deps.lookAhead,
+      state: stored,
+      signal,
+      deliver: (w, s) =>
+        deliverWindow(
+          { key, source: deps.source, sink: deps.sink, gate: deps.gate, logger: log, buildQuery: job.buildQuery, minWindowMs: job.minSizeMs, retry: deps.retry, random: deps.random, clock: deps.clock, signal: s },
+          w,
+        ),
+      nextState: (state, part) => ({
+        watermark: part.window.end,
+        origin,
+        columns: state?.columns,
+        rows: (state?.rows ?? 0) + part.rows,
+        windows: (state?.windows ?? 0) + 1,
+        updatedAt: new Date(deps.clock()).toISOString(),
+      }),
+      onCommitted: (progress, state) => {
+        outcome.rows += progress.rows;
+        outcome.windows += 1;
+        outcome.watermark = state.watermark;
+        log.info({ window: formatWindow(progress.window), rows: progress.rows, bytes: progress.bytes, location: progress.location }, "window committed");
+        deps.onCommitted?.(job.name, progress, state);
+      },
+    });
+    if (result.error !== undefined) throw lock.signal.aborted ? lockLost(job.name, result.error) : result.error;
+  } finally {
+    await lock.release().catch((err: unknown) => log.warn({ err: messageOf(err) }, "could not release the lock"));
+  }
+}
+
+/** Where a query without a watermark starts: `window.start`, but never inside a range a backfill already owns. */
+async function firstWatermark(job: QueryJob, sink: Sink, now: number): Promise<number> {
+  let start = initialWatermark(job.start, now);
+  for (const { key } of await sink.listStates()) {
+    if (key.query !== job.name) continue;
+    const range = parseScopeRange(key.scope);
+    if (range && range.to > start) start = range.to;
+  }
+  return start;
+}
+
+function lockLost(query: string, cause: unknown): MonitorliftError {
+  return new MonitorliftError("LOCK_LOST", `Query '${query}': the single-writer lock was lost while exporting; stopped writing at once.`, {
+    cause,
+    retryable: true,
+    hint: "Another exporter may have taken over after this one stalled; the watermark is consistent and the next run continues from it.",
+  });
+}

@@ -1,0 +1,22 @@
+/**
+ * The service's per-user limits, shared by every query of a run: at most
+ * `maxConcurrent` requests at once (p-limit) and `maxPer30s` started per 30 s (p-throttle).
+ */
+import pLimit from "p-limit";
+import pThrottle from "p-throttle";
+
+export interface RequestGate {
+  run<T>(work: () => Promise<T>): Promise<T>;
+}
+
+export function createRequestGate(options: { maxConcurrent: number; maxPer30s: number }): RequestGate {
+  const limit = pLimit(options.maxConcurrent);
+  const startSlot = pThrottle({ limit: options.maxPer30s, interval: 30_000, strict: true })(() => undefined);
+  return {
+    run: (work) =>
+      limit(async () => {
+        await startSlot();
+        return work();
+      }),
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * One window's life up to (not including) its commit: query the source, stream the rows
+ * into a sink writer, retry what is transient, split what was truncated. The result is a
+ * list of written-but-uncommitted parts, in time order, for the caller to commit in order.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { MonitorliftError, SourceError, isMonitorliftError } from "../errors.ts";
+import type { Sink, StateKey, WindowWriter } from "../sinks/sink.ts";
+import type { Logger } from "../telemetry/logger.ts";
+import type { TimeWindow } from "../window/window.ts";
+import { formatWindow } from "../window/window.ts";
+import { splitWindow } from "../window/index.ts";
+import type { LogsSource, QueryRequest } from "../source/logs-source.ts";
+import type { RequestGate } from "./request-gate.ts";
+import { retryDelay, shouldRetry } from "./retry-delay.ts";
+
+export interface WrittenPart {
+  window: TimeWindow;
+  writer: WindowWriter;
+  rows: number;
+  bytes: number;
+  /** How many times the window was split to get here. */
+  splits: number;
+}
+
+export interface RetrySettings {
+  maxAttempts: number;
+  maxElapsedMs: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface DeliveryContext {
+  key: StateKey;
+  source: Pick<LogsSource, "run">;
+  sink: Sink;
+  gate: RequestGate;
+  logger: Logger;
+  buildQuery(w: TimeWindow): QueryRequest;
+  minWindowMs: number;
+  retry: RetrySettings;
+  random: () => number;
+  clock: () => number;
+  signal: AbortSignal;
+  onSplit?(w: TimeWindow, reason: string): void;
+}
+
+/** Delivers `w` (recursively halved while truncated); on failure aborts every part it wrote. */
+export async function deliverWindow(ctx: DeliveryContext, w: TimeWindow, splits = 0): Promise<WrittenPart[]> {
+  const first = await fetchWithRetries(ctx, w);
+  if (first.kind === "written") return [{ ...first.part, splits }];
+  const halves = splitWindow(w, ctx.minWindowMs);
+  if (!halves) {
+    throw new MonitorliftError(
+      "WINDOW_UNSPLITTABLE",
+      `Query '${ctx.key.query}': the window ${formatWindow(w)} is still truncated and cannot be split further (minimum ${ctx.minWindowMs} ms): ${first.reason}`,
+      { hint: "Narrow the query with a transform (project fewer columns, filter rows) or lower window.minSize; the watermark has not moved past this window." },
+    );
+  }
+  ctx.onSplit?.(w, first.reason);
+  ctx.logger.info({ query: ctx.key.query, window: formatWindow(w), reason: first.reason }, "window truncated, splitting");
+  const [left, right] = await Promise.allSettled([deliverWindow(ctx, halves[0], splits + 1), deliverWindow(ctx, halves[1], splits + 1)]);
+  if (left.status === "fulfilled" && right.status === "fulfilled") return [...left.value, ...right.value];
+  await abortParts([left, right].flatMap((r) => (r.status === "fulfilled" ? r.value : [])));
+  throw (left.status === "rejected" ? left.reason : (right as PromiseRejectedResult).reason) as unknown;
+}
+
+export async function abortParts(parts: readonly WrittenPart[]): Promise<void> {
+  await Promise.allSettled(parts.map((p) => p.writer.abort()));
+}
+
+type Attempt = { kind: "written"; part: Omit<WrittenPart, "splits"> } | { kind: "truncated"; reason: string };
+
+async function fetchWithRetries(ctx: DeliveryContext, w: TimeWindow): Promise<Attempt> {
+  const began = ctx.clock();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ctx.gate.run(() => fetchOnce(ctx, w));
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      const retryable = isMonitorliftError(err) && err.retryable;
+      const elapsed = ctx.clock() - began;
+      if (!retryable || !shouldRetry(attempt, elapsed, { maxAttempts: ctx.retry.maxAttempts, maxElapsedMs: ctx.retry.maxElapsedMs })) {
+        throw err;
+      }
+      const delay = retryDelay({
+        attempt,
+        baseMs: ctx.retry.baseDelayMs,
+        maxMs: ctx.retry.maxDelayMs,
+        retryAfterMs: (err as MonitorliftError).retryAfterMs,
+        random: ctx.random,
+      });
+      ctx.logger.warn(
+        { query: ctx.key.query, window: formatWindow(w), attempt, delayMs: delay, code: (err as MonitorliftError).code, err: (err as Error).message },
+        "window attempt failed, retrying",
+      );
+      await sleep(delay, undefined, { signal: ctx.signal });
+    }
+  }
+}
+
+async function fetchOnce(ctx: DeliveryContext, w: TimeWindow): Promise<Attempt> {
+  let writer: WindowWriter | undefined;
+  let rows = 0;
+  try {
+    const outcome = await ctx.source.run(
+      ctx.buildQuery(w),
+      {
+        onColumns: async (columns) => {
+          writer = await ctx.sink.openWindow({ key: ctx.key, window: w, columns, signal: ctx.signal });
+        },
+        onRows: async (batch) => {
+          rows += batch.length;
+          await writer!.write(batch);
+        },
+      },
+      ctx.signal,
+    );
+    return { kind: "written", part: { window: w, writer: writer!, rows: outcome.rows, bytes: outcome.bytes } };
+  } catch (err) {
+    await writer?.abort().catch(() => undefined);
+    if (err instanceof SourceError && err.code === "SOURCE_TRUNCATED") return { kind: "truncated", reason: err.message };
+    throw err;
+  }
+}

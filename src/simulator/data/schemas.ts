@@ -1,0 +1,190 @@
+/**
+ * Column lists of the simulated tables.
+ *
+ * The workspace-based Application Insights tables use their real column names and
+ * types (Azure Monitor table reference, azure-monitor-ref/tables/*). AppRequests
+ * follows the column order of a recorded live response (azure-rest-api-specs
+ * batch-query-example.json; azure-sdk-assets test recordings), which also shows two
+ * columns the reference omits (PerformanceBucket, OperationLinks); the other tables
+ * use the same ordering pattern. Hidden system columns (_BilledSize, _IsBillable,
+ * _SubscriptionId) are left out; `_ItemId` is included as a normal last column
+ * because the exporter keys on it (the service hides it from `take`, but it can be
+ * projected).
+ *
+ * `MonitorliftTypes` is simulator-only: one column of every Log Analytics type,
+ * filled with edge values (see edge-rows.ts).
+ */
+import type { Column, ColumnType } from "../../table.ts";
+
+export const APP_TABLES = [
+  "AppRequests",
+  "AppDependencies",
+  "AppExceptions",
+  "AppTraces",
+  "AppPageViews",
+  "AppEvents",
+  "AppMetrics",
+  "AppAvailabilityResults",
+] as const;
+
+export type AppTableName = (typeof APP_TABLES)[number];
+
+export const TYPES_TABLE = "MonitorliftTypes";
+
+export const ALL_TABLES: readonly string[] = [...APP_TABLES, TYPES_TABLE];
+
+type Spec = readonly (readonly [string, ColumnType])[];
+
+const HEAD: Spec = [
+  ["TenantId", "string"],
+  ["TimeGenerated", "datetime"],
+];
+
+/** Columns shared by every App table after the table-specific ones. */
+function commonTail(opts: { measurements: boolean; operationLinks?: boolean; referenced: boolean }): Spec {
+  return [
+    ["Properties", "dynamic"],
+    ...(opts.measurements ? ([["Measurements", "dynamic"]] as const) : []),
+    ["OperationName", "string"],
+    ["OperationId", "string"],
+    ...(opts.operationLinks ? ([["OperationLinks", "dynamic"]] as const) : []),
+    ["ParentId", "string"],
+    ["SyntheticSource", "string"],
+    ["SessionId", "string"],
+    ["UserId", "string"],
+    ["UserAuthenticatedId", "string"],
+    ["UserAccountId", "string"],
+    ["AppVersion", "string"],
+    ["AppRoleName", "string"],
+    ["AppRoleInstance", "string"],
+    ["ClientType", "string"],
+    ["ClientModel", "string"],
+    ["ClientOS", "string"],
+    ["ClientIP", "string"],
+    ["ClientCity", "string"],
+    ["ClientStateOrProvince", "string"],
+    ["ClientCountryOrRegion", "string"],
+    ["ClientBrowser", "string"],
+    ["ResourceGUID", "string"],
+    ["IKey", "string"],
+    ["SDKVersion", "string"],
+    ["ItemCount", "int"],
+    ...(opts.referenced
+      ? ([
+          ["ReferencedItemId", "string"],
+          ["ReferencedType", "string"],
+        ] as const)
+      : []),
+    ["SourceSystem", "string"],
+    ["Type", "string"],
+    ["_ResourceId", "string"],
+    ["_ItemId", "string"],
+  ];
+}
+
+const SPECS: Record<AppTableName, Spec> = {
+  AppRequests: [
+    ...HEAD,
+    ["Id", "string"],
+    ["Source", "string"],
+    ["Name", "string"],
+    ["Url", "string"],
+    ["Success", "bool"],
+    ["ResultCode", "string"],
+    ["DurationMs", "real"],
+    ["PerformanceBucket", "string"],
+    ...commonTail({ measurements: true, operationLinks: true, referenced: true }),
+  ],
+  AppDependencies: [
+    ...HEAD,
+    ["Id", "string"],
+    ["Target", "string"],
+    ["DependencyType", "string"],
+    ["Name", "string"],
+    ["Data", "string"],
+    ["Success", "bool"],
+    ["ResultCode", "string"],
+    ["DurationMs", "real"],
+    ...commonTail({ measurements: true, referenced: true }),
+  ],
+  AppExceptions: [
+    ...HEAD,
+    ["ProblemId", "string"],
+    ["HandledAt", "string"],
+    ["ExceptionType", "string"],
+    ["Assembly", "string"],
+    ["Method", "string"],
+    ["OuterType", "string"],
+    ["OuterMessage", "string"],
+    ["OuterAssembly", "string"],
+    ["OuterMethod", "string"],
+    ["InnermostType", "string"],
+    ["InnermostMessage", "string"],
+    ["InnermostAssembly", "string"],
+    ["InnermostMethod", "string"],
+    ["SeverityLevel", "int"],
+    ["Details", "dynamic"],
+    ["Message", "string"],
+    ...commonTail({ measurements: true, referenced: false }),
+  ],
+  AppTraces: [
+    ...HEAD,
+    ["Message", "string"],
+    ["SeverityLevel", "int"],
+    ...commonTail({ measurements: true, referenced: true }),
+  ],
+  AppPageViews: [
+    ...HEAD,
+    ["Id", "string"],
+    ["Name", "string"],
+    ["Url", "string"],
+    ["DurationMs", "real"],
+    ...commonTail({ measurements: true, referenced: false }),
+  ],
+  AppEvents: [...HEAD, ["Name", "string"], ...commonTail({ measurements: true, referenced: false })],
+  AppMetrics: [
+    ...HEAD,
+    ["Name", "string"],
+    ["Sum", "real"],
+    ["Min", "real"],
+    ["Max", "real"],
+    ...commonTail({ measurements: false, referenced: false }),
+  ],
+  AppAvailabilityResults: [
+    ...HEAD,
+    ["Id", "string"],
+    ["Name", "string"],
+    ["Location", "string"],
+    ["Success", "bool"],
+    ["Message", "string"],
+    ["DurationMs", "real"],
+    ...commonTail({ measurements: true, referenced: false }),
+  ],
+};
+
+/** The simulator-only table with one column of every type. */
+const TYPES_SPEC: Spec = [
+  ["TimeGenerated", "datetime"],
+  ["_ItemId", "string"],
+  ["BoolValue", "bool"],
+  ["DatetimeValue", "datetime"],
+  ["DynamicValue", "dynamic"],
+  ["IntValue", "int"],
+  ["LongValue", "long"],
+  ["RealValue", "real"],
+  ["DecimalValue", "decimal"],
+  ["StringValue", "string"],
+  ["GuidValue", "guid"],
+  ["TimespanValue", "timespan"],
+  ["Type", "string"],
+];
+
+export function columnsOf(table: string): Column[] {
+  const spec = table === TYPES_TABLE ? TYPES_SPEC : SPECS[table as AppTableName];
+  if (spec === undefined) throw new RangeError(`unknown simulated table '${table}'`);
+  return spec.map(([name, type]) => ({ name, type }));
+}
+
+export function isAppTable(name: string): name is AppTableName {
+  return (APP_TABLES as readonly string[]).includes(name);
+}

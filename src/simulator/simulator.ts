@@ -1,0 +1,200 @@
+/**
+ * Starts the local Log Analytics-compatible workspace in-process: generated
+ * data (data/), the KQL evaluator (kql/), the HTTP server (server.ts), fault
+ * injection (faults.ts) and counters (stats.ts).
+ */
+import type { AddressInfo } from "node:net";
+import type { Column } from "../table.ts";
+import type { SimRow, SimTable } from "./catalog.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { type DelayModel, DEFAULT_SETTLE_JITTER_MS, resolveDelays } from "./data/delays.ts";
+import { randomGuid } from "./data/ids.ts";
+import { hash32, Rng } from "./data/prng.ts";
+import type { TruthFilter } from "./data/table-store.ts";
+import { type EventInterval, WorkspaceData } from "./data/workspace.ts";
+import { type FaultConfig, FaultController } from "./faults.ts";
+import { executeKql } from "./kql/index.ts";
+import { createSimulatorServer } from "./server.ts";
+import { type SimulatorStats, StatsRecorder } from "./stats.ts";
+import { parseIsoDuration } from "./timespan.ts";
+import { JsonWarmer } from "./wire/warmer.ts";
+
+export const DEFAULT_MAX_ROWS = 500_000;
+/** The size limit the service reports ("exceed the set limit of 64000000 bytes"). */
+export const DEFAULT_MAX_BYTES = 64_000_000;
+export const DEFAULT_RESOURCE_ID =
+  "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/monitorlift-sim/providers/microsoft.insights/components/monitorlift-sim";
+
+export interface SimulatorOptions {
+  /** TCP port; 0 (default) picks a free one. */
+  port?: number;
+  /** Loopback address to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Seed of all generated data (default 1). */
+  seed?: number;
+  /** Workspace GUID (default: derived from the seed). */
+  workspaceId?: string;
+  /** Resource ID accepted by resource-centric queries and written to _ResourceId (default DEFAULT_RESOURCE_ID). */
+  resourceId?: string;
+  /** Time source, epoch ms (default: real time). Pass createManualClock() to move time in tests. */
+  clock?: Clock;
+  /** Past range of generated events: an ISO 8601 duration before the start instant ("P1D"), or {from, to} epoch ms. Default "PT1H". */
+  backfill?: string | { from: number; to: number };
+  /** Events per second per table, for the backfill and live (default 1). */
+  rowsPerSecond?: number;
+  /** Per-table override of rowsPerSecond. */
+  tableRates?: Record<string, number>;
+  /** Keep generating events as the clock advances (default true). */
+  live?: boolean;
+  /** Tables to create (default: the 8 App tables and MonitorliftTypes). */
+  tables?: string[];
+  /** Random fault configuration (default: none). */
+  faults?: FaultConfig;
+  /** Result limits (default 500000 rows, 64000000 bytes). */
+  limits?: { maxRows?: number; maxBytes?: number };
+  /** Maximum settle jitter between ingestion and visibility, ms (default 20000). */
+  settleJitterMs?: number;
+  /** Ingestion-delay model overrides (see data/delays.ts). */
+  delays?: Partial<DelayModel>;
+  /** Pre-encode generated rows' JSON in the background (default true). */
+  precomputeJson?: boolean;
+  /** Remember each served row's JSON on the row (default true). */
+  cacheRows?: boolean;
+}
+
+export interface Simulator {
+  /** Query API base URL, e.g. http://127.0.0.1:PORT/v1 (LogsQueryClient `endpoint`). */
+  readonly endpoint: string;
+  /** http://127.0.0.1:PORT (control endpoints live under /_control/). */
+  readonly origin: string;
+  readonly port: number;
+  readonly workspaceId: string;
+  readonly resourceId: string;
+  readonly clock: Clock;
+  readonly faults: FaultController;
+  /** Every `_ItemId` of `table` generated up to now (visible or not), optionally filtered by ingestion time; sorted. */
+  truth(table: string, filter?: TruthFilter): string[];
+  stats(): SimulatorStats;
+  /** Resolves when background JSON pre-encoding has caught up. */
+  warmed(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function isLoopback(host: string): boolean {
+  return host === "127.0.0.1" || host === "::1" || host === "localhost" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function backfillInterval(backfill: SimulatorOptions["backfill"], startMs: number): EventInterval | undefined {
+  if (backfill === undefined) return { from: startMs - 3_600_000, to: startMs };
+  if (typeof backfill === "string") {
+    const ticks = parseIsoDuration(backfill);
+    if (ticks === undefined) throw new RangeError(`backfill '${backfill}' is not an ISO 8601 duration (e.g. PT1H, P1D)`);
+    const ms = Number(ticks / 10_000n);
+    return ms > 0 ? { from: startMs - ms, to: startMs } : undefined;
+  }
+  if (!Number.isFinite(backfill.from) || !Number.isFinite(backfill.to) || backfill.to < backfill.from) {
+    throw new RangeError(`backfill {from, to} must be epoch ms with from <= to, got ${JSON.stringify(backfill)}`);
+  }
+  return backfill.to > backfill.from ? { from: backfill.from, to: backfill.to } : undefined;
+}
+
+/** Adjacent or overlapping intervals merged, in order. */
+function mergeIntervals(list: EventInterval[]): EventInterval[] {
+  const sorted = [...list].sort((a, b) => a.from - b.from);
+  const out: EventInterval[] = [];
+  for (const i of sorted) {
+    const last = out[out.length - 1];
+    if (last !== undefined && i.from <= last.to) last.to = Math.max(last.to, i.to);
+    else out.push({ ...i });
+  }
+  return out;
+}
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const host = options.host ?? "127.0.0.1";
+  if (!isLoopback(host)) throw new RangeError(`the simulator only listens on loopback addresses, not '${host}'`);
+  const seed = options.seed ?? 1;
+  const clock = options.clock ?? systemClock;
+  const startMs = clock();
+  const workspaceId = options.workspaceId ?? randomGuid(new Rng(hash32(seed, 0x3057)));
+  const resourceId = options.resourceId ?? DEFAULT_RESOURCE_ID;
+  const maxRows = options.limits?.maxRows ?? DEFAULT_MAX_ROWS;
+  const maxBytes = options.limits?.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (!(maxRows >= 0) || !(maxBytes >= 0)) throw new RangeError("limits.maxRows and limits.maxBytes must be >= 0");
+
+  const intervals: EventInterval[] = [];
+  const back = backfillInterval(options.backfill, startMs);
+  if (back !== undefined) intervals.push(back);
+  if (options.live !== false) intervals.push({ from: startMs, to: Infinity });
+
+  const warmer = options.precomputeJson === false ? undefined : new JsonWarmer();
+  const data = new WorkspaceData({
+    seed,
+    workspaceId,
+    resourceId,
+    clock,
+    intervals: mergeIntervals(intervals),
+    rowsPerSecond: options.rowsPerSecond ?? 1,
+    ...(options.tableRates === undefined ? {} : { tableRates: options.tableRates }),
+    ...(options.tables === undefined ? {} : { tables: options.tables }),
+    delays: resolveDelays(options.delays),
+    settleJitterMs: options.settleJitterMs ?? DEFAULT_SETTLE_JITTER_MS,
+    startMs,
+    ...(warmer === undefined
+      ? {}
+      : { onRows: (table: SimTable, rows: readonly SimRow[]) => warmer.add(rows, table.columns as readonly Column[]) }),
+  });
+  data.materializeTo(startMs);
+
+  const faults = new FaultController(options.faults ?? {});
+  const stats = new StatsRecorder();
+  const known = workspaceId.toLowerCase();
+  const server = createSimulatorServer({
+    workspaceId,
+    resourceId,
+    resourceIds: [resourceId],
+    clock,
+    data,
+    faults,
+    stats,
+    cacheRows: options.cacheRows ?? true,
+    exec: {
+      catalog: data,
+      clock,
+      execute: (text, ctx) => executeKql(text, { ...ctx, workspaceIds: [workspaceId, ...(ctx.workspaceIds ?? [])] }),
+      isKnownWorkspace: (id) => id.toLowerCase() === known,
+      maxRows,
+      maxBytes,
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const origin = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  let closed: Promise<void> | undefined;
+  return {
+    endpoint: `${origin}/v1`,
+    origin,
+    port,
+    workspaceId,
+    resourceId,
+    clock,
+    faults,
+    truth: (table, filter) => data.truth(table, filter),
+    stats: () => stats.snapshot(faults.injected(), data.rowCounts()),
+    warmed: () => warmer?.idle() ?? Promise.resolve(),
+    close: () => {
+      closed ??= new Promise<void>((resolve) => {
+        warmer?.stop();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * Streams one query result as the service's JSON body:
+ *   {"tables":[{"name":"PrimaryResult","columns":[{"name":…,"type":…}],"rows":[[…],…]}]
+ *    [,"statistics":{…}] [,"error":{"code":"PartialError",…}]}
+ * enforcing the result limits like the service: past the record or size limit
+ * the rows that fit are returned with a PartialError after "tables". The size
+ * limit counts the UTF-8 bytes of the `rows` array content (row texts and the
+ * commas between them).
+ */
+import type { Column } from "../../table.ts";
+import type { SimValue } from "../catalog.ts";
+import { partialError, type TruncationReason } from "../service-errors.ts";
+import type { ChunkWriter } from "./chunk-writer.ts";
+import { rowEncoder } from "./row-encoder.ts";
+
+export interface QueryResultData {
+  columns: readonly Column[];
+  rows: readonly (readonly SimValue[])[];
+}
+
+export interface BodyPlan {
+  maxRows: number;
+  maxBytes: number;
+  /** Fault "partial": keep only this many rows and report a PartialError (record variant). */
+  partialRows?: number;
+  /** Fault "reset": stop after this share of the rows; the caller then cuts the connection. */
+  cutAfterFraction?: number;
+  /** Include a `statistics` object (Prefer: include-statistics=true). */
+  statistics?: { executionSeconds: number };
+  /** Remember encoded rows on their values arrays (default true). */
+  cacheRows?: boolean;
+}
+
+export interface BodyOutcome {
+  rows: number;
+  rowBytes: number;
+  truncated?: TruncationReason;
+  /** True when the body stopped early for a reset fault (the caller must cut). */
+  cut: boolean;
+}
+
+const COMMA = 0x2c;
+
+/** Writes the body; yields to backpressure. Returns what was written. */
+export async function writeQueryBody(w: ChunkWriter, result: QueryResultData, plan: BodyPlan): Promise<BodyOutcome> {
+  const cols = result.columns.map((c) => `{"name":${JSON.stringify(c.name)},"type":${JSON.stringify(c.type)}}`).join(",");
+  w.text(`{"tables":[{"name":"PrimaryResult","columns":[${cols}],"rows":[`);
+
+  const total = result.rows.length;
+  let rowLimit = plan.maxRows;
+  let limitReason: TruncationReason = { kind: "records", limit: plan.maxRows };
+  if (plan.partialRows !== undefined && plan.partialRows < rowLimit) {
+    rowLimit = plan.partialRows;
+    limitReason = { kind: "records", limit: plan.partialRows };
+  }
+  const toWrite = Math.min(total, rowLimit);
+  const cutAt = plan.cutAfterFraction === undefined ? -1 : Math.floor(toWrite * plan.cutAfterFraction);
+  const enc = rowEncoder(result.columns);
+  const cache = plan.cacheRows ?? true;
+  const maxBytes = plan.maxBytes;
+  let truncated: TruncationReason | undefined;
+  let rowBytes = 0;
+  let written = 0;
+  for (let i = 0; i < toWrite; i++) {
+    if (i === cutAt) return { rows: written, rowBytes, cut: true };
+    const values = result.rows[i] as readonly SimValue[];
+    const sep = i === 0 ? 0 : 1;
+    const hit = enc.cached(values);
+    if (hit !== undefined) {
+      if (rowBytes + sep + hit.length > maxBytes) {
+        truncated = { kind: "bytes", limit: maxBytes };
+        break;
+      }
+      if (sep) w.ascii(COMMA);
+      w.bytesIn(hit);
+      rowBytes += sep + hit.length;
+    } else {
+      const text = enc.text(values);
+      // Worst case 3 bytes per UTF-16 unit; measure exactly only near the limit.
+      if (rowBytes + sep + text.length * 3 > maxBytes && rowBytes + sep + Buffer.byteLength(text) > maxBytes) {
+        truncated = { kind: "bytes", limit: maxBytes };
+        break;
+      }
+      if (sep) w.ascii(COMMA);
+      const view = w.text(text);
+      if (cache) enc.remember(values, view);
+      rowBytes += sep + view.length;
+    }
+    written++;
+    if (w.backpressured) await w.drained();
+  }
+  if (cutAt === toWrite && cutAt >= 0) return { rows: written, rowBytes, cut: true };
+  if (truncated === undefined && total > rowLimit) truncated = limitReason;
+
+  let tail = "]}]";
+  if (plan.statistics !== undefined) tail += `,"statistics":${JSON.stringify(statistics(plan.statistics.executionSeconds, written, rowBytes))}`;
+  if (truncated !== undefined) tail += `,"error":${JSON.stringify(partialError(truncated))}`;
+  w.text(tail + "}");
+  return truncated === undefined ? { rows: written, rowBytes, cut: false } : { rows: written, rowBytes, truncated, cut: false };
+}
+
+function cpuText(seconds: number): string {
+  const ticks = Math.round(seconds * 1e7);
+  const whole = Math.floor(ticks / 1e7);
+  const frac = ticks - whole * 1e7;
+  const hh = String(Math.floor(whole / 3600)).padStart(2, "0");
+  const mm = String(Math.floor((whole % 3600) / 60)).padStart(2, "0");
+  const ss = String(whole % 60).padStart(2, "0");
+  return `${hh}:${mm}:${ss}${frac === 0 ? "" : "." + String(frac).padStart(7, "0")}`;
+}
+
+/** The statistics object (same shape as the service's, with the figures the simulator knows). */
+function statistics(executionSeconds: number, rows: number, bytes: number): Record<string, unknown> {
+  const cpu = cpuText(executionSeconds);
+  return {
+    query: {
+      executionTime: Math.round(executionSeconds * 1e7) / 1e7,
+      resourceUsage: {
+        cache: {
+          memory: { hits: 0, misses: 0, total: 0 },
+          disk: { hits: 0, misses: 0, total: 0 },
+          shards: {
+            hot: { hitbytes: 0, missbytes: 0, retrievebytes: 0 },
+            cold: { hitbytes: 0, missbytes: 0, retrievebytes: 0 },
+            bypassbytes: 0,
+          },
+        },
+        cpu: { user: cpu, kernel: "00:00:00", totalCpu: cpu },
+        memory: { peakPerNode: 0 },
+      },
+      datasetStatistics: [{ tableRowCount: rows, tableSize: bytes }],
+    },
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * The Azure Blob Storage / ADLS Gen2 sink. ADLS Gen2 accounts are written through their
+ * blob endpoint (`type: "adls"` is an alias), so hierarchical-namespace and flat accounts
+ * behave the same. Names follow src/sinks/layout.ts under `config.prefix`.
+ *
+ * Exactly once: a window's chunk is a block blob committed in one call under its final,
+ * deterministic name, then the cursor blob moves with an ETag condition.
+ */
+import { randomUUID } from "node:crypto";
+import type { StorageRetryOptions } from "@azure/storage-blob";
+import type { BlobSinkConfig } from "../../config/sinks.ts";
+import type { RunSummary, Sink, SinkDeps, SinkLock, StateKey, WindowTarget, WindowWriter } from "../sink.ts";
+import type { TimeWindow } from "../../window/window.ts";
+import { chunkPath } from "../layout.ts";
+import { chunkExtension, contentEncoding, contentType, createChunkEncoder } from "../formats/index.ts";
+import { connect, DEFAULT_RETRY } from "./blob-client.ts";
+import { toSinkError } from "./blob-errors.ts";
+import { BlobStateStore } from "./blob-state.ts";
+import { acquireLeaseLock } from "./blob-lock.ts";
+import { recoverChunks } from "./blob-recover.ts";
+import { lastRuns, recordRun } from "./blob-runs.ts";
+import { BlobWindowWriter } from "./blob-window-writer.ts";
+
+export interface BlobSinkOptions {
+  /** The SDK's retry policy for every call (default DEFAULT_RETRY); tests shorten it. */
+  retry?: StorageRetryOptions;
+  /** How often a held lease is renewed; default a third of leaseSeconds. */
+  leaseRenewIntervalMs?: number;
+}
+
+export function createBlobSink(config: BlobSinkConfig, deps: SinkDeps, options: BlobSinkOptions = {}): Sink {
+  const connection = connect(config, deps.env, options.retry ?? DEFAULT_RETRY);
+  const { container, containerUrl, redact } = connection;
+  const logger = deps.logger.child({ sink: "blob" });
+  const prefix = config.prefix;
+  const spec = { format: config.format, compression: config.compression };
+  const extension = chunkExtension(spec);
+  const states = new BlobStateStore({ container, containerUrl, prefix, redact });
+  const context = { container, containerUrl, prefix, redact, logger };
+  const locks = new Set<SinkLock>();
+  const errorContext = (action: string, signal?: AbortSignal) => ({ action, container: containerUrl, redact, signal });
+
+  async function ensureContainer(signal?: AbortSignal): Promise<void> {
+    try {
+      if (config.createContainer) {
+        const created = await container.createIfNotExists({ abortSignal: signal });
+        if (created.succeeded) logger.info({ container: containerUrl }, "created the container");
+      } else {
+        await container.getProperties({ abortSignal: signal });
+      }
+    } catch (err) {
+      throw toSinkError(err, errorContext(config.createContainer ? `Creating the container ${containerUrl}` : `Checking the container ${containerUrl}`, signal));
+    }
+  }
+
+  return {
+    description: connection.description,
+
+    async start(signal) {
+      if (config.createContainer) await ensureContainer(signal);
+    },
+
+    async shutdown() {
+      const held = [...locks];
+      locks.clear();
+      await Promise.all(held.map((lock) => lock.release()));
+    },
+
+    async probe(signal) {
+      await ensureContainer(signal);
+      const name = `${prefix}_probe/${randomUUID()}`;
+      const blob = container.getBlockBlobClient(name);
+      try {
+        await blob.upload("monitorlift probe", 17, { abortSignal: signal });
+        await blob.delete({ abortSignal: signal });
+        // recover and status list blobs: check that permission too.
+        await container.listBlobsFlat({ prefix: `${prefix}_state/` }).byPage({ maxPageSize: 1 }).next();
+      } catch (err) {
+        throw toSinkError(err, errorContext(`Writing, deleting and listing the probe blob ${name}`, signal));
+      }
+    },
+
+    readState: (key: StateKey) => states.read(key),
+
+    listStates: () => states.list(),
+
+    async acquireLock(key, signal) {
+      const lock = await acquireLeaseLock(
+        {
+          ...context,
+          leaseSeconds: config.leaseSeconds,
+          ...(options.leaseRenewIntervalMs === undefined ? {} : { renewIntervalMs: options.leaseRenewIntervalMs }),
+        },
+        key,
+        signal,
+      );
+      locks.add(lock);
+      return {
+        signal: lock.signal,
+        async release() {
+          locks.delete(lock);
+          await lock.release();
+        },
+      };
+    },
+
+    recover: (key: StateKey, from: number, to: number, isCommitted: (w: TimeWindow) => boolean) =>
+      recoverChunks(context, key.query, from, to, isCommitted),
+
+    async openWindow(target: WindowTarget): Promise<WindowWriter> {
+      const blobName = prefix + chunkPath(target.key.query, target.window, extension);
+      return new BlobWindowWriter({
+        target,
+        blob: container.getBlockBlobClient(blobName),
+        blobName,
+        containerUrl,
+        encoder: createChunkEncoder(spec, target.columns),
+        blockSize: config.blockSizeMiB * 1024 * 1024,
+        contentType: contentType(spec),
+        contentEncoding: contentEncoding(spec),
+        state: states,
+        redact,
+        logger,
+      });
+    },
+
+    recordRun: (summary: RunSummary) => recordRun(context, summary),
+
+    lastRuns: () => lastRuns(context),
+  };
+}

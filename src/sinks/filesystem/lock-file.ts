@@ -1,0 +1,309 @@
+/**
+ * Single-writer lock as a file, `_locks/<query>/<scope>.lock`, created exclusively (O_EXCL) and
+ * holding {pid, hostname, token, startedAt}. The holder refreshes its mtime every heartbeat and,
+ * each time, checks the file still carries its token; when it does not (taken over, deleted) the
+ * lock's signal is aborted with LOCK_LOST.
+ *
+ * A lock is stale when its holder ran on this host (same host name and, on Linux, same pid
+ * namespace, so containers sharing a host name are told apart) and that pid is gone, or when its
+ * mtime is older than the stale limit. Takeover is safe under races: contenders take turns through a short-lived
+ * `<lock>.takeover` mutex (created with O_EXCL); under it the lock is inspected again and, if it is
+ * still the one judged stale, renamed aside to a unique name, compared once more (content, inode,
+ * mtime; put back if it is not the same file) and deleted. Then every contender retries the
+ * exclusive create, which exactly one wins; the others see a fresh lock and get LOCK_HELD.
+ */
+import { hostname as osHostname } from "node:os";
+import { link, open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { readlinkSync, type Stats } from "node:fs";
+import path from "node:path";
+import type { Logger } from "../../telemetry/logger.ts";
+import { AbortedError, SinkError, messageOf } from "../../errors.ts";
+import type { SinkLock, StateKey } from "../sink.ts";
+import { errnoCode, fsError } from "./fs-errors.ts";
+import { ensureDirectory, randomId } from "./fs-util.ts";
+
+export interface LockOptions {
+  /** How often the holder refreshes the lock's mtime (default 5 s). */
+  heartbeatMs: number;
+  /** A lock not refreshed for this long is stale (default 60 s). */
+  staleMs: number;
+  hostname: string;
+  logger: Logger;
+}
+
+export const DEFAULT_LOCK_HEARTBEAT_MS = 5_000;
+export const DEFAULT_LOCK_STALE_MS = 60_000;
+
+export function defaultLockOptions(logger: Logger): LockOptions {
+  return { heartbeatMs: DEFAULT_LOCK_HEARTBEAT_MS, staleMs: DEFAULT_LOCK_STALE_MS, hostname: osHostname(), logger };
+}
+
+interface LockHolder {
+  pid: number;
+  hostname: string;
+  token: string;
+  startedAt: string;
+  /** Linux pid namespace ("pid:[4026531836]"): containers may share a host name but not their pids. */
+  pidNamespace?: string;
+}
+
+let pidNamespaceCache: string | null | undefined;
+function currentPidNamespace(): string | undefined {
+  if (pidNamespaceCache === undefined) {
+    try {
+      pidNamespaceCache = readlinkSync("/proc/self/ns/pid");
+    } catch {
+      pidNamespaceCache = null; // not Linux, or /proc not mounted: the host name alone decides
+    }
+  }
+  return pidNamespaceCache ?? undefined;
+}
+
+/** Whether the holder's pid can be checked from here: same host name and, when both are known, same pid namespace. */
+function sameProcessSpace(holder: LockHolder, options: LockOptions): boolean {
+  if (holder.hostname !== options.hostname) return false;
+  const ours = currentPidNamespace();
+  return holder.pidNamespace === undefined || ours === undefined || holder.pidNamespace === ours;
+}
+
+function parseHolder(text: string): LockHolder | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<LockHolder> | null;
+    if (v && typeof v.pid === "number" && typeof v.hostname === "string" && typeof v.token === "string" && typeof v.startedAt === "string") {
+      return v as LockHolder;
+    }
+  } catch {
+    // a lock being created (empty for an instant) or damaged: judged by its mtime alone
+  }
+  return undefined;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoCode(err) !== "ESRCH"; // EPERM: alive, owned by another user
+  }
+}
+
+interface Inspection {
+  stats: Stats;
+  text: string;
+  holder: LockHolder | undefined;
+}
+
+async function inspect(file: string): Promise<Inspection | undefined> {
+  try {
+    const stats = await stat(file);
+    const text = await readFile(file, "utf8");
+    return { stats, text, holder: parseHolder(text) };
+  } catch (err) {
+    if (errnoCode(err) === "ENOENT") return undefined;
+    throw fsError(err, "read the lock file", file);
+  }
+}
+
+/** Why a lock is stale, or undefined when its holder is alive. */
+function staleReason(found: Inspection, options: LockOptions, now: number): string | undefined {
+  const { holder, stats } = found;
+  if (holder && sameProcessSpace(holder, options) && holder.pid !== process.pid && !pidAlive(holder.pid)) {
+    return `its holder, process ${holder.pid} on this host, is gone`;
+  }
+  const age = now - stats.mtimeMs;
+  if (age > options.staleMs) return `it was last refreshed ${Math.round(age / 1000)} s ago (limit ${Math.round(options.staleMs / 1000)} s)`;
+  return undefined;
+}
+
+function sameLock(a: Inspection, b: Inspection): boolean {
+  return a.text === b.text && a.stats.ino === b.stats.ino && a.stats.dev === b.stats.dev && a.stats.mtimeMs === b.stats.mtimeMs;
+}
+
+/**
+ * Moves `file` aside and deletes it when it is still the file judged stale; otherwise (it changed
+ * in between) puts it back. Putting back fails only when yet another lock was created in that
+ * instant; the displaced holder then notices at its next heartbeat and stops.
+ */
+async function removeIfUnchanged(file: string, judged: Inspection, logger: Logger): Promise<void> {
+  const aside = `${file}.stale-${randomId()}`;
+  try {
+    await rename(file, aside);
+  } catch (err) {
+    if (errnoCode(err) === "ENOENT") return; // already gone
+    throw fsError(err, "move the stale lock file", file);
+  }
+  const moved = await inspect(aside);
+  if (moved && !sameLock(moved, judged)) {
+    try {
+      await link(aside, file);
+    } catch (err) {
+      logger.warn({ file, err: messageOf(err) }, "a lock replaced during a takeover could not be put back; its holder will stop at its next heartbeat");
+    }
+  }
+  await unlink(aside).catch(() => undefined);
+}
+
+const TAKEOVER_STALE_MS = 10_000;
+const TAKEOVER_WAIT_MS = 20;
+const MAX_ATTEMPTS = 250;
+
+/**
+ * Runs `fn` holding `<lock>.takeover`, a short-lived mutex that serialises takeovers of one lock:
+ * a contender re-inspects the lock under it, so two contenders can never both remove locks.
+ * Returns false when another contender holds the mutex (try again shortly).
+ */
+async function withTakeoverMutex(file: string, logger: Logger, fn: () => Promise<void>): Promise<boolean> {
+  const mutex = `${file}.takeover`;
+  try {
+    const handle = await open(mutex, "wx");
+    await handle.close();
+  } catch (err) {
+    if (errnoCode(err) !== "EEXIST") throw fsError(err, "create the lock takeover file", mutex);
+    const found = await inspect(mutex);
+    if (found && Date.now() - found.stats.mtimeMs > TAKEOVER_STALE_MS) {
+      logger.warn({ file: mutex }, "removing a takeover file left by a killed process");
+      await removeIfUnchanged(mutex, found, logger);
+    }
+    return false;
+  }
+  try {
+    await fn();
+  } finally {
+    await unlink(mutex).catch(() => undefined);
+  }
+  return true;
+}
+
+function describeHolder(found: Inspection): string {
+  const h = found.holder;
+  return h ? `process ${h.pid}@${h.hostname} since ${h.startedAt}` : "a process whose lock file is being written or is damaged";
+}
+
+function lockHeld(file: string, key: StateKey, found: Inspection, options: LockOptions, extra = ""): SinkError {
+  const age = Math.max(0, Math.round((Date.now() - found.stats.mtimeMs) / 1000));
+  return new SinkError(
+    "LOCK_HELD",
+    `query "${key.query}" (${key.scope}) is locked by ${describeHolder(found)} (lock file ${file}, refreshed ${age} s ago)${extra}: another monitorlift run is exporting it to this folder. ` +
+      `Wait for that run to finish. If it was killed, its lock is taken over automatically once it has not been refreshed for ${Math.round(options.staleMs / 1000)} s (at once when it ran on this host and its process is gone); delete the lock file by hand only if you are sure no run is active.`,
+  );
+}
+
+async function tryCreate(file: string, holder: LockHolder): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(file, "wx");
+  } catch (err) {
+    if (errnoCode(err) === "EEXIST") return false;
+    throw fsError(err, "create the lock file", file);
+  }
+  try {
+    await handle.writeFile(`${JSON.stringify(holder)}\n`);
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await unlink(file).catch(() => undefined);
+    throw fsError(err, "write the lock file", file);
+  }
+  await handle.close();
+  return true;
+}
+
+export async function acquireFileLock(file: string, key: StateKey, options: LockOptions, signal?: AbortSignal): Promise<SinkLock> {
+  const token = randomId();
+  const holder: LockHolder = { pid: process.pid, hostname: options.hostname, token, startedAt: new Date().toISOString(), pidNamespace: currentPidNamespace() };
+  await ensureDirectory(path.dirname(file));
+  for (let attempt = 1; ; attempt++) {
+    if (signal?.aborted) throw new AbortedError(`stopped while acquiring the lock ${file}`, { cause: signal.reason });
+    if (await tryCreate(file, holder)) return new HeldLock(file, token, options);
+    const found = await inspect(file);
+    if (!found) {
+      if (attempt >= MAX_ATTEMPTS) throw new SinkError("LOCK_HELD", `could not create the lock file ${file}: it kept appearing and disappearing (${MAX_ATTEMPTS} attempts); another process is acquiring and releasing it in a loop. Stop the other monitorlift runs on this folder, then run again.`);
+      continue; // released meanwhile: try again
+    }
+    const reason = staleReason(found, options, Date.now());
+    if (reason === undefined) throw lockHeld(file, key, found, options);
+    if (attempt >= MAX_ATTEMPTS) throw lockHeld(file, key, found, options, ", and taking over its stale lock kept failing");
+    const ran = await withTakeoverMutex(file, options.logger, async () => {
+      const again = await inspect(file);
+      if (!again || !sameLock(again, found)) return; // changed meanwhile: judge it afresh
+      options.logger.warn({ file, holder: found.holder, reason }, "taking over a stale lock");
+      await removeIfUnchanged(file, again, options.logger);
+    });
+    if (!ran) await new Promise((resolve) => setTimeout(resolve, TAKEOVER_WAIT_MS));
+  }
+}
+
+class HeldLock implements SinkLock {
+  readonly #file: string;
+  readonly #token: string;
+  readonly #options: LockOptions;
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+  #lastRefresh = Date.now();
+  #beating: Promise<void> | undefined;
+  #released = false;
+
+  constructor(file: string, token: string, options: LockOptions) {
+    this.#file = file;
+    this.#token = token;
+    this.#options = options;
+    this.#timer = setInterval(() => {
+      if (!this.#beating) this.#beating = this.#beat().finally(() => (this.#beating = undefined));
+    }, options.heartbeatMs);
+    this.#timer.unref();
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  #lost(why: string, cause?: unknown): void {
+    clearInterval(this.#timer);
+    if (this.#controller.signal.aborted) return;
+    this.#options.logger.error({ file: this.#file, why }, "lock lost");
+    this.#controller.abort(
+      new SinkError("LOCK_LOST", `the lock ${this.#file} was lost (${why}); writing stopped so that two runs never write the same query. Run again once the other run is done.`, { cause }),
+    );
+  }
+
+  async #beat(): Promise<void> {
+    if (this.#released || this.#controller.signal.aborted) return;
+    try {
+      const handle = await open(this.#file, "r");
+      try {
+        const holder = parseHolder(await handle.readFile("utf8"));
+        if (holder?.token !== this.#token) {
+          this.#lost(holder ? `taken over by process ${holder.pid}@${holder.hostname} since ${holder.startedAt}` : "the lock file was replaced");
+          return;
+        }
+        const now = new Date();
+        await handle.utimes(now, now); // the same inode whose token was just checked
+        this.#lastRefresh = now.getTime();
+      } finally {
+        await handle.close();
+      }
+    } catch (err) {
+      if (errnoCode(err) === "ENOENT") {
+        this.#lost("the lock file was deleted", err);
+      } else if (Date.now() - this.#lastRefresh > this.#options.staleMs / 2) {
+        this.#lost(`it could not be refreshed for ${Math.round((Date.now() - this.#lastRefresh) / 1000)} s: ${messageOf(err)}`, err);
+      } else {
+        this.#options.logger.warn({ file: this.#file, err: messageOf(err) }, "could not refresh the lock; retrying at the next heartbeat");
+      }
+    }
+  }
+
+  async release(): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    clearInterval(this.#timer);
+    await this.#beating;
+    try {
+      const holder = parseHolder(await readFile(this.#file, "utf8"));
+      if (holder?.token === this.#token) await unlink(this.#file);
+    } catch (err) {
+      if (errnoCode(err) === "ENOENT") return;
+      // A lock left behind is taken over as stale later; it must not hide the run's own outcome.
+      this.#options.logger.warn({ file: this.#file, err: messageOf(err) }, "could not release the lock; it will be taken over as stale");
+    }
+  }
+}

@@ -1,0 +1,1 @@
+export { createSqlSink } from "./sql-sink.ts";

@@ -1,0 +1,446 @@
+/**
+ * The SQL sink: one table per query (tablePrefix + query name), rows tagged with the window they
+ * came from, and the cursor in `<prefix>_monitorlift_state`, moved in the SAME transaction that
+ * makes the window's rows visible. A crash at any point leaves the whole window or none of it.
+ *
+ *   openWindow  table created/widened (schema-sync.ts); rows staged on a connection of their own
+ *   write       rows go into the private staging table (COPY / multi-row INSERT / prepared INSERT)
+ *   commit      one transaction: DELETE rows of every overlapping window (a re-run replaces, never
+ *               duplicates) → INSERT … SELECT the staged rows → optimistic state update
+ *               (version must match `previous`, else STATE_CONFLICT) → lock fence → COMMIT
+ *   abort       ROLLBACK, staging dropped, connection released
+ *
+ * The dialect modules (postgres/, mysql/, sqlite/) supply connections, DDL, staging and locks.
+ */
+import { AbortedError, MonitorliftError, SinkError, messageOf } from "../../errors.ts";
+import type { SqlSinkConfig } from "../../config/sinks.ts";
+import type { Column, RawRow } from "../../table.ts";
+import type { TimeWindow } from "../../window/window.ts";
+import { formatWindow } from "../../window/window.ts";
+import type { Logger } from "../../telemetry/logger.ts";
+import type {
+  CommitResult,
+  CursorState,
+  RunSummary,
+  Sink,
+  SinkDeps,
+  SinkLock,
+  StateKey,
+  WindowTarget,
+  WindowWriter,
+} from "../sink.ts";
+import type { Dialect, HeldLock, MetadataTables, SqlSession, WindowWork } from "./dialect.ts";
+import { WINDOW_END, WINDOW_START, metadataTables, queryTableName } from "./identifiers.ts";
+import { keyLabel } from "./lock-keys.ts";
+import { createMysqlDialect } from "./mysql/mysql-dialect.ts";
+import { createPostgresDialect } from "./postgres/postgres-dialect.ts";
+import { SchemaSync } from "./schema-sync.ts";
+import { createSqliteDialect } from "./sqlite/sqlite-dialect.ts";
+
+const LABELS = { postgres: "PostgreSQL", mysql: "MySQL", sqlite: "SQLite" } as const;
+
+function createDialect(config: SqlSinkConfig, deps: SinkDeps): Dialect {
+  switch (config.dialect) {
+    case "postgres":
+      return createPostgresDialect(config, deps);
+    case "mysql":
+      return createMysqlDialect(config, deps);
+    case "sqlite":
+      return createSqliteDialect(config, deps);
+  }
+}
+
+export function createSqlSink(config: SqlSinkConfig, deps: SinkDeps): Sink {
+  const logger = deps.logger.child({ sink: "sql", dialect: config.dialect });
+  const dialect = createDialect(config, { ...deps, logger });
+  return new SqlSink(config, dialect, logger);
+}
+
+const lockId = (key: StateKey) => `${key.query}\u0000${key.scope}`;
+
+class SqlSink implements Sink {
+  readonly description: string;
+  private readonly config: SqlSinkConfig;
+  private readonly dialect: Dialect;
+  private readonly logger: Logger;
+  private readonly tables: MetadataTables;
+  private readonly schema: SchemaSync;
+  private readonly locks = new Map<string, HeldLock>();
+  private opening: Promise<void> | undefined;
+
+  constructor(config: SqlSinkConfig, dialect: Dialect, logger: Logger) {
+    this.config = config;
+    this.dialect = dialect;
+    this.logger = logger;
+    this.description = dialect.description;
+    this.tables = metadataTables(config.tablePrefix);
+    this.schema = new SchemaSync(dialect, this.tables);
+  }
+
+  /** A SinkError for a driver error: SINK_UNAVAILABLE (retryable) when the database went away, else SINK_WRITE. */
+  failure(err: unknown, action: string): MonitorliftError {
+    if (err instanceof MonitorliftError) return err;
+    const kind = this.dialect.classify(err);
+    const label = LABELS[this.dialect.name];
+    if (kind.unavailable) {
+      return new SinkError("SINK_UNAVAILABLE", `sql sink (${this.description}): ${action} failed, ${label} is not reachable: ${messageOf(err)}`, {
+        cause: err,
+        retryable: true,
+      });
+    }
+    return new SinkError("SINK_WRITE", `sql sink (${this.description}): ${action} failed: ${label} says: ${messageOf(err)}`, {
+      cause: err,
+      retryable: kind.transient,
+    });
+  }
+
+  private ensureOpen(signal?: AbortSignal): Promise<void> {
+    this.opening ??= (async () => {
+      await this.dialect.open(signal);
+      await this.withSession(signal, "creating the metadata tables", async (s) => {
+        await this.dialect.withSchemaLock(s, "\u0000metadata", async () => {
+          for (const sql of this.dialect.metadataDdl(this.tables)) await s.query(sql);
+        });
+      });
+    })().catch(async (err: unknown) => {
+      this.opening = undefined;
+      await this.dialect.close().catch(() => undefined);
+      throw this.failure(err, "connecting");
+    });
+    return this.opening;
+  }
+
+  private async withSession<T>(signal: AbortSignal | undefined, action: string, fn: (session: SqlSession) => Promise<T>): Promise<T> {
+    let session: SqlSession;
+    try {
+      session = await this.dialect.connect(signal);
+    } catch (err) {
+      throw this.failure(err, action);
+    }
+    let broken = false;
+    try {
+      return await fn(session);
+    } catch (err) {
+      broken = !(err instanceof MonitorliftError) && this.dialect.classify(err).unavailable;
+      throw this.failure(err, action);
+    } finally {
+      await session.release(broken).catch(() => undefined);
+    }
+  }
+
+  async start(signal?: AbortSignal): Promise<void> {
+    await this.ensureOpen(signal);
+  }
+
+  async shutdown(): Promise<void> {
+    const held = [...this.locks.values()];
+    this.locks.clear();
+    await Promise.all(held.map((l) => l.release().catch(() => undefined)));
+    this.opening = undefined;
+    await this.dialect.close();
+  }
+
+  async probe(signal?: AbortSignal): Promise<void> {
+    await this.ensureOpen(signal);
+    await this.withSession(signal, "checking permissions (create, alter, insert)", (s) => this.dialect.probePermissions(s));
+  }
+
+  private parseState(row: Record<string, unknown>): CursorState {
+    const raw = row.state;
+    const state = (typeof raw === "string" ? JSON.parse(raw) : raw) as CursorState;
+    return { ...state, version: String(row.version) };
+  }
+
+  async readState(key: StateKey): Promise<CursorState | undefined> {
+    await this.ensureOpen();
+    return this.withSession(undefined, `reading the state of ${keyLabel(key)}`, async (s) => {
+      const r = await s.query(`SELECT state, version FROM ${this.dialect.table(this.tables.state)} WHERE query = ? AND scope = ?`, [key.query, key.scope]);
+      return r.rows.length === 0 ? undefined : this.parseState(r.rows[0]!);
+    });
+  }
+
+  async listStates(): Promise<Array<{ key: StateKey; state: CursorState }>> {
+    await this.ensureOpen();
+    return this.withSession(undefined, "listing states", async (s) => {
+      const r = await s.query(`SELECT query, scope, state, version FROM ${this.dialect.table(this.tables.state)} ORDER BY query, scope`);
+      return r.rows.map((row) => ({ key: { query: String(row.query), scope: String(row.scope) }, state: this.parseState(row) }));
+    });
+  }
+
+  async acquireLock(key: StateKey, signal?: AbortSignal): Promise<SinkLock> {
+    await this.ensureOpen(signal);
+    const id = lockId(key);
+    if (this.locks.has(id)) {
+      throw new SinkError("LOCK_HELD", `sql sink: ${keyLabel(key)} is already locked by this monitorlift process.`);
+    }
+    let held: HeldLock;
+    try {
+      held = await this.dialect.acquireLock(key, this.tables, signal);
+    } catch (err) {
+      throw this.failure(err, `taking the lock of ${keyLabel(key)}`);
+    }
+    this.locks.set(id, held);
+    this.logger.debug({ query: key.query, scope: key.scope }, "sql lock acquired");
+    return {
+      signal: held.signal,
+      release: async () => {
+        if (this.locks.get(id) === held) this.locks.delete(id);
+        await held.release();
+      },
+    };
+  }
+
+  async recover(key: StateKey, from: number, to: number, isCommitted: (w: TimeWindow) => boolean): Promise<number> {
+    await this.ensureOpen();
+    const table = queryTableName(this.config.tablePrefix, key.query, this.dialect.identifiers);
+    const d = this.dialect;
+    return this.withSession(undefined, `recovering ${keyLabel(key)}`, async (s) => {
+      if ((await d.physicalColumns(s, table)) === undefined) return 0;
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (Number.isFinite(from)) {
+        where.push(`${d.quote(WINDOW_START)} >= ?`);
+        params.push(d.timestampParam(from));
+      }
+      if (Number.isFinite(to)) {
+        where.push(`${d.quote(WINDOW_END)} <= ?`);
+        params.push(d.timestampParam(to));
+      }
+      const found = await s.query(
+        `SELECT DISTINCT ${d.quote(WINDOW_START)} AS ws, ${d.quote(WINDOW_END)} AS we FROM ${d.table(table)}${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`,
+        params,
+      );
+      const stale = found.rows
+        .map((row) => ({ start: d.readTimestamp(row.ws), end: d.readTimestamp(row.we) }))
+        .filter((w) => !isCommitted(w))
+        .sort((a, b) => a.start - b.start);
+      if (stale.length === 0) return 0;
+      let removed = 0;
+      await d.begin(s);
+      try {
+        for (const w of stale) {
+          const r = await s.query(`DELETE FROM ${d.table(table)} WHERE ${d.quote(WINDOW_START)} = ? AND ${d.quote(WINDOW_END)} = ?`, [
+            d.timestampParam(w.start),
+            d.timestampParam(w.end),
+          ]);
+          removed += r.rowCount;
+        }
+        await s.query("COMMIT");
+      } catch (err) {
+        await s.query("ROLLBACK").catch(() => undefined);
+        throw err;
+      }
+      this.logger.info({ query: key.query, scope: key.scope, windows: stale.length, rows: removed }, "removed rows of uncommitted windows");
+      return removed;
+    });
+  }
+
+  async openWindow(target: WindowTarget): Promise<WindowWriter> {
+    const { key, window, columns, signal } = target;
+    throwIfStopped(signal, this.locks.get(lockId(key)));
+    await this.ensureOpen(signal);
+    const table = queryTableName(this.config.tablePrefix, key.query, this.dialect.identifiers);
+    let defs;
+    try {
+      defs = await this.schema.ensure(table, columns, key.query, signal);
+    } catch (err) {
+      throw this.failure(err, `preparing table ${this.dialect.location(table)} for query "${key.query}"`);
+    }
+    const warn = (column: string, problem: string, cells: number) =>
+      this.logger.warn({ query: key.query, window: formatWindow(window), column, cells }, `sql sink: ${problem}`);
+    let work: WindowWork;
+    try {
+      work = await this.dialect.openWindow(defs, { columns, query: key.query, warn }, signal);
+    } catch (err) {
+      throw this.failure(err, `opening window ${formatWindow(window)} of ${keyLabel(key)}`);
+    }
+    this.logger.debug({ query: key.query, scope: key.scope, window: formatWindow(window), connection: work.connectionId }, "sql window opened");
+    return new SqlWindowWriter(this, this.dialect, work, {
+      key,
+      window,
+      columns,
+      table,
+      columnNames: defs.map((d) => d.name),
+      signal,
+      lock: () => this.locks.get(lockId(key)),
+      tables: this.tables,
+      logger: this.logger,
+    });
+  }
+
+  async recordRun(summary: RunSummary): Promise<void> {
+    const entries = Object.entries(summary.queries);
+    if (entries.length === 0) return;
+    await this.ensureOpen();
+    const d = this.dialect;
+    const sql = d.upsertSql(this.tables.runs, ["run_id", "query", "command", "started_at", "finished_at", "outcome", "summary"], ["run_id", "query"]);
+    const json = JSON.stringify(summary);
+    await this.withSession(undefined, `recording run ${summary.runId}`, async (s) => {
+      await d.begin(s);
+      try {
+        for (const [query, outcome] of entries) {
+          await s.query(sql, [
+            summary.runId,
+            query,
+            summary.command,
+            d.timestampParam(Date.parse(summary.startedAt)),
+            d.timestampParam(Date.parse(summary.finishedAt)),
+            outcome.outcome,
+            json,
+          ]);
+        }
+        await s.query("COMMIT");
+      } catch (err) {
+        await s.query("ROLLBACK").catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  async lastRuns(): Promise<Map<string, RunSummary>> {
+    await this.ensureOpen();
+    return this.withSession(undefined, "reading run summaries", async (s) => {
+      const r = await s.query(
+        `SELECT query, summary FROM (SELECT query, summary, ROW_NUMBER() OVER (PARTITION BY query ORDER BY finished_at DESC, run_id DESC) AS rn
+           FROM ${this.dialect.table(this.tables.runs)}) ranked WHERE rn = 1`,
+      );
+      const out = new Map<string, RunSummary>();
+      for (const row of r.rows) {
+        const summary = (typeof row.summary === "string" ? JSON.parse(row.summary) : row.summary) as RunSummary;
+        out.set(String(row.query), summary);
+      }
+      return out;
+    });
+  }
+}
+
+function throwIfStopped(signal: AbortSignal, lock: HeldLock | undefined): void {
+  for (const s of [lock?.signal, signal]) {
+    if (s?.aborted) {
+      const reason: unknown = s.reason;
+      throw reason instanceof MonitorliftError ? reason : new AbortedError("window aborted", { cause: reason });
+    }
+  }
+}
+
+interface WriterContext {
+  key: StateKey;
+  window: TimeWindow;
+  columns: readonly Column[];
+  table: string;
+  columnNames: string[];
+  signal: AbortSignal;
+  lock: () => HeldLock | undefined;
+  tables: MetadataTables;
+  logger: Logger;
+}
+
+class SqlWindowWriter implements WindowWriter {
+  private readonly sink: SqlSink;
+  private readonly dialect: Dialect;
+  private readonly work: WindowWork;
+  private readonly ctx: WriterContext;
+  private state: "open" | "closed" = "open";
+  private rows = 0;
+  private bytes = 0;
+
+  constructor(sink: SqlSink, dialect: Dialect, work: WindowWork, ctx: WriterContext) {
+    this.sink = sink;
+    this.dialect = dialect;
+    this.work = work;
+    this.ctx = ctx;
+  }
+
+  private what(): string {
+    return `window ${formatWindow(this.ctx.window)} of ${keyLabel(this.ctx.key)}`;
+  }
+
+  async write(rows: readonly RawRow[]): Promise<void> {
+    if (this.state !== "open") throw new SinkError("INTERNAL", `sql sink: write() on a ${this.what()} that was already committed or aborted`);
+    try {
+      throwIfStopped(this.ctx.signal, this.ctx.lock());
+      await this.work.write(rows);
+    } catch (err) {
+      await this.abort();
+      throw this.sink.failure(err, `writing rows of ${this.what()}`);
+    }
+    this.rows += rows.length;
+    for (const row of rows) for (const cell of row) this.bytes += cell.length;
+  }
+
+  async commit(next: CursorState, previous: CursorState | undefined): Promise<CommitResult> {
+    if (this.state !== "open") throw new SinkError("INTERNAL", `sql sink: commit() on a ${this.what()} that was already committed or aborted`);
+    const d = this.dialect;
+    const { key, window, table } = this.ctx;
+    const t = d.table(table);
+    const ws = d.quote(WINDOW_START);
+    const we = d.quote(WINDOW_END);
+    try {
+      throwIfStopped(this.ctx.signal, this.ctx.lock());
+      const { session, staged } = await this.work.beginCommit(this.ctx.signal);
+      const replaced = await session.query(`DELETE FROM ${t} WHERE ${ws} < ? AND ${we} > ?`, [d.timestampParam(window.end), d.timestampParam(window.start)]);
+      if (staged > 0) {
+        const cols = this.ctx.columnNames.map((c) => d.quote(c)).join(", ");
+        const moved = await session.query(
+          `INSERT INTO ${t} (${cols}, ${ws}, ${we}) SELECT ${cols}, ${d.timestampExpr}, ${d.timestampExpr} FROM ${this.work.stageTable}`,
+          [d.timestampParam(window.start), d.timestampParam(window.end)],
+        );
+        if (moved.rowCount !== staged) {
+          throw new SinkError("INTERNAL", `sql sink: ${this.what()}: ${staged} rows were staged but ${moved.rowCount} were moved into ${d.location(table)}`);
+        }
+      }
+      const version = await this.saveState(session, next, previous);
+      const lock = this.ctx.lock();
+      if (lock && !(await lock.verify(session))) {
+        throw new SinkError("LOCK_LOST", `sql sink: the lock of ${keyLabel(key)} is no longer held by this process; ${this.what()} was not committed.`, {
+          retryable: true,
+        });
+      }
+      await this.work.commit();
+      this.state = "closed";
+      if (replaced.rowCount > 0) {
+        this.ctx.logger.info({ query: key.query, window: formatWindow(window), rows: replaced.rowCount }, "replaced rows of earlier overlapping windows");
+      }
+      return { rows: staged, bytes: this.bytes, location: d.location(table), version: String(version) };
+    } catch (err) {
+      await this.abort();
+      throw this.sink.failure(err, `committing ${this.what()}`);
+    }
+  }
+
+  /** Moves the cursor inside the commit transaction; returns the new version. */
+  private async saveState(session: SqlSession, next: CursorState, previous: CursorState | undefined): Promise<number> {
+    const d = this.dialect;
+    const { key, tables } = this.ctx;
+    const { version: _ignored, ...stored } = next;
+    const json = JSON.stringify(stored);
+    const now = d.timestampParam(Date.now());
+    if (previous?.version === undefined) {
+      const inserted = await d.insertIfAbsent(session, tables.state, ["query", "scope", "state", "version", "updated_at"], [key.query, key.scope, json, 1, now]);
+      if (!inserted) throw this.conflict(previous, "a state already exists although this commit expected none");
+      return 1;
+    }
+    const expected = Number(previous.version);
+    if (!Number.isSafeInteger(expected)) throw this.conflict(previous, `version "${previous.version}" is not a version of this sink`);
+    const r = await session.query(
+      `UPDATE ${d.table(tables.state)} SET state = ?, version = ?, updated_at = ? WHERE query = ? AND scope = ? AND version = ?`,
+      [json, expected + 1, now, key.query, key.scope, expected],
+    );
+    if (r.rowCount !== 1) throw this.conflict(previous, "the stored state has another version (or was removed)");
+    return expected + 1;
+  }
+
+  private conflict(previous: CursorState | undefined, why: string): SinkError {
+    return new SinkError(
+      "STATE_CONFLICT",
+      `sql sink: the state of ${keyLabel(this.ctx.key)} changed under this run (expected version ${previous?.version ?? "none"}): ${why}. ${this.what()} was rolled back.`,
+      { hint: "Another process wrote this query's state; check that only one monitorlift exports it." },
+    );
+  }
+
+  async abort(): Promise<void> {
+    if (this.state !== "open") return;
+    this.state = "closed";
+    await this.work.rollback().catch((err: unknown) => this.ctx.logger.warn({ err: messageOf(err) }, "sql sink: rollback failed"));
+  }
+}

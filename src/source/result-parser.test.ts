@@ -1,0 +1,88 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ResultParser } from "./result-parser.ts";
+
+const body =
+  '{"tables":[{"name":"PrimaryResult","columns":[{"name":"t","type":"datetime"},{"name":"n","type":"long"},' +
+  '{"name":"s","type":"string"},{"name":"d","type":"dynamic"},{"name":"b","type":"bool"}],"rows":[' +
+  '["2026-11-22T03:00:00.1234567Z",9007199254740993,"a \\"quoted\\" \\\\ back\\\\","{\\"k\\":[1,2]}",true],' +
+  ' [null, -9223372036854775808 ,"héllo 🎉 , ] [",null,false],' +
+  '["2026-01-01T00:00:00Z",0,"\\\\",[1,{"x":"]"}],null]' +
+  ']}],"error":{"code":"PartialError","message":"m","details":[{"code":"EngineError","message":"limit"}]},"statistics":{"query":{"executionTime":0.1}}}';
+
+const expectedRows = [
+  ['"2026-11-22T03:00:00.1234567Z"', "9007199254740993", '"a \\"quoted\\" \\\\ back\\\\"', '"{\\"k\\":[1,2]}"', "true"],
+  ["null", "-9223372036854775808", '"héllo 🎉 , ] ["', "null", "false"],
+  ['"2026-01-01T00:00:00Z"', "0", '"\\\\"', '[1,{"x":"]"}]', "null"],
+];
+
+function parseInChunks(text: string, sizes: () => number) {
+  const p = new ResultParser();
+  const rows = [];
+  for (let i = 0; i < text.length; ) {
+    const n = Math.max(1, sizes());
+    rows.push(...p.push(text.slice(i, i + n)));
+    i += n;
+  }
+  return { rows, tail: p.end(), columns: p.columns, count: p.rows };
+}
+
+test("rows come out as exact raw cells whatever the chunking", () => {
+  for (const size of [1, 2, 3, 5, 7, 13, 64, 100_000]) {
+    const r = parseInChunks(body, () => size);
+    assert.deepEqual(r.rows, expectedRows, `chunk size ${size}`);
+    assert.equal(r.count, 3);
+    assert.deepEqual(r.columns?.map((c) => c.type), ["datetime", "long", "string", "dynamic", "bool"]);
+    assert.equal(r.tail.error?.code, "PartialError");
+    assert.deepEqual(r.tail.statistics, { query: { executionTime: 0.1 } });
+    assert.equal(r.tail.tableCount, 1);
+  }
+  let seed = 7;
+  for (let k = 0; k < 200; k++) {
+    const r = parseInChunks(body, () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return 1 + (seed % 40);
+    });
+    assert.deepEqual(r.rows, expectedRows);
+  }
+});
+
+test("a body without rows, an empty table and further tables", () => {
+  const empty = parseInChunks('{"tables":[{"name":"PrimaryResult","columns":[{"name":"a","type":"int"}],"rows":[]}]}', () => 4);
+  assert.deepEqual(empty.rows, []);
+  assert.deepEqual(empty.columns, [{ name: "a", type: "int" }]);
+  assert.equal(empty.tail.error, undefined);
+
+  const two = parseInChunks(
+    '{"tables":[{"name":"PrimaryResult","columns":[{"name":"a","type":"int"}],"rows":[[1],[2]]},{"name":"x","columns":[{"name":"rows","type":"int"}],"rows":[[3]]}]}',
+    () => 3,
+  );
+  assert.deepEqual(two.rows, [["1"], ["2"]]);
+  assert.equal(two.tail.tableCount, 2);
+
+  const errOnly = parseInChunks('{"error":{"code":"BadArgumentError","message":"bad"}}', () => 5);
+  assert.deepEqual(errOnly.rows, []);
+  assert.equal(errOnly.tail.error?.code, "BadArgumentError");
+  assert.equal(errOnly.columns, undefined);
+});
+
+test("key order inside the table and noise before it", () => {
+  const r = parseInChunks(
+    '{ "statistics" : {"a":[1,{"rows":[9]}]}, "tables" : [ { "columns" : [ {"name":"rows","type":"string"} ] , "name" : "P", "rows" : [ ["x"] ] } ] }',
+    () => 2,
+  );
+  assert.deepEqual(r.rows, [['"x"']]);
+  assert.deepEqual(r.tail.statistics, { a: [1, { rows: [9] }] });
+});
+
+test("a body cut inside the rows is a retryable protocol error", () => {
+  const p = new ResultParser();
+  p.push(body.slice(0, 300));
+  assert.throws(() => p.end(), (e: any) => e.code === "SOURCE_PROTOCOL" && e.retryable === true);
+});
+
+test("invalid JSON in the tail is a protocol error", () => {
+  const p = new ResultParser();
+  p.push('{"tables":[{"name":"P","columns":[],"rows":[]}],"error":{');
+  assert.throws(() => p.end(), (e: any) => e.code === "SOURCE_PROTOCOL");
+});

@@ -1,0 +1,17 @@
+export { formatWindow, type TimeWindow } from "./window.ts";
+export { planWindows, initialWatermark, splitWindow, nextGridLine, gridFloor, type PlanInput } from "./plan.ts";
+export { planBackfill, advanceCursor, isCovered, mergeWindows, type BackfillInput, type CursorProgress } from "./backfill.ts";
+export {
+  buildWindowQuery,
+  checkQueryText,
+  tableQueryText,
+  windowFilter,
+  windowTimespan,
+  kqlDatetime,
+  WINDOW_MACRO,
+  TIMESPAN_MARGIN_MS,
+  type WindowQuery,
+  type WindowQuerySource,
+  type WindowFilterSettings,
+  type QueryTextProblem,
+} from "./query-text.ts";

@@ -1,0 +1,271 @@
+/**
+ * The KQL text sent for one window. A table query becomes
+ *
+ *   <table>
+ *   | where <window filter>
+ *   | <transform>
+ *
+ * and a .kql file has its single "| $window" stage replaced by "| where <window filter>".
+ * Ingestion mode filters on ingestion_time() (every record is exported exactly once, however late it
+ * arrives) and bounds the time column by lookback/future so the service scans little; time mode
+ * filters on the time column only. Nothing after the filter may widen or break the window: that is
+ * checked here with a token scan (strings and comments are skipped, so words inside them are fine).
+ */
+import { ConfigError } from "../errors.ts";
+import type { TimeWindow } from "./window.ts";
+import { KqlScanError, positionOf, scanKql, type KqlToken } from "./kql-tokens.ts";
+
+export const WINDOW_MACRO = "$window";
+/** How much wider than the filter the timespan sent to the service is, on each side. */
+export const TIMESPAN_MARGIN_MS = 60_000;
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Words that may not follow the window filter, and why. */
+const FORBIDDEN_WORDS: Record<string, string> = {
+  union: "it adds rows from other tables, outside the window",
+  join: "it brings in rows from another table, outside the window",
+  lookup: "it brings in rows from another table, outside the window",
+  externaldata: "it creates rows that do not come from the window",
+  datatable: "it creates rows that do not come from the window",
+  range: "it creates rows that do not come from the window",
+  print: "it creates rows that do not come from the window",
+  evaluate: "plugins can produce rows that do not come from the window",
+  materialize: "it caches a subquery that can read outside the window",
+  find: "it searches other tables, outside the window",
+  search: "it searches other tables, outside the window",
+  fork: "it produces several result tables, while a window exports one",
+  facet: "it produces several result tables, while a window exports one",
+};
+/** Functions that read other data sources, and are forbidden when called. */
+const FORBIDDEN_CALLS: Record<string, string> = {
+  workspace: "it reads another workspace, outside the window",
+  app: "it reads an Application Insights resource, outside the window",
+  resource: "it reads another Azure resource, outside the window",
+  cluster: "it reads an Azure Data Explorer cluster, outside the window",
+  database: "it reads another database, outside the window",
+  adx: "it reads an Azure Data Explorer cluster, outside the window",
+};
+const NOT_A_TABLE = new Set(["let", "set", "declare", "alias", "pattern", "restrict", ...Object.keys(FORBIDDEN_WORDS)]);
+
+export interface WindowQuerySource {
+  /** For error messages: the query's name and position in the config ("queries[2]"). */
+  name?: string;
+  index?: number;
+  table?: string;
+  transform?: string;
+  /** The .kql file text, containing "| $window" once. Ignored when `table` is set. */
+  kql?: string;
+}
+
+export interface WindowFilterSettings {
+  mode: "ingestion" | "time";
+  /** Milliseconds. */
+  lookback: number;
+  future: number;
+  timeColumn: string;
+}
+
+export interface WindowQuery {
+  query: string;
+  /** ISO 8601 interval "start/end" sent as the request's timespan; a bit wider than the filter. */
+  timespan: string;
+}
+
+/** A problem of a query's text, keyed by the config key holding the text. */
+export interface QueryTextProblem {
+  key: "table" | "transform" | "file";
+  message: string;
+}
+
+function iso(ms: number): string {
+  if (!Number.isSafeInteger(ms)) throw new RangeError(`not an instant in epoch milliseconds: ${ms}`);
+  const text = new Date(ms).toISOString();
+  if (text.length !== 24) throw new RangeError(`instant outside the years 0000-9999: ${ms}`);
+  return text;
+}
+
+/** "datetime(2026-11-22T03:00:00.0000000Z)": KQL's 7 fractional digits (100 ns ticks). */
+export function kqlDatetime(ms: number): string {
+  return `datetime(${iso(ms).slice(0, 23)}0000Z)`;
+}
+
+/** The "where …" stage selecting one window's records. */
+export function windowFilter(w: TimeWindow, s: WindowFilterSettings): string {
+  checkWindow(w);
+  const col = timeColumnOf(s);
+  if (s.mode === "time") return `where ${col} >= ${kqlDatetime(w.start)} and ${col} < ${kqlDatetime(w.end)}`;
+  return (
+    `where ingestion_time() >= ${kqlDatetime(w.start)} and ingestion_time() < ${kqlDatetime(w.end)}` +
+    ` and ${col} >= ${kqlDatetime(w.start - s.lookback)} and ${col} < ${kqlDatetime(w.end + s.future)}`
+  );
+}
+
+/** The request timespan: the time-column range of the filter, one minute wider on each side. */
+export function windowTimespan(w: TimeWindow, s: WindowFilterSettings): string {
+  checkWindow(w);
+  const from = s.mode === "time" ? w.start : w.start - s.lookback;
+  const to = s.mode === "time" ? w.end : w.end + s.future;
+  return `${iso(from - TIMESPAN_MARGIN_MS)}/${iso(to + TIMESPAN_MARGIN_MS)}`;
+}
+
+/** The macro form of a table query: "<table>\n| $window" and "\n| <transform>" when given. */
+export function tableQueryText(table: string, transform?: string): string {
+  const t = transform === undefined ? "" : stripPipe(transform);
+  return `${table}\n| ${WINDOW_MACRO}${t === "" ? "" : `\n| ${t}`}`;
+}
+
+function stripPipe(transform: string): string {
+  return transform.trim().replace(/^\|\s*/, "").trim();
+}
+
+function checkWindow(w: TimeWindow): void {
+  if (!Number.isSafeInteger(w.start) || !Number.isSafeInteger(w.end) || w.end <= w.start) {
+    throw new RangeError(`not a window: [${w.start}, ${w.end})`);
+  }
+}
+
+function timeColumnOf(s: WindowFilterSettings): string {
+  if (!IDENTIFIER.test(s.timeColumn)) {
+    throw new ConfigError(`window.timeColumn: "${s.timeColumn}" is not a column name`, [`window.timeColumn: must be a column name`]);
+  }
+  return s.timeColumn;
+}
+
+function where(text: string, offset: number, multiline: boolean): string {
+  const p = positionOf(text, offset);
+  return multiline || p.line > 1 ? `line ${p.line}, column ${p.column}` : `column ${p.column}`;
+}
+
+/** Forbidden words, calls and statement ends among `tokens` (all after the window filter). */
+function scanAfterFilter(tokens: readonly KqlToken[], text: string, multiline: boolean, key: QueryTextProblem["key"], out: QueryTextProblem[]): void {
+  tokens.forEach((t, k) => {
+    const prev = tokens[k - 1];
+    const next = tokens[k + 1];
+    if (t.kind === "punct" && t.text === ";") {
+      out.push({ key, message: `uses ";" after the window filter (${where(text, t.start, multiline)}), which is not allowed — it ends the statement, and a window is exported by one statement` });
+      return;
+    }
+    if (t.kind !== "identifier" || (prev?.kind === "punct" && prev.text === ".")) return;
+    const word = FORBIDDEN_WORDS[t.text];
+    if (word !== undefined) {
+      out.push({ key, message: `uses "${t.text}" after the window filter (${where(text, t.start, multiline)}), which is not allowed — ${word}` });
+      return;
+    }
+    const call = FORBIDDEN_CALLS[t.text];
+    if (call !== undefined && next?.kind === "punct" && next.text === "(") {
+      out.push({ key, message: `uses "${t.text}()" after the window filter (${where(text, t.start, multiline)}), which is not allowed — ${call}` });
+    }
+  });
+}
+
+function scan(text: string, key: QueryTextProblem["key"], multiline: boolean, out: QueryTextProblem[]): KqlToken[] | undefined {
+  try {
+    return scanKql(text);
+  } catch (err) {
+    if (!(err instanceof KqlScanError)) throw err;
+    out.push({ key, message: `has an ${err.message} (${where(text, err.offset, multiline)})` });
+    return undefined;
+  }
+}
+
+function checkTableName(table: string, key: "table" | "file", out: QueryTextProblem[]): void {
+  if (!IDENTIFIER.test(table)) out.push({ key, message: `"${table}" is not a table name (letters, digits and "_", not starting with a digit)` });
+  else if (NOT_A_TABLE.has(table)) out.push({ key, message: `"${table}" is a KQL keyword, not a table name` });
+}
+
+/** The macro token of a file query's text, or undefined with the problems pushed to `out`. */
+function checkFile(kql: string, out: QueryTextProblem[]): KqlToken | undefined {
+  const tokens = scan(kql, "file", true, out);
+  if (!tokens) return undefined;
+  const macros = tokens.map((t, k) => ({ t, k })).filter(({ t }) => t.kind === "identifier" && t.text === WINDOW_MACRO);
+  const example = `e.g. "AppDependencies | ${WINDOW_MACRO} | where Success == false"`;
+  if (macros.length === 0) {
+    out.push({ key: "file", message: `has no "| ${WINDOW_MACRO}" stage (outside comments and strings) — put it right after the table name, ${example}` });
+    return undefined;
+  }
+  if (macros.length > 1) {
+    const lines = macros.map(({ t }) => positionOf(kql, t.start).line).join(", ");
+    out.push({ key: "file", message: `contains ${WINDOW_MACRO} ${macros.length} times (lines ${lines}) — it must appear exactly once, right after the table name` });
+    return undefined;
+  }
+  const { t: macro, k } = macros[0]!;
+  const before = tokens[k - 1];
+  const after = tokens[k + 1];
+  const isPipe = (t: KqlToken | undefined): boolean => t?.kind === "punct" && t.text === "|";
+  if (!isPipe(before) || (after !== undefined && !isPipe(after))) {
+    out.push({ key: "file", message: `must use ${WINDOW_MACRO} as a whole pipe stage "| ${WINDOW_MACRO}" (${where(kql, macro.start, true)}), ${example}` });
+    return undefined;
+  }
+  // Only "Table" or "workspace('x').Table" may stand before the macro's pipe.
+  const head = tokens.slice(0, k - 1);
+  const text = head.map((t) => t.text).join("");
+  const simple = head.length === 1 && head[0]!.kind === "identifier";
+  const crossWorkspace =
+    head.length === 6 &&
+    head[0]!.text === "workspace" &&
+    head[1]!.text === "(" &&
+    head[2]!.kind === "string" &&
+    head[3]!.text === ")" &&
+    head[4]!.text === "." &&
+    head[5]!.kind === "identifier";
+  if (!simple && !crossWorkspace) {
+    out.push({
+      key: "file",
+      message: `must have only a table name (or workspace('…').Table) before "| ${WINDOW_MACRO}"${head.length ? `, not ${JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text)}` : " — the table name is missing"}; move other stages after it, ${example}`,
+    });
+  } else checkTableName(head[head.length - 1]!.text, "file", out);
+  scanAfterFilter(tokens.slice(k + 1), kql, true, "file", out);
+  return macro;
+}
+
+function checkTransform(transform: string, out: QueryTextProblem[]): void {
+  const text = stripPipe(transform);
+  if (text === "") {
+    out.push({ key: "transform", message: `is empty — remove the key or give pipe stages such as "where Success == false"` });
+    return;
+  }
+  const tokens = scan(text, "transform", false, out);
+  if (!tokens) return;
+  if (tokens.some((t) => t.kind === "identifier" && t.text === WINDOW_MACRO)) {
+    out.push({ key: "transform", message: `must not contain ${WINDOW_MACRO}: the window filter is placed before the transform automatically` });
+  }
+  scanAfterFilter(tokens, text, false, "transform", out);
+}
+
+/** Everything wrong with a query's text (empty when it can be sent). */
+export function checkQueryText(q: WindowQuerySource): QueryTextProblem[] {
+  const out: QueryTextProblem[] = [];
+  if (q.table !== undefined) {
+    checkTableName(q.table, "table", out);
+    if (q.transform !== undefined) checkTransform(q.transform, out);
+  } else if (q.kql !== undefined) {
+    checkFile(q.kql, out);
+  } else {
+    out.push({ key: "table", message: `the query has neither a table nor query text` });
+  }
+  return out;
+}
+
+function label(q: WindowQuerySource): string {
+  return q.index !== undefined ? `queries[${q.index}]` : q.name !== undefined ? `query "${q.name}"` : "query";
+}
+
+/** The text and timespan to send for window `w`. Throws ConfigError when the query text is not acceptable. */
+export function buildWindowQuery(q: WindowQuerySource, w: TimeWindow, s: WindowFilterSettings): WindowQuery {
+  const problems = checkQueryText(q);
+  if (problems.length > 0) {
+    const lines = problems.map((p) => `${label(q)}.${p.key}: ${p.message}`);
+    const who = q.name !== undefined ? `Query "${q.name}"` : "The query";
+    throw new ConfigError(`${who} cannot be run: ${lines[0]}${lines.length > 1 ? ` (and ${lines.length - 1} more)` : ""}`, lines);
+  }
+  const filter = windowFilter(w, s);
+  const timespan = windowTimespan(w, s);
+  if (q.table !== undefined) {
+    const t = q.transform === undefined ? "" : stripPipe(q.transform);
+    return { query: `${q.table}\n| ${filter}${t === "" ? "" : `\n| ${t}`}`, timespan };
+  }
+  const kql = q.kql!;
+  const macro = checkFile(kql, [])!;
+  return { query: `${kql.slice(0, macro.start)}${filter}${kql.slice(macro.end)}`, timespan };
+}

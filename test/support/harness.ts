@@ -1,0 +1,100 @@
+/**
+ * End-to-end harness: a simulator (in-process, usually on a manual clock), a temp folder with
+ * a config file pointing at it, and in-process runs of the real exporter (config loading,
+ * source, runner, sink) — the same code the CLI runs.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openContext, type Context } from "../../src/cli/context.ts";
+import type { BackfillRange } from "../../src/runner/backfill-query.ts";
+import { runOnce, type RunReport } from "../../src/runner/run.ts";
+import { startSimulator, type Simulator, type SimulatorOptions } from "../../src/simulator/index.ts";
+import { LIVE_SCOPE } from "../../src/sinks/layout.ts";
+
+export interface HarnessOptions {
+  sim?: SimulatorOptions;
+  /** Config JSON merged over the defaults (shallow per top-level key). */
+  config?: Record<string, unknown>;
+}
+
+export interface Harness {
+  sim: Simulator;
+  dir: string;
+  exportDir: string;
+  configPath: string;
+  config: Record<string, unknown>;
+  writeConfig(patch?: Record<string, unknown>): Promise<void>;
+  /** One `export --once` in-process, on the simulator's clock. */
+  exportOnce(options?: { queries?: string[]; signal?: AbortSignal }): Promise<RunReport>;
+  backfill(range: BackfillRange, options?: { queries?: string[] }): Promise<RunReport>;
+  /** The live watermark of a query (epoch ms), read from the sink. */
+  watermark(query: string): Promise<{ watermark: number; origin: number } | undefined>;
+  close(): Promise<void>;
+}
+
+export function baseConfig(sim: Simulator, exportDir: string): Record<string, unknown> {
+  return {
+    source: {
+      workspaceId: sim.workspaceId,
+      endpoint: sim.endpoint,
+      auth: { method: "none" },
+      requestTimeout: "PT20S",
+      serverTimeout: "PT10S",
+      maxRetries: 4,
+      retryDelay: "PT0.01S",
+      maxRetryDelay: "PT0.2S",
+      maxRetryElapsed: "PT30S",
+    },
+    queries: [{ name: "requests", table: "AppRequests" }],
+    window: { mode: "ingestion", size: "PT5M", lag: "PT1M", start: "PT3H" },
+    sink: { type: "filesystem", path: exportDir, format: "ndjson", compression: "gzip" },
+    concurrency: 4,
+    log: { level: "silent" },
+  };
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const sim = await startSimulator(options.sim);
+  const dir = await mkdtemp(join(tmpdir(), "monitorlift-e2e-"));
+  const exportDir = join(dir, "export");
+  const configPath = join(dir, "monitorlift.json");
+  let config: Record<string, unknown> = { ...baseConfig(sim, exportDir), ...options.config };
+  const writeConfig = async (patch: Record<string, unknown> = {}) => {
+    config = { ...config, ...patch };
+    await writeFile(configPath, JSON.stringify(config, null, 2));
+  };
+  await writeConfig();
+  const withContext = async <T>(queries: string[] | undefined, work: (ctx: Context) => Promise<T>): Promise<T> => {
+    const ctx = await openContext({ config: configPath }, {}, { queries });
+    await ctx.sink.start();
+    try {
+      return await work(ctx);
+    } finally {
+      await ctx.sink.shutdown();
+    }
+  };
+  return {
+    sim,
+    dir,
+    exportDir,
+    configPath,
+    get config() {
+      return config;
+    },
+    writeConfig,
+    exportOnce: (o = {}) =>
+      withContext(o.queries, (ctx) => runOnce("export", ctx.jobs, ctx.runDeps(o.signal ?? new AbortController().signal, sim.clock))),
+    backfill: (range, o = {}) =>
+      withContext(o.queries, (ctx) => runOnce("backfill", ctx.jobs, ctx.runDeps(new AbortController().signal, sim.clock), range)),
+    watermark: (query) =>
+      withContext(undefined, async (ctx) => {
+        const s = await ctx.sink.readState({ query, scope: LIVE_SCOPE });
+        return s ? { watermark: s.watermark, origin: s.origin } : undefined;
+      }),
+    async close() {
+      await sim.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
