@@ -63,7 +63,7 @@ export async function openContext(
       env,
       serverTimeoutMs: config.source.serverTimeout,
       requestTimeoutMs: config.source.requestTimeout,
-      idleTimeoutMs: Math.min(config.source.requestTimeout, Math.max(30_000, config.source.serverTimeout + 10_000)),
+      idleTimeoutMs: config.source.idleTimeout,
       maxRetries: config.source.maxRetries,
       retryDelayMs: config.source.retryDelay,
       maxRetryDelayMs: config.source.maxRetryDelay,

@@ -144,6 +144,7 @@ export function normaliseConfig(parsed: ParsedConfigFile, baseDir: string): { co
       retryDelay: msOf(s.retryDelay, "source.retryDelay", errors),
       maxRetryDelay: msOf(s.maxRetryDelay, "source.maxRetryDelay", errors),
       maxRetryElapsed: msOf(s.maxRetryElapsed, "source.maxRetryElapsed", errors),
+      idleTimeout: msOf(s.idleTimeout, "source.idleTimeout", errors),
       maxConcurrentRequests: s.maxConcurrentRequests,
       maxRequestsPer30s: s.maxRequestsPer30s,
     },

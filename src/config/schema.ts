@@ -117,6 +117,9 @@ export const sourceSchema = z
     retryDelay: duration().default("PT1S").describe("Base delay of the exponential back-off with full jitter."),
     maxRetryDelay: duration().default("PT1M").describe("Largest delay between two attempts (a server Retry-After may ask for more, up to 10 minutes)."),
     maxRetryElapsed: duration().default("PT10M").describe("Stop retrying one request once this much time has passed since its first attempt."),
+    idleTimeout: duration()
+      .default("PT1M")
+      .describe("Give up on a response body that sends nothing for this long (a connection reset part-way through a gzip body otherwise never ends); the window is retried."),
     maxConcurrentRequests: z
       .number()
       .int()

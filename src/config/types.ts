@@ -47,6 +47,8 @@ export interface SourceSettings {
   retryDelay: number;
   maxRetryDelay: number;
   maxRetryElapsed: number;
+  /** A response body silent for this long is abandoned (and the window retried). */
+  idleTimeout: number;
   maxConcurrentRequests: number;
   maxRequestsPer30s: number;
 }

@@ -19,7 +19,7 @@ import {
   type HttpClient,
   type PipelineResponse,
 } from "@azure/core-rest-pipeline";
-import { AbortedError, SourceError, messageOf } from "../errors.ts";
+import { AbortedError, MonitorliftError, SourceError, messageOf } from "../errors.ts";
 import type { Column, RawRow } from "../table.ts";
 import type { SourceAuth } from "../config/types.ts";
 import { createCredential, noCredential } from "./credential.ts";
@@ -223,7 +223,8 @@ export class LogsSource {
 
   private classify(err: unknown, runSignal: AbortSignal, deadline: AbortSignal): unknown {
     if (runSignal.aborted) return err instanceof AbortedError ? err : new AbortedError("the query was stopped by shutdown", { cause: err });
-    if (err instanceof SourceError) return err;
+    // Errors of our own (a sink's write failing inside onRows, a protocol error) pass through as they are.
+    if (err instanceof MonitorliftError) return err;
     if (deadline.aborted) return deadline.reason;
     const code = (err as { code?: string }).code;
     const name = (err as { name?: string }).name;

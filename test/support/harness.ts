@@ -59,7 +59,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const dir = await mkdtemp(join(tmpdir(), "monitorlift-e2e-"));
   const exportDir = join(dir, "export");
   const configPath = join(dir, "monitorlift.json");
-  let config: Record<string, unknown> = { ...baseConfig(sim, exportDir), ...options.config };
+  const base = baseConfig(sim, exportDir);
+  // "source" is merged key by key (tests change its timeouts, never its endpoint); other keys are replaced.
+  let config: Record<string, unknown> = {
+    ...base,
+    ...options.config,
+    source: { ...(base.source as object), ...((options.config?.source as object | undefined) ?? {}) },
+  };
   const writeConfig = async (patch: Record<string, unknown> = {}) => {
     config = { ...config, ...patch };
     await writeFile(configPath, JSON.stringify(config, null, 2));

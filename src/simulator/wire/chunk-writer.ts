@@ -1,10 +1,9 @@
 /**
  * Writes a response body as large byte chunks, straight into the HTTP response
- * or into a gzip stream piped to it, with backpressure. Text is encoded into the
- * current chunk in place and the caller gets a view of the bytes (so a row's
- * bytes can be remembered and copied next time instead of re-encoded).
- * Also implements the "connection reset part-way" fault: hand what was written
- * to the socket, then destroy it.
+ * or into a gzip stream piped to it, with backpressure. Chunk buffers are
+ * recycled once the output has consumed them (allocating fresh ones for every
+ * response drives the GC hard). Also implements the "connection reset
+ * part-way" fault: hand what was written to the socket, then destroy it.
  */
 import type { ServerResponse } from "node:http";
 import type { Writable } from "node:stream";
@@ -12,6 +11,20 @@ import zlib from "node:zlib";
 
 export const CHUNK_BYTES = 128 * 1024;
 const EMPTY = Buffer.alloc(0);
+const POOL_MAX = 64;
+const pool: Buffer[] = [];
+
+function takeChunk(min: number): Buffer {
+  if (min <= CHUNK_BYTES) {
+    const b = pool.pop();
+    if (b !== undefined) return b;
+  }
+  return Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, min));
+}
+
+function giveBack(b: Buffer): void {
+  if (b.length === CHUNK_BYTES && pool.length < POOL_MAX) pool.push(b);
+}
 
 /** The client went away while the body was being written. */
 export class ClientGoneError extends Error {
@@ -86,13 +99,12 @@ export class ChunkWriter {
     });
   }
 
-  /** Encodes `s` as UTF-8 into the body; returns a view of exactly its bytes. */
-  text(s: string): Uint8Array {
+  /** Encodes `s` as UTF-8 into the body; returns its byte length. */
+  text(s: string): number {
     this.ensure(s.length * 3);
     const n = this.buf.write(s, this.off, "utf8");
-    const view = this.buf.subarray(this.off, this.off + n);
     this.off += n;
-    return view;
+    return n;
   }
 
   /** Copies bytes into the body. */
@@ -111,12 +123,13 @@ export class ChunkWriter {
   /** Hands the current chunk to the output. */
   push(): void {
     if (this.off === 0) return;
-    const chunk = this.buf.subarray(0, this.off);
+    const whole = this.buf;
+    const chunk = whole.subarray(0, this.off);
     this.sent += this.off;
     this.buf = EMPTY;
     this.off = 0;
     if (this.gone) throw new ClientGoneError();
-    if (!this.out.write(chunk)) this.blocked = true;
+    if (!this.out.write(chunk, () => giveBack(whole))) this.blocked = true;
   }
 
   /** Pushes what is left and ends the body; resolves when the response is finished (or the client left). */
@@ -160,6 +173,6 @@ export class ChunkWriter {
   private ensure(n: number): void {
     if (this.off + n <= this.buf.length) return;
     this.push();
-    this.buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, n));
+    this.buf = takeChunk(n);
   }
 }

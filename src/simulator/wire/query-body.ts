@@ -10,6 +10,7 @@
 import type { Column } from "../../table.ts";
 import type { SimValue } from "../catalog.ts";
 import { partialError, type TruncationReason } from "../service-errors.ts";
+import { rowArena } from "./arena.ts";
 import type { ChunkWriter } from "./chunk-writer.ts";
 import { rowEncoder } from "./row-encoder.ts";
 
@@ -82,9 +83,14 @@ export async function writeQueryBody(w: ChunkWriter, result: QueryResultData, pl
         break;
       }
       if (sep) w.ascii(COMMA);
-      const view = w.text(text);
-      if (cache) enc.remember(values, view);
-      rowBytes += sep + view.length;
+      if (cache) {
+        const bytes = rowArena.store(text);
+        enc.remember(values, bytes);
+        w.bytesIn(bytes);
+        rowBytes += sep + bytes.length;
+      } else {
+        rowBytes += sep + w.text(text);
+      }
     }
     written++;
     if (w.backpressured) await w.drained();

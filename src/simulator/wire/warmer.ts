@@ -1,15 +1,15 @@
 /**
  * Pre-encodes stored rows in the background (idle slices between requests), so
  * a query's first read of them copies remembered bytes instead of encoding.
- * The bytes live in 1 MiB buffers (outside the JS heap) and are attached to the
+ * The bytes live in the row arena (outside the JS heap) and are attached to the
  * rows' values arrays by the row encoder.
  */
 import type { Column } from "../../table.ts";
 import type { SimRow } from "../catalog.ts";
+import { rowArena } from "./arena.ts";
 import { rowEncoder } from "./row-encoder.ts";
 
 const SLICE_MS = 8;
-const BUFFER_BYTES = 1024 * 1024;
 
 interface Job {
   rows: readonly SimRow[];
@@ -19,8 +19,6 @@ interface Job {
 
 export class JsonWarmer {
   private readonly jobs: Job[] = [];
-  private buf = Buffer.alloc(0);
-  private off = 0;
   private scheduled: NodeJS.Immediate | undefined;
   private waiters: (() => void)[] = [];
   private stopped = false;
@@ -71,14 +69,7 @@ export class JsonWarmer {
       for (let i = job.next; i < end; i++) {
         const values = (job.rows[i] as SimRow).values;
         if (enc.cached(values) !== undefined) continue;
-        const text = enc.text(values);
-        if (this.off + text.length * 3 > this.buf.length) {
-          this.buf = Buffer.allocUnsafe(Math.max(BUFFER_BYTES, text.length * 3));
-          this.off = 0;
-        }
-        const n = this.buf.write(text, this.off, "utf8");
-        enc.remember(values, this.buf.subarray(this.off, this.off + n));
-        this.off += n;
+        enc.remember(values, rowArena.store(enc.text(values)));
         this.encoded++;
       }
       job.next = end;

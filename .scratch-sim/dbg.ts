@@ -1,0 +1,12 @@
+import { createManualClock, startSimulator } from "../src/simulator/index.ts";
+const startMs = Date.UTC(2026, 0, 10, 12, 0, 0);
+const clock = createManualClock(startMs);
+const rows = 200000, RATE = 2000;
+const sim = await startSimulator({ clock, seed: 42, tables: ["AppRequests"], rowsPerSecond: RATE, backfill: { from: startMs - (rows / RATE) * 1000, to: startMs }, live: false, precomputeJson: false });
+clock.advance(49 * 3_600_000);
+const q = async (query: string) => { const t = performance.now(); const r = await fetch(`${sim.endpoint}/workspaces/${sim.workspaceId}/query`, { method: "POST", body: JSON.stringify({ query }) }); const txt = await r.text(); return [r.status, txt.length, (performance.now() - t).toFixed(0) + "ms", txt.slice(0, 300), txt.slice(-400)]; };
+console.log(await q("AppRequests | count"));
+console.log(await q(`AppRequests | where ingestion_time() >= datetime(${new Date(startMs - 100e3).toISOString()}) and ingestion_time() < datetime(${new Date(startMs - 75e3).toISOString()}) | count`));
+const t = performance.now(); const r = await q(`AppRequests | where ingestion_time() >= datetime(${new Date(startMs - 100e3).toISOString()}) and ingestion_time() < datetime(${new Date(startMs - 75e3).toISOString()})`); console.log(r[0], r[1], r[2], r[4]);
+console.log(sim.stats().rowsServed);
+await sim.close();

@@ -1,0 +1,529 @@
+/**
+ * The behaviour every SQL dialect must show, run by postgres.test.ts, mysql.test.ts and
+ * sqlite.test.ts against a real database (not a test file itself).
+ */
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import type { MonitorliftError } from "../../errors.ts";
+import type { Column, RawRow } from "../../table.ts";
+import type { TimeWindow } from "../../window/window.ts";
+import type { CursorState, Sink, StateKey, WindowWriter } from "../sink.ts";
+import { captureLog, type Harness } from "./sql-test-harness.ts";
+
+export const T0 = Date.UTC(2026, 10, 22, 3, 0, 0);
+const MIN = 60_000;
+export const win = (a: number, b: number): TimeWindow => ({ start: T0 + a * MIN, end: T0 + b * MIN });
+export const never = new AbortController().signal;
+
+export const COLS: Column[] = [
+  { name: "TimeGenerated", type: "datetime" },
+  { name: "Name", type: "string" },
+  { name: "n", type: "long" },
+];
+
+/** `count` rows inside window `w`, tagged with `tag` in Name. */
+export function rowsFor(w: TimeWindow, count: number, tag = "r"): RawRow[] {
+  return Array.from({ length: count }, (_, i) => [JSON.stringify(new Date(w.start + i * 1000).toISOString()), JSON.stringify(`${tag}${i}`), String(i)]);
+}
+
+export function nextState(previous: CursorState | undefined, w: TimeWindow, rows: number): CursorState {
+  return {
+    watermark: w.end,
+    origin: previous?.origin ?? w.start,
+    rows: (previous?.rows ?? 0) + rows,
+    windows: (previous?.windows ?? 0) + 1,
+    updatedAt: new Date().toISOString(),
+  };
+}
+
+export async function open(sink: Sink, key: StateKey, w: TimeWindow, columns: Column[] = COLS): Promise<WindowWriter> {
+  return sink.openWindow({ key, window: w, columns, signal: never });
+}
+
+/** Writes and commits one window on top of `previous`; returns the new state as the runner would keep it. */
+export async function commitWindow(
+  sink: Sink,
+  key: StateKey,
+  w: TimeWindow,
+  rows: RawRow[],
+  previous: CursorState | undefined,
+  columns: Column[] = COLS,
+): Promise<CursorState> {
+  const writer = await open(sink, key, w, columns);
+  await writer.write(rows);
+  const next = nextState(previous, w, rows.length);
+  const done = await writer.commit(next, previous);
+  assert.equal(done.rows, rows.length);
+  return { ...next, version: done.version! };
+}
+
+export async function rejectsWith(promise: Promise<unknown>, code: string, ...fragments: string[]): Promise<MonitorliftError> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught !== undefined, `expected a ${code} error, got success`);
+  const e = caught as MonitorliftError;
+  assert.equal(e.code, code, `expected ${code}, got ${e.code}: ${e.message}`);
+  for (const f of fragments) assert.ok(e.message.includes(f), `message should mention ${JSON.stringify(f)}: ${e.message}`);
+  return e;
+}
+
+/** Window bounds stored in a table, as epoch ms, whatever type the driver returns. */
+export function toMs(value: unknown): number {
+  if (value instanceof Date) return value.getTime();
+  const s = String(value);
+  return s.includes("T") ? Date.parse(s) : Date.parse(`${s.replace(" ", "T")}Z`);
+}
+
+export async function windowCounts(h: Harness, query: string): Promise<string[]> {
+  const ws = h.quote("_window_start");
+  const we = h.quote("_window_end");
+  const rows = await h.select(`SELECT ${ws} AS ws, ${we} AS we, count(*) AS n FROM ${h.table(query)} GROUP BY ${ws}, ${we} ORDER BY ${ws}, ${we}`);
+  return rows.map((r) => `${(toMs(r.ws) - T0) / MIN}-${(toMs(r.we) - T0) / MIN}:${Number(r.n)}`);
+}
+
+export function defineBehaviour(h: Harness): void {
+  const key = (query: string, scope = "live"): StateKey => ({ query, scope });
+  const sinks: Sink[] = [];
+  const sink = (...args: Parameters<Harness["sink"]>) => {
+    const s = h.sink(...args);
+    sinks.push(s);
+    return s;
+  };
+  const closeAll = async () => {
+    await Promise.all(sinks.splice(0).map((s) => s.shutdown()));
+  };
+
+  it("commit makes the rows and the state visible together, tagged with their window", async () => {
+    try {
+      const a = sink();
+      const reader = sink();
+      const k = key("Commit");
+      const w = win(0, 5);
+      const writer = await open(a, k, w);
+      await writer.write(rowsFor(w, 2));
+      await writer.write(rowsFor(w, 1, "x"));
+      assert.equal(await h.count("Commit"), 0, "nothing is visible before commit");
+      assert.equal(await reader.readState(k), undefined);
+      const next = nextState(undefined, w, 3);
+      const done = await writer.commit(next, undefined);
+      assert.equal(done.rows, 3);
+      assert.equal(done.version, "1");
+      assert.ok(done.location.endsWith(`${h.prefix}Commit`), done.location);
+      assert.equal(await h.count("Commit"), 3);
+      assert.deepEqual(await windowCounts(h, "Commit"), ["0-5:3"]);
+      const stored = await reader.readState(k);
+      assert.deepEqual(stored, { ...next, version: "1" });
+      assert.deepEqual(
+        (await reader.listStates()).filter((e) => e.key.query === "Commit"),
+        [{ key: k, state: { ...next, version: "1" } }],
+      );
+      await rejectsWith(writer.write(rowsFor(w, 1)), "INTERNAL");
+    } finally {
+      await closeAll();
+    }
+  });
+
+  it("abort leaves nothing behind and gives the connection back", async () => {
+    try {
+      const a = sink();
+      const k = key("Abort");
+      for (let i = 0; i < 12; i++) {
+        const writer = await open(a, k, win(i, i + 1));
+        await writer.write(rowsFor(win(i, i + 1), 3));
+        await writer.abort();
+        await writer.abort(); // twice is fine
+      }
+      assert.equal(await h.count("Abort"), 0);
+      assert.equal(await a.readState(k), undefined);
+      // More windows than pool connections were opened and aborted: a commit still gets a connection.
+      const state = await commitWindow(a, k, win(0, 1), rowsFor(win(0, 1), 2), undefined);
+      assert.equal(state.version, "1");
+      assert.equal(await h.count("Abort"), 2);
+    } finally {
+      await closeAll();
+    }
+  });
+
+  it("re-committing a window replaces its rows instead of adding to them", async () => {
+    try {
+      const a = sink();
+      const k = key("Replace");
+      const w = win(0, 5);
+      const s1 = await commitWindow(a, k, w, rowsFor(w, 3), undefined);
+      const s2 = await commitWindow(a, k, w, rowsFor(w, 2, "again"), s1);
+      assert.equal(s2.version, "2");
+      assert.equal(await h.count("Replace"), 2);
+      const names = (await h.select(`SELECT ${h.quote("Name")} AS name FROM ${h.table("Replace")} ORDER BY ${h.quote("Name")}`)).map((r) => r.name);
+      assert.deepEqual(names, ["again0", "again1"]);
+    } finally {
+      await closeAll();
+    }
+  });
+
+  it("split windows written side by side replace an earlier overlapping window and leave neighbours alone", async () => {
+    try {
+      const a = sink();
+      const k = key("Split");
+      let s = await commitWindow(a, k, win(0, 10), rowsFor(win(0, 10), 4), undefined);
+      s = await commitWindow(a, k, win(10, 20), rowsFor(win(10, 20), 3), s);
+      // Both parts are open and written before either commits (look-ahead), then commit in order.
+      const first = await open(a, k, win(0, 5));
+      const second = await open(a, k, win(5, 10));
+      await second.write(rowsFor(win(5, 10), 2));
+      await first.write(rowsFor(win(0, 5), 1));
+      const n1 = nextState(s, win(0, 5), 1);
+      const d1 = await first.commit(n1, s);
+      const d2 = await second.commit(nextState(n1, win(5, 10), 2), { ...n1, version: d1.version! });
+      assert.equal(d2.version, "4");
+      assert.deepEqual(await windowCounts(h, "Split"), ["0-5:1", "5-10:2", "10-20:3"]);
+    } finally {
+      await closeAll();
+    }
+  });
+
+  it("a state conflict rolls the whole window back and leaves the state as it was", async () => {
+    try {
+      const a = sink();
+      const k = key("Conflict");
+      const s1 = await commitWindow(a, k, win(0, 5), rowsFor(win(0, 5), 2), undefined);
+      for (const previous of [undefined, { ...s1, version: "7" }, { ...s1, version: "not-a-version" }]) {
+        const writer = await open(a, k, win(5, 10));
+        await writer.write(rowsFor(win(5, 10), 4));
+        await rejectsWith(writer.commit(nextState(s1, win(5, 10), 4), previous), "STATE_CONFLICT", "Conflict/live");
+        await writer.abort(); // safe after a failed commit
+      }
+      assert.equal(await h.count("Conflict"), 2);
+      assert.deepEqual(await a.readState(k), s1);
+      // A second sink that read the same state loses the race.
+      const b = sink();
+      const fromB = await b.readState(k);
+      const s2 = await commitWindow(a, k, win(5, 10), rowsFor(win(5, 10), 1), s1);
+      const late = await open(b, k, win(10, 15));
+      await late.write(rowsFor(win(10, 15), 1));
+      await rejectsWith(late.commit(nextState(fromB, win(10, 15), 1), fromB), "STATE_CONFLICT");
+      assert.deepEqual(await a.readState(k), s2);
+      assert.deepEqual(await windowCounts(h, "Conflict"), ["0-5:2", "5-10:1"]);
+    } finally {
+      await closeAll();
+    }
+  });
+
+  it("a new column widens the table; the same column with another type is refused", async () => {
+    try {
+      const a = sink();
+      const k = key("Widen");
+      const s1 = await commitWindow(a, k, win(0, 5), rowsFor(win(0, 5), 2), undefined);
+      const wider: Column[] = [...COLS, { name: "Extra", type: "string" }, { name: "When", type: "datetime" }];
+      const row = (i: number) => [...rowsFor(win(5, 10), 1)[0]!, JSON.stringify(`e${i}`), '"2026-11-22T03:07:00.0000001Z"'];
+      await commitWindow(a, k, win(5, 10), [row(0)], s1, wider);
+      const cols = await h.columnsOf("Widen");
+      for (const c of ["Extra", "When", "When__text"]) assert.ok(cols.includes(c), `${c} in ${cols.join(",")}`);
+      const extra = await h.select(`SELECT ${h.quote("Extra")} AS e FROM ${h.table("Widen")} ORDER BY ${h.quote("_window_start")}`);
+      assert.deepEqual(
+        extra.map((r) => r.e),
+        [null, null, "e0"],
+      );
+      // Fewer columns than the table has is fine (the others stay NULL).
+      const s3 = await a.readState(k);
+      await commitWindow(a, k, win(10, 15), rowsFor(win(10, 15), 1), s3);
+      // Another process (a fresh sink, no cache) sees the recorded types and refuses the change.
+      const b = sink();
+      const changed: Column[] = [...COLS, { name: "Extra", type: "long" }];
+      await rejectsWith(open(b, k, win(15, 20), changed), "SINK_SCHEMA", '"Extra"', "long", "string");
+      await rejectsWith(open(a, k, win(15, 20), changed), "SINK_SCHEMA", '"Extra"', "long", "string");
+      const meta = await h.select(`SELECT column_name, la_type FROM ${h.table(`${h.prefix}_monitorlift_columns`, true)} WHERE table_name = ? ORDER BY column_name`, [
+        `${h.prefix}Widen`,
+      ]);
+      assert.deepEqual(
+        meta.map((r) => `${r.column_name}:${r.la_type}`),
+        ["Extra:string", "Name:string", "TimeGenerated:datetime", "When:datetime", "n:long"],
+      );
+    } finally {
+      await closeAll();
+    }
+  });
+
+  it("column names are quoted, not trusted; names the database cannot hold are refused", async () => {
+    try {
+      const a = sink();
+      const k = key("Names");
+      const odd: Column[] = [
+        { name: 'we"ird col', type: "string" },
+        { name: "back`tick", type: "long" },
+        { name: "semi;colon -- x?", type: "string" },
+        { name: "Ünïcødé", type: "bool" },
+      ];
+      await commitWindow(a, k, win(0, 5), [['"v1"', "42", '"v3"', "true"]], undefined, odd);
+      const got = await h.select(`SELECT ${odd.map((c) => h.quote(c.name)).join(", ")} FROM ${h.table("Names")}`);
+      assert.equal(got.length, 1);
+      assert.equal(got[0]![odd[0]!.name], "v1");
+      assert.equal(String(got[0]![odd[1]!.name]), "42");
+      assert.equal(got[0]![odd[2]!.name], "v3");
+      const longName = "c".repeat(h.dialect === "sqlite" ? 300 : 70);
+      await rejectsWith(open(a, key("Names2"), win(0, 5), [{ name: longName, type: "string" }]), "SINK_SCHEMA", "long");
+      await rejectsWith(open(a, key("Names2"), win(0, 5), [{ name: "line\nbreak", type: "string" }]), "SINK_SCHEMA", "control character");
+      await rejectsWith(open(a, key("Names2"), win(0, 5), [{ name: "_window_start", type: "string" }]), "SINK_SCHEMA", "_window_start");
+      await rejectsWith(
+        open(a, key("Names2"), win(0, 5), [
+          { name: "t", type: "datetime" },
+          { name: "t__text", type: "string" },
+        ]),
+        "SINK_SCHEMA",
+        "t__text",
+      );
+    } finally {
+      await closeAll();
+    }
+  });
+
+  it("the lock is exclusive between two sink instances and names its holder", async () => {
+    try {
+      const a = sink();
+      const b = sink();
+      const k = key("Locked");
+      const lock = await a.acquireLock(k);
+      const holder = h.dialect === "postgres" ? "backend pid" : h.dialect === "mysql" ? "MySQL connection" : `pid ${process.pid}`;
+      await rejectsWith(b.acquireLock(k), "LOCK_HELD", "Locked/live", holder);
+      await rejectsWith(a.acquireLock(k), "LOCK_HELD");
+      const other = await b.acquireLock(key("Locked", "backfill-x"));
+      await other.release();
+      assert.equal(lock.signal.aborted, false);
+      await lock.release();
+      await lock.release();
+      const again = await b.acquireLock(k);
+      await again.release();
+    } finally {
+      await closeAll();
+    }
+  });
+
+  it("a commit after the lock was lost is refused", async () => {
+    try {
+      const a = sink();
+      const k = key("LockLost");
+      const s1 = await commitWindow(a, k, win(0, 5), rowsFor(win(0, 5), 1), undefined);
+      const lock = await a.acquireLock(k);
+      const writer = await open(a, k, win(5, 10));
+      await writer.write(rowsFor(win(5, 10), 2));
+      if (h.killLockHolder) {
+        await h.killLockHolder(k);
+        await new Promise<void>((resolve, reject) => {
+          const t = setTimeout(() => reject(new Error("lock signal did not abort within 12 s")), 12_000);
+          if (lock.signal.aborted) resolve();
+          lock.signal.addEventListener("abort", () => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+        assert.equal((lock.signal.reason as MonitorliftError).code, "LOCK_LOST");
+      } else {
+        // SQLite: another process takes the lock over after the holder's heartbeat went stale.
+        await h.select(`UPDATE ${h.table(`${h.prefix}_monitorlift_locks`, true)} SET heartbeat_ms = ?, host = ? WHERE query = ?`, [0, "elsewhere", "LockLost"]);
+        const b = sink();
+        const taken = await b.acquireLock(k);
+        await taken.release();
+      }
+      await rejectsWith(writer.commit(nextState(s1, win(5, 10), 2), s1), "LOCK_LOST", "LockLost/live");
+      assert.equal(await h.count("LockLost"), 1);
+      assert.deepEqual(await a.readState(k), s1);
+      await lock.release();
+    } finally {
+      await closeAll();
+    }
+  });
+
+  it("recover removes the rows of windows that are not committed, and only those", async () => {
+    try {
+      const a = sink();
+      const k = key("Recover");
+      assert.equal(await a.recover(k, T0, T0 + 3_600_000, () => false), 0, "no table yet");
+      let s = await commitWindow(a, k, win(0, 5), rowsFor(win(0, 5), 2), undefined);
+      s = await commitWindow(a, k, win(5, 10), rowsFor(win(5, 10), 3), s);
+      s = await commitWindow(a, k, win(10, 15), rowsFor(win(10, 15), 4), s);
+      const committed = (w: TimeWindow) => w.start === win(0, 5).start;
+      // [5,10) and [10,15) lie in the range and are not committed; [0,5) is.
+      assert.equal(await a.recover(k, win(0, 5).start, win(10, 15).end, committed), 7);
+      assert.deepEqual(await windowCounts(h, "Recover"), ["0-5:2"]);
+      s = await commitWindow(a, k, win(20, 25), rowsFor(win(20, 25), 1), s);
+      // Windows outside [from, to) are left alone; an open end (live recovery) reaches everything after from.
+      assert.equal(await a.recover(k, win(0, 5).start, win(10, 15).end, () => false), 2);
+      assert.equal(await a.recover(k, win(20, 25).start, Number.POSITIVE_INFINITY, () => false), 1);
+      assert.equal(await h.count("Recover"), 0);
+    } finally {
+      await closeAll();
+    }
+  });
+
+  it("run summaries: the latest run per query", async () => {
+    try {
+      const a = sink();
+      const run = (runId: string, finishedAt: number, queries: string[]) => ({
+        runId,
+        command: "export",
+        startedAt: new Date(finishedAt - 1000).toISOString(),
+        finishedAt: new Date(finishedAt).toISOString(),
+        queries: Object.fromEntries(queries.map((q) => [q, { outcome: "ok" as const, scope: "live", rows: 1, windows: 1 }])),
+      });
+      await a.recordRun(run("r1", T0, ["A", "B"]));
+      await a.recordRun(run("r2", T0 + 1000, ["A"]));
+      await a.recordRun(run("r0", T0 - 5000, ["A", "C"]));
+      const last = await a.lastRuns();
+      assert.equal(last.get("A")?.runId, "r2");
+      assert.equal(last.get("B")?.runId, "r1");
+      assert.equal(last.get("C")?.runId, "r0");
+      assert.deepEqual(last.get("B"), run("r1", T0, ["A", "B"]));
+    } finally {
+      await closeAll();
+    }
+  });
+
+  it("probe checks the database is writable; an unreachable one is SINK_UNAVAILABLE", async () => {
+    try {
+      const a = sink();
+      await a.probe();
+      const unreachable =
+        h.dialect === "sqlite" ? { path: "/dev/null/monitorlift.db" } : { url: h.dialect === "postgres" ? "postgres://u@127.0.0.1:1/db" : "mysql://u@127.0.0.1:1/db" };
+      const bad = sink(undefined, unreachable);
+      const err = await rejectsWith(bad.probe(), h.dialect === "sqlite" ? "SINK_WRITE" : "SINK_UNAVAILABLE");
+      if (h.dialect !== "sqlite") assert.equal(err.retryable, true);
+      assert.ok(!err.message.includes("u@"), "no URL in messages");
+    } finally {
+      await closeAll();
+    }
+  });
+
+  it("a window keeps working through many rows and batches (multi-statement staging)", async () => {
+    try {
+      const a = sink(undefined, { batchRows: 7 });
+      const k = key("Many");
+      const w = win(0, 60);
+      const writer = await open(a, k, w);
+      const all = rowsFor(w, 2500);
+      for (let i = 0; i < all.length; i += 333) await writer.write(all.slice(i, i + 333));
+      const done = await writer.commit(nextState(undefined, w, all.length), undefined);
+      assert.equal(done.rows, 2500);
+      assert.equal(await h.count("Many"), 2500);
+      const sum = await h.select(`SELECT sum(${h.quote("n")}) AS s FROM ${h.table("Many")}`);
+      assert.equal(Number(sum[0]!.s), (2499 * 2500) / 2);
+    } finally {
+      await closeAll();
+    }
+  });
+
+  if (h.killConnection) {
+    const kill = h.killConnection.bind(h);
+    it("the database connection dying mid-window leaves nothing; a re-run commits the window once", async () => {
+      try {
+        const log = captureLog();
+        const a = sink(log.logger);
+        const k = key("Killed");
+        const s1 = await commitWindow(a, k, win(0, 5), rowsFor(win(0, 5), 2), undefined);
+        const w = win(5, 10);
+        const writer = await open(a, k, w);
+        await writer.write(rowsFor(w, 3));
+        const opened = log.lines.filter((l) => l.msg === "sql window opened").at(-1);
+        assert.ok(opened && typeof opened.connection === "string", "the window's connection is logged");
+        await kill(opened.connection as string);
+        await new Promise((r) => setTimeout(r, 200));
+        let failure: MonitorliftError | undefined;
+        try {
+          await writer.write(rowsFor(w, 3, "more"));
+          await writer.commit(nextState(s1, w, 6), s1);
+        } catch (err) {
+          failure = err as MonitorliftError;
+        }
+        assert.ok(failure, "writing or committing on a killed connection fails");
+        assert.equal(failure.code, "SINK_UNAVAILABLE", failure.message);
+        assert.equal(failure.retryable, true);
+        await writer.abort();
+        assert.deepEqual(await windowCounts(h, "Killed"), ["0-5:2"]);
+        assert.deepEqual(await a.readState(k), s1);
+        // The re-run of the same window (same sink, pool recovers) commits it exactly once.
+        const s2 = await commitWindow(a, k, w, rowsFor(w, 6), s1);
+        assert.equal(s2.version, "2");
+        assert.deepEqual(await windowCounts(h, "Killed"), ["0-5:2", "5-10:6"]);
+      } finally {
+        await closeAll();
+      }
+    });
+  }
+}
+
+/** Every Log Analytics type, with the hard cases; `k` orders the rows. */
+export const ROUND_COLUMNS: Column[] = [
+  { name: "k", type: "int" },
+  { name: "b", type: "bool" },
+  { name: "i", type: "int" },
+  { name: "l", type: "long" },
+  { name: "r", type: "real" },
+  { name: "d", type: "decimal" },
+  { name: "s", type: "string" },
+  { name: "g", type: "guid" },
+  { name: "t", type: "datetime" },
+  { name: "ts", type: "timespan" },
+  { name: "dyn", type: "dynamic" },
+];
+
+export const TRICKY_STRING = 'quote " backslash \\ newline \n tab \t cr \r emoji 😀 ünï 中文 \\N \\. \\\\t end';
+export const NESTED_JSON = { a: [1, { b: "x\ty\\z", big: 12.5 }], 'q"k': null, nested: { deep: [true, false, "é"] } };
+export const NUL_STRING = "nul:\u0000:end";
+
+/** Raw cells exactly as the Log Analytics query API sends them. */
+export const ROUND_ROWS: RawRow[] = [
+  [
+    "1",
+    "true",
+    "2147483647",
+    "9007199254740993",
+    "0.1",
+    '"12345678901234567890.123456789012345678"',
+    JSON.stringify(TRICKY_STRING),
+    '"3f2504e0-4f89-11d3-9a0c-0305e82c3301"',
+    '"2026-11-22T03:00:00.1234567Z"',
+    '"1.02:03:04.5000001"',
+    JSON.stringify(JSON.stringify(NESTED_JSON)),
+  ],
+  [
+    "2",
+    "false",
+    "-2147483648",
+    "-9223372036854775808",
+    "-1.5e-300",
+    '"-0.000000000000000000000000000001"',
+    '""',
+    '"00000000-0000-0000-0000-000000000000"',
+    '"2026-01-01T00:00:00Z"',
+    '"-00:00:00.0000001"',
+    '"[]"',
+  ],
+  ["3", "null", "null", "null", "null", "null", "null", "null", "null", "null", "null"],
+  [
+    "4",
+    "true",
+    "0",
+    "9223372036854775807",
+    '"NaN"',
+    '"79228162514264337593543950335"',
+    JSON.stringify(NUL_STRING),
+    '"ffffffff-ffff-ffff-ffff-ffffffffffff"',
+    '"0001-01-01T00:00:00.0000001Z"',
+    '"10675199.02:48:05.4775807"',
+    '"hello"',
+  ],
+];
+
+/** Commits ROUND_ROWS into query "RoundTrip" and returns the log of that sink. */
+export async function commitRoundTrip(h: Harness): Promise<Array<Record<string, unknown>>> {
+  const log = captureLog();
+  const sink = h.sink(log.logger);
+  try {
+    await commitWindow(sink, { query: "RoundTrip", scope: "live" }, win(0, 5), ROUND_ROWS, undefined, ROUND_COLUMNS);
+  } finally {
+    await sink.shutdown();
+  }
+  return log.lines;
+}
