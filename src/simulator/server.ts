@@ -36,6 +36,7 @@ import {
 import type { StatsRecorder } from "./stats.ts";
 import { ChunkWriter, ClientGoneError } from "./wire/chunk-writer.ts";
 import { type BodyPlan, writeQueryBody } from "./wire/query-body.ts";
+import type { RowJsonCache } from "./wire/row-cache.ts";
 
 export interface ServerDeps extends ControlDeps {
   workspaceId: string;
@@ -45,7 +46,8 @@ export interface ServerDeps extends ControlDeps {
   exec: ExecEnv;
   faults: FaultController;
   stats: StatsRecorder;
-  cacheRows: boolean;
+  /** Row JSON cache (undefined: encode every row every time). */
+  rowCache: RowJsonCache | undefined;
 }
 
 type Route =
@@ -160,7 +162,8 @@ export function createSimulatorServer(deps: ServerDeps): Server {
   }
 
   function bodyPlan(ex: Extract<Executed, { ok: true }>, fault: Fault, prefs: Preferences): BodyPlan {
-    const plan: BodyPlan = { maxRows: ex.maxRows, maxBytes: ex.maxBytes, cacheRows: deps.cacheRows };
+    const plan: BodyPlan = { maxRows: ex.maxRows, maxBytes: ex.maxBytes };
+    if (deps.rowCache !== undefined) plan.cache = deps.rowCache;
     if (fault.kind === "partial") plan.partialRows = fault.rows ?? Math.floor(ex.result.rows.length / 2);
     if (fault.kind === "reset") plan.cutAfterFraction = fault.fraction;
     if (prefs.includeStatistics) plan.statistics = { executionSeconds: ex.seconds };

@@ -17,6 +17,8 @@ import { executeKql } from "./kql/index.ts";
 import { createSimulatorServer } from "./server.ts";
 import { type SimulatorStats, StatsRecorder } from "./stats.ts";
 import { parseIsoDuration } from "./timespan.ts";
+import { RowJsonCache } from "./wire/row-cache.ts";
+import { rowEncoder } from "./wire/row-encoder.ts";
 import { JsonWarmer } from "./wire/warmer.ts";
 
 export const DEFAULT_MAX_ROWS = 500_000;
@@ -56,9 +58,9 @@ export interface SimulatorOptions {
   settleJitterMs?: number;
   /** Ingestion-delay model overrides (see data/delays.ts). */
   delays?: Partial<DelayModel>;
-  /** Pre-encode generated rows' JSON in the background (default true). */
+  /** Pre-encode generated rows' JSON in the background, into the row cache (default true). */
   precomputeJson?: boolean;
-  /** Remember each served row's JSON on the row (default true). */
+  /** Remember each stored row's JSON (outside the JS heap) once encoded (default true). */
   cacheRows?: boolean;
 }
 
@@ -110,6 +112,25 @@ function mergeIntervals(list: EventInterval[]): EventInterval[] {
   return out;
 }
 
+/** Expected bytes of the JSON of every stored row, from a sample of each table. */
+function estimateJsonBytes(data: WorkspaceData): number {
+  let total = 0;
+  const far = 10_000_000_000_000n * 10_000n;
+  for (const name of data.tableNames()) {
+    const table = data.table(name) as SimTable;
+    const enc = rowEncoder(table.columns);
+    let sampled = 0;
+    let bytes = 0;
+    for (const row of table.scan({ now: far })) {
+      bytes += Buffer.byteLength(enc.text(row.values));
+      if (++sampled >= 64) break;
+    }
+    const count = data.rowCounts()[name] ?? 0;
+    if (sampled > 0) total += (bytes / sampled + 1) * count;
+  }
+  return total;
+}
+
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const host = options.host ?? "127.0.0.1";
   if (!isLoopback(host)) throw new RangeError(`the simulator only listens on loopback addresses, not '${host}'`);
@@ -127,7 +148,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   if (back !== undefined) intervals.push(back);
   if (options.live !== false) intervals.push({ from: startMs, to: Infinity });
 
-  const warmer = options.precomputeJson === false ? undefined : new JsonWarmer();
+  const rowCache = options.cacheRows === false ? undefined : new RowJsonCache();
+  const warmer = rowCache === undefined || options.precomputeJson === false ? undefined : new JsonWarmer(rowCache);
   const data = new WorkspaceData({
     seed,
     workspaceId,
@@ -145,6 +167,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       : { onRows: (table: SimTable, rows: readonly SimRow[]) => warmer.add(rows, table.columns as readonly Column[]) }),
   });
   data.materializeTo(startMs);
+  if (rowCache !== undefined) rowCache.reserve(estimateJsonBytes(data) * 1.05);
 
   const faults = new FaultController(options.faults ?? {});
   const stats = new StatsRecorder();
@@ -157,7 +180,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     data,
     faults,
     stats,
-    cacheRows: options.cacheRows ?? true,
+    rowCache,
     exec: {
       catalog: data,
       clock,

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openContext, type Context } from "../../src/cli/context.ts";
 import type { BackfillRange } from "../../src/runner/backfill-query.ts";
+import type { RunDeps } from "../../src/runner/export-query.ts";
 import { runOnce, type RunReport } from "../../src/runner/run.ts";
 import { startSimulator, type Simulator, type SimulatorOptions } from "../../src/simulator/index.ts";
 import { LIVE_SCOPE } from "../../src/sinks/layout.ts";
@@ -27,7 +28,7 @@ export interface Harness {
   writeConfig(patch?: Record<string, unknown>): Promise<void>;
   /** One `export --once` in-process, on the simulator's clock. */
   exportOnce(options?: { queries?: string[]; signal?: AbortSignal }): Promise<RunReport>;
-  backfill(range: BackfillRange, options?: { queries?: string[] }): Promise<RunReport>;
+  backfill(range: BackfillRange, options?: { queries?: string[]; signal?: AbortSignal; onCommitted?: RunDeps["onCommitted"] }): Promise<RunReport>;
   /** The live watermark of a query (epoch ms), read from the sink. */
   watermark(query: string): Promise<{ watermark: number; origin: number } | undefined>;
   close(): Promise<void>;
@@ -92,7 +93,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     exportOnce: (o = {}) =>
       withContext(o.queries, (ctx) => runOnce("export", ctx.jobs, ctx.runDeps(o.signal ?? new AbortController().signal, sim.clock))),
     backfill: (range, o = {}) =>
-      withContext(o.queries, (ctx) => runOnce("backfill", ctx.jobs, ctx.runDeps(new AbortController().signal, sim.clock), range)),
+      withContext(o.queries, (ctx) => {
+        const deps = ctx.runDeps(o.signal ?? new AbortController().signal, sim.clock);
+        deps.onCommitted = o.onCommitted;
+        return runOnce("backfill", ctx.jobs, deps, range);
+      }),
     watermark: (query) =>
       withContext(undefined, async (ctx) => {
         const s = await ctx.sink.readState({ query, scope: LIVE_SCOPE });

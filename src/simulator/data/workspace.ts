@@ -14,6 +14,7 @@
  */
 import type { Catalog, SimRow, SimTable, SimValue } from "../catalog.ts";
 import type { Clock } from "../clock.ts";
+import { setRowKey } from "../row-key.ts";
 import { type AppEnv, appRowBuilder, newRowContext, type RowContext } from "./app-rows.ts";
 import { type DelayModel, sampleDelayMs, sampleSkewMs } from "./delays.ts";
 import { TYPES_TABLE_ROWS, typesTableRows } from "./edge-rows.ts";
@@ -74,6 +75,8 @@ export class WorkspaceData implements Catalog {
   /** The next event slot (epoch second) not generated yet. */
   private nextSlot: number;
   private generating = false;
+  /** Next row key (row-key.ts). */
+  private nextKey = 0;
 
   constructor(opts: WorkspaceDataOptions) {
     this.opts = opts;
@@ -190,7 +193,9 @@ export class WorkspaceData implements Catalog {
           ? BigInt(eventMs) * TICKS_PER_MS_N + BigInt(eventSub)
           : ingestion + BigInt(Math.round(skewMs)) * TICKS_PER_MS_N;
       ctx.itemId = itemId;
-      rows.push({ values: t.build(ctx), ingestion });
+      const values = t.build(ctx);
+      setRowKey(values, this.nextKey++);
+      rows.push({ values, ingestion });
       vis.push(ingestMs + (ingestSub > 0 ? 1 : 0) + jitter);
     }
   }
@@ -217,7 +222,10 @@ export class WorkspaceData implements Catalog {
       visibility.push(ingestMs + (ingestSub > 0 ? 1 : 0) + (o.settleJitterMs > 0 ? rng.int(o.settleJitterMs) : 0));
       ids.push(uniqueItemId(rng, Math.floor(eventMs / 1000), index, i));
     }
-    const rows = typesTableRows(rng, times, ids).map((v, i) => ({ values: v, ingestion: ingestions[i] as bigint }));
+    const rows = typesTableRows(rng, times, ids).map((v, i) => {
+      setRowKey(v, this.nextKey++);
+      return { values: v, ingestion: ingestions[i] as bigint };
+    });
     store.add(rows, visibility);
     o.onRows?.(store, rows);
   }

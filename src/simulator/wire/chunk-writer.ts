@@ -8,6 +8,7 @@
 import type { ServerResponse } from "node:http";
 import type { Writable } from "node:stream";
 import zlib from "node:zlib";
+import type { RowJsonCache } from "./row-cache.ts";
 
 export const CHUNK_BYTES = 128 * 1024;
 const EMPTY = Buffer.alloc(0);
@@ -112,6 +113,12 @@ export class ChunkWriter {
     this.ensure(b.length);
     this.buf.set(b, this.off);
     this.off += b.length;
+  }
+
+  /** Copies a remembered row's bytes (`length` of them) from the row cache. */
+  cached(cache: RowJsonCache, key: number, length: number): void {
+    this.ensure(length);
+    this.off += cache.copyTo(key, this.buf, this.off);
   }
 
   /** One ASCII byte (e.g. a comma). */

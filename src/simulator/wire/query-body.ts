@@ -10,8 +10,9 @@
 import type { Column } from "../../table.ts";
 import type { SimValue } from "../catalog.ts";
 import { partialError, type TruncationReason } from "../service-errors.ts";
-import { rowArena } from "./arena.ts";
+import { rowKeyOf } from "../row-key.ts";
 import type { ChunkWriter } from "./chunk-writer.ts";
+import type { RowJsonCache } from "./row-cache.ts";
 import { rowEncoder } from "./row-encoder.ts";
 
 export interface QueryResultData {
@@ -28,8 +29,8 @@ export interface BodyPlan {
   cutAfterFraction?: number;
   /** Include a `statistics` object (Prefer: include-statistics=true). */
   statistics?: { executionSeconds: number };
-  /** Remember encoded rows on their values arrays (default true). */
-  cacheRows?: boolean;
+  /** The workspace's row JSON cache: remembered rows are copied from it, stored rows are remembered in it. */
+  cache?: RowJsonCache;
 }
 
 export interface BodyOutcome {
@@ -57,7 +58,8 @@ export async function writeQueryBody(w: ChunkWriter, result: QueryResultData, pl
   const toWrite = Math.min(total, rowLimit);
   const cutAt = plan.cutAfterFraction === undefined ? -1 : Math.floor(toWrite * plan.cutAfterFraction);
   const enc = rowEncoder(result.columns);
-  const cache = plan.cacheRows ?? true;
+  const sig = enc.sig;
+  const cache = plan.cache;
   const maxBytes = plan.maxBytes;
   let truncated: TruncationReason | undefined;
   let rowBytes = 0;
@@ -66,15 +68,16 @@ export async function writeQueryBody(w: ChunkWriter, result: QueryResultData, pl
     if (i === cutAt) return { rows: written, rowBytes, cut: true };
     const values = result.rows[i] as readonly SimValue[];
     const sep = i === 0 ? 0 : 1;
-    const hit = enc.cached(values);
-    if (hit !== undefined) {
-      if (rowBytes + sep + hit.length > maxBytes) {
+    const key = rowKeyOf(values);
+    const known = key === undefined || cache === undefined ? -1 : cache.length(key, sig);
+    if (known >= 0) {
+      if (rowBytes + sep + known > maxBytes) {
         truncated = { kind: "bytes", limit: maxBytes };
         break;
       }
       if (sep) w.ascii(COMMA);
-      w.bytesIn(hit);
-      rowBytes += sep + hit.length;
+      w.cached(cache as RowJsonCache, key as number, known);
+      rowBytes += sep + known;
     } else {
       const text = enc.text(values);
       // Worst case 3 bytes per UTF-16 unit; measure exactly only near the limit.
@@ -83,11 +86,10 @@ export async function writeQueryBody(w: ChunkWriter, result: QueryResultData, pl
         break;
       }
       if (sep) w.ascii(COMMA);
-      if (cache) {
-        const bytes = rowArena.store(text);
-        enc.remember(values, bytes);
-        w.bytesIn(bytes);
-        rowBytes += sep + bytes.length;
+      if (cache !== undefined && key !== undefined) {
+        const n = cache.store(key, sig, text);
+        w.cached(cache, key, n);
+        rowBytes += sep + n;
       } else {
         rowBytes += sep + w.text(text);
       }

@@ -1,11 +1,8 @@
 /**
  * Encodes result rows as the JSON text of one `rows` element ("[cell,cell,...]").
- * This is the serving hot path. A row's UTF-8 bytes can be remembered on its
- * values array (a symbol-keyed property per column-type signature; the bytes are
- * a view into the response chunk they were first written to), and stored rows
- * reach the encoder as the same array objects on every query, so each stored row
- * is encoded once. Encoding converts only the cells whose type needs it and lets
- * the native JSON.stringify do the rest (quoting, escaping).
+ * This is the serving hot path: it converts only the cells whose type needs it
+ * and lets the native JSON.stringify do the rest (quoting, escaping). Stored
+ * rows' texts are then remembered in the row cache (row-cache.ts).
  */
 import type { Column, ColumnType } from "../../table.ts";
 import type { SimValue } from "../catalog.ts";
@@ -69,28 +66,26 @@ const CONVERTERS: Record<ColumnType, Converter | undefined> = {
 };
 
 export interface RowEncoder {
-  /** The row's remembered UTF-8 JSON bytes, if any. */
-  cached(values: readonly SimValue[]): Uint8Array | undefined;
+  /** A small number naming this column-type signature (row-cache entries are per signature). */
+  readonly sig: number;
   /** Fresh JSON text of one row, e.g. `["a",1,"2024-01-01T00:00:00Z"]`. */
   text(values: readonly SimValue[]): string;
-  /** Remembers `bytes` (the UTF-8 of text(values)) as the row's JSON, if the array can carry it. */
-  remember(values: readonly SimValue[], bytes: Uint8Array): void;
 }
 
 const encoders = new Map<string, RowEncoder>();
 
-/** The shared encoder for rows with these column types (one cache slot per type signature). */
+/** The shared encoder for rows with these column types. */
 export function rowEncoder(columns: readonly Column[]): RowEncoder {
   const signature = columns.map((c) => c.type).join(",");
   let enc = encoders.get(signature);
   if (enc === undefined) {
-    enc = buildEncoder(columns.map((c) => c.type));
+    enc = buildEncoder(columns.map((c) => c.type), encoders.size + 1);
     encoders.set(signature, enc);
   }
   return enc;
 }
 
-function buildEncoder(types: readonly ColumnType[]): RowEncoder {
+function buildEncoder(types: readonly ColumnType[], sig: number): RowEncoder {
   const convIndex: number[] = [];
   const convFn: Converter[] = [];
   types.forEach((t, i) => {
@@ -101,12 +96,8 @@ function buildEncoder(types: readonly ColumnType[]): RowEncoder {
     }
   });
   const k = convIndex.length;
-  const sym = Symbol("rowJson");
-  type Holder = Record<symbol, Uint8Array | undefined>;
   return {
-    cached(values) {
-      return (values as unknown as Holder)[sym];
-    },
+    sig,
     text(values) {
       const w: unknown[] = values.slice();
       for (let j = 0; j < k; j++) {
@@ -114,9 +105,6 @@ function buildEncoder(types: readonly ColumnType[]): RowEncoder {
         w[i] = (convFn[j] as Converter)(w[i] as SimValue);
       }
       return JSON.stringify(w);
-    },
-    remember(values, bytes) {
-      if (Object.isExtensible(values)) (values as unknown as Holder)[sym] = bytes;
     },
   };
 }

@@ -1,12 +1,12 @@
 /**
  * Pre-encodes stored rows in the background (idle slices between requests), so
  * a query's first read of them copies remembered bytes instead of encoding.
- * The bytes live in the row arena (outside the JS heap) and are attached to the
- * rows' values arrays by the row encoder.
+ * The bytes live in the row JSON cache, outside the JS heap.
  */
 import type { Column } from "../../table.ts";
 import type { SimRow } from "../catalog.ts";
-import { rowArena } from "./arena.ts";
+import { rowKeyOf } from "../row-key.ts";
+import type { RowJsonCache } from "./row-cache.ts";
 import { rowEncoder } from "./row-encoder.ts";
 
 const SLICE_MS = 8;
@@ -23,6 +23,11 @@ export class JsonWarmer {
   private waiters: (() => void)[] = [];
   private stopped = false;
   private encoded = 0;
+  private readonly cache: RowJsonCache;
+
+  constructor(cache: RowJsonCache) {
+    this.cache = cache;
+  }
 
   /** Rows pre-encoded so far. */
   get count(): number {
@@ -68,8 +73,9 @@ export class JsonWarmer {
       const end = Math.min(job.rows.length, job.next + 256);
       for (let i = job.next; i < end; i++) {
         const values = (job.rows[i] as SimRow).values;
-        if (enc.cached(values) !== undefined) continue;
-        enc.remember(values, rowArena.store(enc.text(values)));
+        const key = rowKeyOf(values);
+        if (key === undefined || this.cache.length(key, enc.sig) >= 0) continue;
+        this.cache.store(key, enc.sig, enc.text(values));
         this.encoded++;
       }
       job.next = end;

@@ -66,6 +66,8 @@ class SqlSink implements Sink {
   private readonly tables: MetadataTables;
   private readonly schema: SchemaSync;
   private readonly locks = new Map<string, HeldLock>();
+  /** Windows opened and not yet committed or aborted: shutdown rolls them back before closing the pool. */
+  readonly openWriters = new Set<SqlWindowWriter>();
   private opening: Promise<void> | undefined;
 
   constructor(config: SqlSinkConfig, dialect: Dialect, logger: Logger) {
@@ -83,12 +85,12 @@ class SqlSink implements Sink {
     const kind = this.dialect.classify(err);
     const label = LABELS[this.dialect.name];
     if (kind.unavailable) {
-      return new SinkError("SINK_UNAVAILABLE", `sql sink (${this.description}): ${action} failed, ${label} is not reachable: ${messageOf(err)}`, {
+      return new SinkError("SINK_UNAVAILABLE", `${this.description}: ${action} failed, ${label} is not reachable: ${messageOf(err)}`, {
         cause: err,
         retryable: true,
       });
     }
-    return new SinkError("SINK_WRITE", `sql sink (${this.description}): ${action} failed: ${label} says: ${messageOf(err)}`, {
+    return new SinkError("SINK_WRITE", `${this.description}: ${action} failed: ${label} says: ${messageOf(err)}`, {
       cause: err,
       retryable: kind.transient,
     });
@@ -133,6 +135,7 @@ class SqlSink implements Sink {
   }
 
   async shutdown(): Promise<void> {
+    await Promise.all([...this.openWriters].map((w) => w.abort()));
     const held = [...this.locks.values()];
     this.locks.clear();
     await Promise.all(held.map((l) => l.release().catch(() => undefined)));
@@ -240,6 +243,9 @@ class SqlSink implements Sink {
     throwIfStopped(signal, this.locks.get(lockId(key)));
     await this.ensureOpen(signal);
     const table = queryTableName(this.config.tablePrefix, key.query, this.dialect.identifiers);
+    if (columns.length === 0) {
+      throw new SinkError("SINK_SCHEMA", `sql sink: query "${key.query}" returned no columns for window ${formatWindow(window)}; a table needs at least one.`);
+    }
     let defs;
     try {
       defs = await this.schema.ensure(table, columns, key.query, signal);
@@ -255,7 +261,7 @@ class SqlSink implements Sink {
       throw this.failure(err, `opening window ${formatWindow(window)} of ${keyLabel(key)}`);
     }
     this.logger.debug({ query: key.query, scope: key.scope, window: formatWindow(window), connection: work.connectionId }, "sql window opened");
-    return new SqlWindowWriter(this, this.dialect, work, {
+    const writer = new SqlWindowWriter(this, this.dialect, work, {
       key,
       window,
       columns,
@@ -266,6 +272,8 @@ class SqlSink implements Sink {
       tables: this.tables,
       logger: this.logger,
     });
+    this.openWriters.add(writer);
+    return writer;
   }
 
   async recordRun(summary: RunSummary): Promise<void> {
@@ -398,6 +406,7 @@ class SqlWindowWriter implements WindowWriter {
       }
       await this.work.commit();
       this.state = "closed";
+      this.sink.openWriters.delete(this);
       if (replaced.rowCount > 0) {
         this.ctx.logger.info({ query: key.query, window: formatWindow(window), rows: replaced.rowCount }, "replaced rows of earlier overlapping windows");
       }
@@ -441,6 +450,7 @@ class SqlWindowWriter implements WindowWriter {
   async abort(): Promise<void> {
     if (this.state !== "open") return;
     this.state = "closed";
+    this.sink.openWriters.delete(this);
     await this.work.rollback().catch((err: unknown) => this.ctx.logger.warn({ err: messageOf(err) }, "sql sink: rollback failed"));
   }
 }

@@ -19,6 +19,7 @@ import { sqlSinkSchema, type SqlSinkConfig } from "../../config/sinks.ts";
 import type { Logger } from "../../telemetry/logger.ts";
 import type { Sink, StateKey } from "../sink.ts";
 import { advisoryKey, lockDigest } from "./lock-keys.ts";
+import { dollarPlaceholders } from "./postgres/postgres-session.ts";
 import { createSqlSink } from "./sql-sink.ts";
 
 export type DialectName = "postgres" | "mysql" | "sqlite";
@@ -70,8 +71,8 @@ export async function openHarness(dialect: DialectName): Promise<Harness | { una
     if (dialect === "mysql") return await mysqlHarness(prefix);
     return sqliteHarness(prefix);
   } catch (err) {
-    const reason = `${dialect} server not reachable (${(err as Error).message}); its SQL sink tests are skipped`;
-    if (!requireServices) console.log(`# NOTICE: ${reason}. Set MONITORLIFT_REQUIRE_SERVICES=1 to make this a failure.`);
+    const reason = `${dialect} server not reachable (${(err as Error).message})`;
+    if (!requireServices) console.log(`# NOTICE: ${reason}; its SQL sink tests are skipped. Set MONITORLIFT_REQUIRE_SERVICES=1 to make this a failure.`);
     return { unavailable: reason, required: requireServices };
   }
 }
@@ -80,10 +81,6 @@ function baseConfig(dialect: DialectName, prefix: string, connection: Record<str
   return sqlSinkSchema.parse({ type: "sql", dialect, tablePrefix: prefix, ...connection, ...extra });
 }
 
-function toDollar(sql: string): string {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
-}
 
 async function postgresHarness(prefix: string): Promise<Harness> {
   const candidates = process.env.MONITORLIFT_PG_URL
@@ -109,7 +106,7 @@ async function postgresHarness(prefix: string): Promise<Harness> {
   client.on("error", () => undefined);
   await client.query("SET TimeZone = 'UTC'");
   const q = (s: string) => `"${s.replaceAll('"', '""')}"`;
-  const select = async (sql: string, params: unknown[] = []) => (await client.query(toDollar(sql), params)).rows as Array<Record<string, unknown>>;
+  const select = async (sql: string, params: unknown[] = []) => (await client.query(dollarPlaceholders(sql), params)).rows as Array<Record<string, unknown>>;
   return {
     dialect: "postgres",
     prefix,

@@ -38,6 +38,7 @@ import { acquireMysqlLock } from "./mysql-lock.ts";
 import { MysqlSession, quoteMysql } from "./mysql-session.ts";
 
 const STAGE = "_monitorlift_stage";
+const POOL_SIZE = 20;
 const TABLE_OPTIONS = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
 const SESSION_SETUP =
   "SET SESSION time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', lock_wait_timeout = 60";
@@ -61,6 +62,36 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 const UNAVAILABLE_ERRNOS = new Set([1040, 1053, 1927, 2002, 2003, 2006, 2013]);
 const TRANSIENT_ERRNOS = new Set([1205, 1213]);
+
+/** Longest wait for a free pooled connection (each open window holds one until commit or abort). */
+const ACQUIRE_TIMEOUT_MS = 60_000;
+
+/** pool.getConnection with a deadline: mysql2 would otherwise queue forever. */
+function acquire(pool: mysql.Pool): Promise<mysql.PoolConnection> {
+  return new Promise((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reject(
+        new SinkError("SINK_UNAVAILABLE", `sql sink: no MySQL connection became free within ${ACQUIRE_TIMEOUT_MS / 1000} s (${POOL_SIZE} are in use by open windows)`, {
+          retryable: true,
+          hint: "Lower concurrency or look-ahead, or raise the server's connection limit.",
+        }),
+      );
+    }, ACQUIRE_TIMEOUT_MS);
+    pool.getConnection().then(
+      (conn) => {
+        clearTimeout(timer);
+        if (late) conn.release();
+        else resolve(conn);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
 
 function mysqlTimestamp(ms: number): string {
   const iso = new Date(ms).toISOString();
@@ -108,7 +139,7 @@ export function createMysqlDialect(config: SqlSinkConfig, deps: SinkDeps): Diale
   async function connect(signal?: AbortSignal): Promise<MysqlSession> {
     signal?.throwIfAborted();
     if (!pool) throw new SinkError("INTERNAL", "sql sink: the MySQL pool is not open (start() was not called)");
-    const conn = await pool.getConnection();
+    const conn = await acquire(pool);
     const core = (conn as unknown as { connection: { on(event: string, fn: (err: Error) => void): void } }).connection;
     if (!prepared.has(core)) {
       try {
@@ -134,7 +165,7 @@ export function createMysqlDialect(config: SqlSinkConfig, deps: SinkDeps): Diale
 
     async open() {
       if (pool) return;
-      const created = mysql.createPool({ ...options, connectionLimit: 10, maxIdle: 10, idleTimeout: 30_000, waitForConnections: true });
+      const created = mysql.createPool({ ...options, connectionLimit: POOL_SIZE, maxIdle: POOL_SIZE, idleTimeout: 30_000, waitForConnections: true });
       pool = created;
       try {
         const s = await connect();

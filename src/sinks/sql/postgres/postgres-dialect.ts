@@ -41,6 +41,8 @@ import { acquirePgLock } from "./postgres-lock.ts";
 import { PgSession } from "./postgres-session.ts";
 
 const STAGE = "_monitorlift_stage";
+/** Each open window holds one connection until commit or abort; waiting for one ends after connectionTimeoutMillis. */
+const POOL_SIZE = 20;
 /** Flush COPY data to the socket in pieces of about this many UTF-16 units. */
 const COPY_CHUNK = 1 << 20;
 
@@ -64,7 +66,7 @@ export function createPostgresDialect(config: SqlSinkConfig, deps: SinkDeps): Di
     ...(settings.password !== undefined ? { password: settings.password } : {}),
     ssl: tlsOptions(settings.tls, settings.host),
     keepAlive: true,
-    connectionTimeoutMillis: 15_000,
+    connectionTimeoutMillis: 30_000,
   };
   let pool: pg.Pool | undefined;
 
@@ -87,7 +89,7 @@ export function createPostgresDialect(config: SqlSinkConfig, deps: SinkDeps): Di
 
     async open() {
       if (pool) return;
-      const created = new pg.Pool({ ...clientConfig, application_name: "monitorlift", max: 10, idleTimeoutMillis: 30_000 });
+      const created = new pg.Pool({ ...clientConfig, application_name: "monitorlift", max: POOL_SIZE, idleTimeoutMillis: 30_000 });
       // Idle clients that die (server restart, network) are dropped by the pool; log instead of crashing.
       created.on("error", (err) => logger.warn({ err: err.message }, "idle PostgreSQL connection closed"));
       pool = created;
