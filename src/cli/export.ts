@@ -7,19 +7,17 @@ import { EXIT_FAILED, EXIT_OK } from "./exit.ts";
 import { formatRunReport } from "./report.ts";
 import { shutdownSignal } from "./signals.ts";
 
-export const DEFAULT_SCHEDULE = "*/5 * * * *";
-
 export function exportCommand(globals: () => GlobalOptions): Command {
   return new Command("export")
     .description("Export each query's new windows from its watermark, once or on the configured schedule.")
-    .option("--once", "run once and exit (default: run on `schedule` until SIGINT/SIGTERM)")
+    .option("--once", "run once and exit (default: run on the config's `schedule` until SIGINT/SIGTERM; once when it has none)")
     .option("-q, --query <name...>", "only these queries (default: every enabled query)")
     .addHelpText(
       "after",
       `
 Examples:
   monitorlift export --once --config monitorlift.json
-  monitorlift export --config monitorlift.json             # every 5 minutes (schedule), until stopped
+  monitorlift export --config monitorlift.json             # on "schedule" (e.g. every 5 minutes) until stopped
   monitorlift export --once --query requests exceptions
 
 Exit codes: 0 ok, 1 a query failed (the others carried on), 2 usage or configuration error.`,
@@ -35,12 +33,12 @@ Exit codes: 0 ok, 1 a query failed (the others carried on), 2 usage or configura
           process.stdout.write(`${formatRunReport(report, Boolean(g.verbose))}\n`);
           return report;
         };
-        if (opts.once) {
+        if (opts.once || !ctx.config.schedule) {
           const report = await runAll();
           process.exitCode = report.errors.size > 0 ? EXIT_FAILED : EXIT_OK;
           return;
         }
-        const expression = ctx.config.schedule ?? DEFAULT_SCHEDULE;
+        const expression = ctx.config.schedule;
         ctx.logger.info({ schedule: expression, queries: ctx.jobs.map((j) => j.name), sink: ctx.sink.description }, "exporting on schedule (UTC)");
         await runOnSchedule({ expression, logger: ctx.logger, signal: stop.signal }, async () => {
           const report = await runAll();

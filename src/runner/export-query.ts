@@ -6,7 +6,7 @@ import { MonitorliftError, messageOf } from "../errors.ts";
 import { LIVE_SCOPE, liveKey, parseScopeRange } from "../sinks/layout.ts";
 import type { CursorState, QueryRunOutcome, Sink } from "../sinks/sink.ts";
 import type { Logger } from "../telemetry/logger.ts";
-import { initialWatermark, planWindows } from "../window/index.ts";
+import { gridFloor, initialWatermark, planWindows } from "../window/index.ts";
 import { formatWindow } from "../window/window.ts";
 import type { LogsSource } from "../source/logs-source.ts";
 import { commitInOrder, type CommitProgress } from "./ordered-commit.ts";
@@ -60,7 +60,12 @@ async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome
     const watermark = stored?.watermark ?? (await firstWatermark(job, deps.sink, now));
     const origin = stored?.origin ?? watermark;
     outcome.watermark = watermark;
-    const removed = await deps.sink.recover(key, watermark, Number.POSITIVE_INFINITY, () => false);
+    // Without a cursor, the start moves with the clock: a first run killed between its first chunk
+    // and its first cursor left that chunk starting up to one window before this run's start, where
+    // it would overlap this run's first window. Remove chunks overlapping [watermark, ∞) only.
+    const removed = stored
+      ? await deps.sink.recover(key, watermark, Number.POSITIVE_INFINITY, () => false)
+      : await deps.sink.recover(key, watermark - job.sizeMs, Number.POSITIVE_INFINITY, (w) => w.end <= watermark);
     if (removed > 0) log.warn({ removed }, "removed uncommitted leftovers of an earlier run");
     const windows = planWindows({ watermark, now, size: job.sizeMs, lag: job.lagMs, maxWindows: job.maxWindowsPerRun });
     deps.onPlanned?.(job.name, windows.length);
@@ -102,9 +107,13 @@ async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome
   }
 }
 
-/** Where a query without a watermark starts: `window.start`, but never inside a range a backfill already owns. */
+/**
+ * Where a query without a watermark starts: `window.start` (a relative start is aligned down to the
+ * window grid, so a first run re-planned a little later starts at the same instant), but never inside
+ * a range a backfill already owns.
+ */
 async function firstWatermark(job: QueryJob, sink: Sink, now: number): Promise<number> {
-  let start = initialWatermark(job.start, now);
+  let start = "ago" in job.start ? gridFloor(initialWatermark(job.start, now), job.sizeMs) : initialWatermark(job.start, now);
   for (const { key } of await sink.listStates()) {
     if (key.query !== job.name) continue;
     const range = parseScopeRange(key.scope);

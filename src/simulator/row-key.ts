@@ -10,8 +10,9 @@ export const ROW_KEY: unique symbol = Symbol("monitorlift.rowKey");
 
 type Keyed = { [ROW_KEY]?: number };
 
+/** Non-enumerable, so deep-equality checks and copies ignore it. */
 export function setRowKey(values: SimValue[], key: number): void {
-  (values as unknown as Keyed)[ROW_KEY] = key;
+  Object.defineProperty(values, ROW_KEY, { value: key, enumerable: false, writable: false, configurable: false });
 }
 
 export function rowKeyOf(values: readonly SimValue[]): number | undefined {

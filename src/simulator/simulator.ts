@@ -115,18 +115,14 @@ function mergeIntervals(list: EventInterval[]): EventInterval[] {
 /** Expected bytes of the JSON of every stored row, from a sample of each table. */
 function estimateJsonBytes(data: WorkspaceData): number {
   let total = 0;
-  const far = 10_000_000_000_000n * 10_000n;
   for (const name of data.tableNames()) {
-    const table = data.table(name) as SimTable;
-    const enc = rowEncoder(table.columns);
-    let sampled = 0;
+    const store = data.store(name);
+    const sample = store.sample(64);
+    if (sample.length === 0) continue;
+    const enc = rowEncoder(store.columns);
     let bytes = 0;
-    for (const row of table.scan({ now: far })) {
-      bytes += Buffer.byteLength(enc.text(row.values));
-      if (++sampled >= 64) break;
-    }
-    const count = data.rowCounts()[name] ?? 0;
-    if (sampled > 0) total += (bytes / sampled + 1) * count;
+    for (const row of sample) bytes += Buffer.byteLength(enc.text(row.values));
+    total += (bytes / sample.length + 1) * store.size;
   }
   return total;
 }
@@ -167,7 +163,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       : { onRows: (table: SimTable, rows: readonly SimRow[]) => warmer.add(rows, table.columns as readonly Column[]) }),
   });
   data.materializeTo(startMs);
-  if (rowCache !== undefined) rowCache.reserve(estimateJsonBytes(data) * 1.05);
+  if (rowCache !== undefined) {
+    const rows = Object.values(data.rowCounts()).reduce((a, b) => a + b, 0);
+    rowCache.reserve(estimateJsonBytes(data) * 1.05, Math.ceil(rows * 1.1) + 1024);
+  }
 
   const faults = new FaultController(options.faults ?? {});
   const stats = new StatsRecorder();

@@ -169,8 +169,10 @@ test("buildWindowQuery throws a ConfigError naming the query", () => {
   );
 });
 
-test("buildWindowQuery rejects an empty window and a bad time column", () => {
-  assert.throws(() => buildWindowQuery({ table: "T" }, { start: 5, end: 5 }, ingestion), RangeError);
+test("buildWindowQuery accepts the empty window [t, t) and rejects a reversed one and a bad time column", () => {
+  const empty = buildWindowQuery({ table: "T" }, { start: 5, end: 5 }, ingestion);
+  assert.match(empty.query, /ingestion_time\(\) >= datetime\(1970-01-01T00:00:00\.0050000Z\) and ingestion_time\(\) < datetime\(1970-01-01T00:00:00\.0050000Z\)/);
+  assert.throws(() => buildWindowQuery({ table: "T" }, { start: 6, end: 5 }, ingestion), RangeError);
   assert.throws(() => buildWindowQuery({ table: "T" }, W, { ...time, timeColumn: "x; drop" }), ConfigError);
 });
 

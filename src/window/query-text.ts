@@ -119,8 +119,9 @@ function stripPipe(transform: string): string {
   return transform.trim().replace(/^\|\s*/, "").trim();
 }
 
+/** A window, or the empty window [t, t) that `validate --connect` uses to run a query without rows. */
 function checkWindow(w: TimeWindow): void {
-  if (!Number.isSafeInteger(w.start) || !Number.isSafeInteger(w.end) || w.end <= w.start) {
+  if (!Number.isSafeInteger(w.start) || !Number.isSafeInteger(w.end) || w.end < w.start) {
     throw new RangeError(`not a window: [${w.start}, ${w.end})`);
   }
 }

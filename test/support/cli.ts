@@ -11,7 +11,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { killAfterMs?: number; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { killAfterMs?: number; env?: NodeJS.ProcessEnv; timeoutMs?: number; /** SIGKILL once this resolves. */ killWhen?: Promise<unknown> } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
     let stdout = "";
@@ -20,6 +23,7 @@ export function runCli(args: string[], options: { killAfterMs?: number; env?: No
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const timer = options.killAfterMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), options.killAfterMs);
     const guard = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
+    void options.killWhen?.then(() => child.kill("SIGKILL"));
     child.on("error", reject);
     child.on("exit", (code, signal) => {
       clearTimeout(timer);

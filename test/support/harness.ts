@@ -17,6 +17,8 @@ export interface HarnessOptions {
   sim?: SimulatorOptions;
   /** Config JSON merged over the defaults (shallow per top-level key). */
   config?: Record<string, unknown>;
+  /** Environment of the in-process runs (secrets named by the config, e.g. a storage connection string); default {}. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Harness {
@@ -27,7 +29,7 @@ export interface Harness {
   config: Record<string, unknown>;
   writeConfig(patch?: Record<string, unknown>): Promise<void>;
   /** One `export --once` in-process, on the simulator's clock. */
-  exportOnce(options?: { queries?: string[]; signal?: AbortSignal }): Promise<RunReport>;
+  exportOnce(options?: { queries?: string[]; signal?: AbortSignal; onCommitted?: RunDeps["onCommitted"] }): Promise<RunReport>;
   backfill(range: BackfillRange, options?: { queries?: string[]; signal?: AbortSignal; onCommitted?: RunDeps["onCommitted"] }): Promise<RunReport>;
   /** The live watermark of a query (epoch ms), read from the sink. */
   watermark(query: string): Promise<{ watermark: number; origin: number } | undefined>;
@@ -73,7 +75,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   await writeConfig();
   const withContext = async <T>(queries: string[] | undefined, work: (ctx: Context) => Promise<T>): Promise<T> => {
-    const ctx = await openContext({ config: configPath }, {}, { queries });
+    const ctx = await openContext({ config: configPath }, options.env ?? {}, { queries });
     await ctx.sink.start();
     try {
       return await work(ctx);
@@ -91,7 +93,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     writeConfig,
     exportOnce: (o = {}) =>
-      withContext(o.queries, (ctx) => runOnce("export", ctx.jobs, ctx.runDeps(o.signal ?? new AbortController().signal, sim.clock))),
+      withContext(o.queries, (ctx) => {
+        const deps = ctx.runDeps(o.signal ?? new AbortController().signal, sim.clock);
+        deps.onCommitted = o.onCommitted;
+        return runOnce("export", ctx.jobs, deps);
+      }),
     backfill: (range, o = {}) =>
       withContext(o.queries, (ctx) => {
         const deps = ctx.runDeps(o.signal ?? new AbortController().signal, sim.clock);

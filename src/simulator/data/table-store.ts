@@ -82,6 +82,19 @@ export class TableStore implements SimTable {
     return iterateSlices(slices);
   }
 
+  /** Up to `limit` stored rows (visible or not), spread over the table; does not generate anything. */
+  sample(limit: number): SimRow[] {
+    const out: SimRow[] = [];
+    if (this.total === 0 || limit <= 0) return out;
+    const step = Math.max(1, Math.floor(this.total / limit));
+    let i = 0;
+    for (const run of this.runs) {
+      for (let j = (step - (i % step)) % step; j < run.rows.length && out.length < limit; j += step) out.push(run.rows[j] as SimRow);
+      i += run.rows.length;
+    }
+    return out;
+  }
+
   /** `_ItemId` of every stored row (visible or not), optionally filtered by ingestion time; sorted. */
   truth(filter: TruthFilter = {}): string[] {
     const before = filter.ingestedBefore === undefined ? undefined : BigInt(Math.trunc(filter.ingestedBefore)) * TICKS_PER_MS;

@@ -57,6 +57,8 @@ export interface WorkspaceDataOptions {
 const TICKS_PER_MS_N = 10_000n;
 /** Row index in a slot is encoded in 6 hex digits of _ItemId. */
 const MAX_ROWS_PER_SLOT = 16 ** 6;
+/** A guard against a clock jump that would need gigabytes of rows. */
+const MAX_ROWS_PER_STEP = 20_000_000;
 
 interface AppTableState {
   name: AppTableName;
@@ -124,10 +126,24 @@ export class WorkspaceData implements Catalog {
     return [...this.stores.keys()];
   }
 
+  /** The store behind a table (without generating anything). */
+  store(name: string): TableStore {
+    const store = this.stores.get(name);
+    if (store === undefined) throw new RangeError(`unknown simulator table '${name}'`);
+    return store;
+  }
+
   /** Generates every event second that ended at or before `nowMs`. Idempotent. */
   materializeTo(nowMs: number): void {
     const lastSlot = Math.floor(nowMs / 1000) - 1;
     if (lastSlot < this.nextSlot || this.generating) return;
+    const expected = this.expectedRows(this.nextSlot, lastSlot);
+    if (expected > MAX_ROWS_PER_STEP) {
+      throw new RangeError(
+        `moving the simulator clock to ${new Date(nowMs).toISOString()} would generate about ${Math.round(expected).toLocaleString("en")} rows at once ` +
+          `(more than ${MAX_ROWS_PER_STEP.toLocaleString("en")}); advance the clock in smaller steps, lower rowsPerSecond, or start the simulator with live: false`,
+      );
+    }
     this.generating = true;
     try {
       for (const t of this.appTables) {
@@ -161,6 +177,17 @@ export class WorkspaceData implements Catalog {
     const out: Record<string, number> = {};
     for (const [name, store] of this.stores) out[name] = store.size;
     return out;
+  }
+
+  /** About how many rows generating slots [first, last] would add. */
+  private expectedRows(first: number, last: number): number {
+    let total = 0;
+    for (const interval of this.opts.intervals) {
+      const a = Math.max(first, Math.floor(interval.from / 1000));
+      const b = Math.min(last, interval.to === Infinity ? last : Math.ceil(interval.to / 1000) - 1);
+      if (b >= a) for (const t of this.appTables) total += (b - a + 1) * t.rate;
+    }
+    return total;
   }
 
   private generateSlot(t: AppTableState, s: number, interval: EventInterval, rows: SimRow[], vis: number[]): void {

@@ -8,7 +8,6 @@
 import type { ServerResponse } from "node:http";
 import type { Writable } from "node:stream";
 import zlib from "node:zlib";
-import type { RowJsonCache } from "./row-cache.ts";
 
 export const CHUNK_BYTES = 128 * 1024;
 const EMPTY = Buffer.alloc(0);
@@ -115,10 +114,16 @@ export class ChunkWriter {
     this.off += b.length;
   }
 
-  /** Copies a remembered row's bytes (`length` of them) from the row cache. */
-  cached(cache: RowJsonCache, key: number, length: number): void {
-    this.ensure(length);
-    this.off += cache.copyTo(key, this.buf, this.off);
+  /** Copies src[start, end) into the body, filling chunk after chunk. */
+  range(src: Buffer, start: number, end: number): void {
+    let s = start;
+    while (s < end) {
+      if (this.off >= this.buf.length) this.ensure(1);
+      const n = Math.min(end - s, this.buf.length - this.off);
+      src.copy(this.buf, this.off, s, s + n);
+      this.off += n;
+      s += n;
+    }
   }
 
   /** One ASCII byte (e.g. a comma). */

@@ -42,6 +42,8 @@ export interface BodyOutcome {
 }
 
 const COMMA = 0x2c;
+/** Copy pending cached ranges at least this often, so backpressure is honoured. */
+const RANGE_FLUSH_BYTES = 256 * 1024;
 
 /** Writes the body; yields to backpressure. Returns what was written. */
 export async function writeQueryBody(w: ChunkWriter, result: QueryResultData, plan: BodyPlan): Promise<BodyOutcome> {
@@ -64,39 +66,62 @@ export async function writeQueryBody(w: ChunkWriter, result: QueryResultData, pl
   let truncated: TruncationReason | undefined;
   let rowBytes = 0;
   let written = 0;
+  // Remembered rows are copied as byte ranges of the cache; consecutive rows that
+  // sit next to each other there (the usual case) become one copy.
+  let rangeBlock = -1;
+  let rangeStart = 0;
+  let rangeEnd = 0;
+  const flushRange = () => {
+    if (rangeBlock >= 0) {
+      w.range((cache as RowJsonCache).block(rangeBlock), rangeStart, rangeEnd);
+      rangeBlock = -1;
+    }
+  };
   for (let i = 0; i < toWrite; i++) {
-    if (i === cutAt) return { rows: written, rowBytes, cut: true };
+    if (i === cutAt) {
+      flushRange();
+      return { rows: written, rowBytes, cut: true };
+    }
     const values = result.rows[i] as readonly SimValue[];
     const sep = i === 0 ? 0 : 1;
     const key = rowKeyOf(values);
-    const known = key === undefined || cache === undefined ? -1 : cache.length(key, sig);
-    if (known >= 0) {
-      if (rowBytes + sep + known > maxBytes) {
-        truncated = { kind: "bytes", limit: maxBytes };
-        break;
-      }
-      if (sep) w.ascii(COMMA);
-      w.cached(cache as RowJsonCache, key as number, known);
-      rowBytes += sep + known;
-    } else {
+    let known = key === undefined || cache === undefined ? -1 : cache.length(key, sig);
+    if (known < 0) {
       const text = enc.text(values);
       // Worst case 3 bytes per UTF-16 unit; measure exactly only near the limit.
       if (rowBytes + sep + text.length * 3 > maxBytes && rowBytes + sep + Buffer.byteLength(text) > maxBytes) {
         truncated = { kind: "bytes", limit: maxBytes };
         break;
       }
-      if (sep) w.ascii(COMMA);
-      if (cache !== undefined && key !== undefined) {
-        const n = cache.store(key, sig, text);
-        w.cached(cache, key, n);
-        rowBytes += sep + n;
-      } else {
+      if (cache !== undefined && key !== undefined) known = cache.store(key, sig, text);
+      else {
+        flushRange();
+        if (sep) w.ascii(COMMA);
         rowBytes += sep + w.text(text);
       }
+    } else if (rowBytes + sep + known > maxBytes) {
+      truncated = { kind: "bytes", limit: maxBytes };
+      break;
+    }
+    if (known >= 0) {
+      const c = cache as RowJsonCache;
+      const k = key as number;
+      const block = c.blockIndex(k);
+      const start = c.start(k);
+      if (sep && block === rangeBlock && start - 1 === rangeEnd) rangeEnd = start + known;
+      else {
+        flushRange();
+        rangeBlock = block;
+        rangeStart = start - sep; // include the comma stored before the row
+        rangeEnd = start + known;
+      }
+      rowBytes += sep + known;
+      if (rangeEnd - rangeStart >= RANGE_FLUSH_BYTES) flushRange();
     }
     written++;
     if (w.backpressured) await w.drained();
   }
+  flushRange();
   if (cutAt === toWrite && cutAt >= 0) return { rows: written, rowBytes, cut: true };
   if (truncated === undefined && total > rowLimit) truncated = limitReason;
 

@@ -3,20 +3,24 @@
  * blocks, located by the row's key (row-key.ts) through typed arrays. Serving a
  * remembered row is a byte copy with no allocation; remembering one allocates
  * nothing on the JS heap either (the GC never has to trace the cache).
+ *
+ * Each row is stored right after a comma, so rows remembered one after another
+ * form a ready-made `row,row,row` byte range that is copied in one go.
+ *
  * Blocks are few and large on purpose: V8 starts a full GC for every ~64 MB of
  * new external memory, and a full GC of a heap holding a million rows is
  * expensive, so the cache reserves its expected size up front (reserve()) and
- * otherwise grows geometrically.
- * An entry is valid for one column-type signature (the row's table). One cache
- * per simulated workspace (row keys are per workspace).
+ * otherwise grows geometrically. An entry is valid for one column-type signature
+ * (the row's table). One cache per simulated workspace (row keys are per workspace).
  */
 
 const MIN_BLOCK = 1024 * 1024;
 const MAX_BLOCK = 256 * 1024 * 1024;
+const COMMA = 0x2c;
 
 export class RowJsonCache {
-  private blocks: Buffer[] = [];
-  private block = Buffer.alloc(0);
+  private readonly blocks: Buffer[] = [];
+  private current = Buffer.alloc(0);
   private off = 0;
   private blockOf = new Int32Array(1024);
   private startOf = new Int32Array(1024);
@@ -35,40 +39,48 @@ export class RowJsonCache {
     return this.lenOf[key] as number;
   }
 
-  /** Copies the remembered bytes of `key` into `target` at `at`; returns the byte count. */
-  copyTo(key: number, target: Buffer, at: number): number {
-    const src = this.blocks[this.blockOf[key] as number] as Buffer;
-    const start = this.startOf[key] as number;
-    const len = this.lenOf[key] as number;
-    return src.copy(target, at, start, start + len);
+  /** Index of the block holding row `key` (see block()). */
+  blockIndex(key: number): number {
+    return this.blockOf[key] as number;
   }
 
-  /** Makes sure at least `bytes` can be stored without allocating again. */
-  reserve(bytes: number): void {
-    if (this.block.length - this.off >= bytes) return;
+  /** Offset of row `key`'s first byte in its block; the byte before it is a comma. */
+  start(key: number): number {
+    return this.startOf[key] as number;
+  }
+
+  block(index: number): Buffer {
+    return this.blocks[index] as Buffer;
+  }
+
+  /** Makes sure at least `bytes` of rows with keys below `keys` can be stored without allocating again. */
+  reserve(bytes: number, keys = 0): void {
+    if (keys > 0) this.grow(keys - 1);
+    if (this.current.length - this.off >= bytes) return;
     this.newBlock(Math.max(MIN_BLOCK, Math.ceil(bytes)));
   }
 
   /** Remembers `text` as the JSON of row `key` (signature `sig`); returns its byte length. */
   store(key: number, sig: number, text: string): number {
-    const worst = text.length * 3;
-    if (this.off + worst > this.block.length) {
+    const worst = text.length * 3 + 1;
+    if (this.off + worst > this.current.length) {
       this.newBlock(Math.max(worst, Math.min(MAX_BLOCK, Math.max(MIN_BLOCK, this.bytes))));
     }
-    const n = this.block.write(text, this.off, "utf8");
+    this.current[this.off++] = COMMA;
+    const n = this.current.write(text, this.off, "utf8");
     this.grow(key);
     this.blockOf[key] = this.blocks.length - 1;
     this.startOf[key] = this.off;
     this.lenOf[key] = n;
     this.sigOf[key] = sig;
     this.off += n;
-    this.bytes += n;
+    this.bytes += n + 1;
     return n;
   }
 
   private newBlock(size: number): void {
-    this.block = Buffer.allocUnsafeSlow(size);
-    this.blocks.push(this.block);
+    this.current = Buffer.allocUnsafeSlow(size);
+    this.blocks.push(this.current);
     this.off = 0;
   }
 

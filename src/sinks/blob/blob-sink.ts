@@ -46,7 +46,9 @@ export function createBlobSink(config: BlobSinkConfig, deps: SinkDeps, options: 
         const created = await container.createIfNotExists({ abortSignal: signal });
         if (created.succeeded) logger.info({ container: containerUrl }, "created the container");
       } else {
-        await container.getProperties({ abortSignal: signal });
+        // A listing rather than getProperties: a container-scoped SAS (even with every permission)
+        // may list the container's blobs but not read the container's own properties.
+        await container.listBlobsFlat({ prefix, abortSignal: signal }).byPage({ maxPageSize: 1 }).next();
       }
     } catch (err) {
       throw toSinkError(err, errorContext(config.createContainer ? `Creating the container ${containerUrl}` : `Checking the container ${containerUrl}`, signal));

@@ -1,0 +1,105 @@
+/**
+ * SIGKILL at random moments with the blob sink: the real CLI (`monitorlift export --once`) is
+ * killed over and over part-way through, then allowed to finish; the container still holds
+ * every row exactly once. A killed exporter's lease keeps a second one out (LOCK_HELD) until it
+ * expires or is broken — here broken after each kill, as an operator would, to keep the test short.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import { createManualClock } from "../src/simulator/index.ts";
+import { startAzurite } from "./support/azurite.ts";
+import { assertBlobExactlyOnce, blobSink, breakLeases, containerOf, envOf, PREFIX } from "./support/blob-e2e.ts";
+import { runCli, seededRandom } from "./support/cli.ts";
+import { startHarness } from "./support/harness.ts";
+import { readBlobExport } from "./support/read-blob-export.ts";
+
+const QUERIES = { requests: "AppRequests", dependencies: "AppDependencies" };
+
+test("an exporter killed at random moments, then re-run, writes every row to the container exactly once", { timeout: 120_000 }, async () => {
+  const azurite = await startAzurite();
+  const env = envOf(azurite);
+  const h = await startHarness({
+    sim: { seed: 53, backfill: "PT5H", rowsPerSecond: 2, tables: Object.values(QUERIES), settleJitterMs: 1000 },
+    config: {
+      queries: Object.entries(QUERIES).map(([name, table]) => ({ name, table })),
+      window: { size: "PT2M", lag: "PT10S", start: "PT4H" },
+      sink: blobSink("crash"),
+      log: { level: "warn" },
+    },
+    env,
+  });
+  const container = containerOf(azurite, "crash");
+  const args = ["export", "--once", "--config", h.configPath];
+  try {
+    // 1. Killed right after its first commit: it still holds the lease, so a second exporter is turned away.
+    const firstState = container.getBlobClient(`${PREFIX}_state/requests/live.json`);
+    const committed = (async () => {
+      while (!(await firstState.exists())) await sleep(20);
+    })();
+    const first = await runCli(args, { env, killWhen: committed });
+    assert.equal(first.signal, "SIGKILL", `the first run was killed mid-way (exit ${first.code}): ${first.stderr}`);
+    const wm0 = (await h.watermark("requests"))!;
+    const refused = await runCli(args, { env });
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stdout + refused.stderr, /LOCK_HELD/);
+    assert.match(refused.stdout + refused.stderr, /_locks\/requests\/live\.lock/);
+    assert.equal((await h.watermark("requests"))!.watermark, wm0.watermark, "the refused run did not touch the cursor");
+    assert.ok((await breakLeases(container)) >= 1, "the killed run's lease was still active");
+
+    // 2. Killed at random moments; each time the leases it left are broken.
+    const random = seededRandom(4242);
+    let killed = 0;
+    for (let i = 0; i < 6; i++) {
+      const r = await runCli(args, { env, killAfterMs: 400 + Math.floor(random() * 900) });
+      if (r.signal === "SIGKILL") killed++;
+      else assert.equal(r.code, 0, r.stderr);
+      await breakLeases(container);
+    }
+    assert.ok(killed >= 4, `most runs were killed part-way (${killed} of 6)`);
+    const progressed = (await h.watermark("requests"))!.watermark;
+    assert.ok(progressed > wm0.watermark, "the killed runs made progress in between");
+
+    // 3. A run to the end; then the container must be exactly the truth.
+    const last = await runCli(args, { env });
+    assert.equal(last.code, 0, last.stderr);
+    for (const q of Object.keys(QUERIES)) assert.ok((await h.watermark(q))!.watermark > Date.now() - 3 * 60_000, `${q} is caught up`);
+    const exported = await assertBlobExactlyOnce(h, container, QUERIES, "after the kills");
+    assert.ok(exported.rows.get("requests")!.length > 25_000, `${exported.rows.get("requests")!.length} rows`);
+  } finally {
+    await h.close();
+    await azurite.stop();
+  }
+});
+
+test("a first run killed between its first chunk and its first cursor leaves nothing the next run duplicates", { timeout: 60_000 }, async () => {
+  const azurite = await startAzurite();
+  // Not on the window grid: the configured start ("3 h ago") moves with the clock between runs.
+  const clock = createManualClock(Date.parse("2026-11-22T12:00:17Z"));
+  const h = await startHarness({
+    sim: { clock, seed: 54, backfill: "PT4H", rowsPerSecond: 2, tables: ["AppRequests"] },
+    config: { window: { size: "PT5M", lag: "PT1M", start: "PT3H" }, sink: blobSink("first"), concurrency: 1 },
+    env: envOf(azurite),
+  });
+  const container = containerOf(azurite, "first");
+  try {
+    // The first window's chunk is committed, then the "kill" lands before its cursor: no state at all.
+    const stop = new AbortController();
+    await h.exportOnce({ signal: stop.signal, onCommitted: () => stop.abort(new Error("killed")) });
+    const orphan = await readBlobExport(container, PREFIX);
+    assert.equal(orphan.chunks.length, 1, orphan.chunks.map((c) => c.name).join(", "));
+    await container.getBlobClient(`${PREFIX}_state/requests/live.json`).delete();
+    await breakLeases(container);
+
+    // 20 s later the start is 20 s later too: the new first window overlaps the orphan's.
+    clock.advance(20_000);
+    const report = await h.exportOnce();
+    assert.equal(report.errors.size, 0, [...report.errors.values()].map(String).join("\n"));
+    const wm = (await h.watermark("requests"))!;
+    assert.equal(wm.origin, orphan.chunks[0]!.window.start + 20_000);
+    await assertBlobExactlyOnce(h, container, { requests: "AppRequests" }, "after the rerun");
+  } finally {
+    await h.close();
+    await azurite.stop();
+  }
+});

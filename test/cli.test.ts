@@ -1,0 +1,107 @@
+/**
+ * The CLI as a user meets it: exit codes (0 ok, 1 a query failed, 2 usage/config), one-paragraph
+ * errors naming the key or query, `validate --connect`, `status`, `export --once`, `--help`, and
+ * SIGTERM stopping a scheduled export gracefully.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { runCli } from "./support/cli.ts";
+import { startHarness, type Harness } from "./support/harness.ts";
+import { compareItemIds, readQueryRows } from "./support/read-export.ts";
+
+let h: Harness;
+before(async () => {
+  // real clock: the CLI runs in its own process on its own clock
+  h = await startHarness({
+    sim: { seed: 51, backfill: "PT2H", rowsPerSecond: 0.5, tables: ["AppRequests", "AppDependencies"], settleJitterMs: 500 },
+    config: {
+      queries: [
+        { name: "requests", table: "AppRequests" },
+        { name: "failed_dependencies", file: join(import.meta.dirname, "..", "queries", "failed_dependencies.kql") },
+      ],
+      window: { size: "PT10M", lag: "PT5S", start: "PT1H" },
+      log: { level: "warn" },
+    },
+  });
+});
+after(() => h?.close());
+
+test("--help lists the commands with examples; an unknown command is a usage error (exit 2)", async () => {
+  const help = await runCli(["--help"]);
+  assert.equal(help.code, 0);
+  for (const cmd of ["export", "backfill", "status", "validate", "simulate"]) assert.match(help.stdout, new RegExp(`\\b${cmd}\\b`));
+  assert.match(help.stdout, /Examples:/);
+  const exportHelp = await runCli(["export", "--help"]);
+  assert.equal(exportHelp.code, 0);
+  assert.match(exportHelp.stdout, /--once/);
+  const bad = await runCli(["exprot"]);
+  assert.equal(bad.code, 2);
+});
+
+test("validate: a typo'd key is exit 2 with the path and a suggestion, and no stack trace", async () => {
+  const file = join(h.dir, "typo.json");
+  await writeFile(file, JSON.stringify({ ...h.config, queries: [{ name: "requests", tabel: "AppRequests" }] }));
+  const r = await runCli(["validate", "--config", file]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /queries\[0\]\.tabel: unknown key — did you mean "table"\?/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace without --verbose");
+  const missing = await runCli(["validate", "--config", join(h.dir, "nope.json")]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /nope\.json/);
+});
+
+test("validate --connect runs each query on an empty window and probes the sink", async () => {
+  const ok = await runCli(["validate", "--connect", "--config", h.configPath]);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stdout, /sink: writable/);
+  assert.match(ok.stdout, /query requests: ok \(\d+ columns\)/);
+  assert.match(ok.stdout, /query failed_dependencies: ok \(9 columns\)/);
+  const file = join(h.dir, "badquery.json");
+  await writeFile(file, JSON.stringify({ ...h.config, queries: [{ name: "oops", table: "AppRequests", transform: "where Nope == 1" }] }));
+  const bad = await runCli(["validate", "--connect", "--config", file]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stdout, /query oops: error \[SOURCE_REQUEST_INVALID\].*Nope/);
+});
+
+test("export --once exits 0 and status shows the watermark; a failing query makes it exit 1", async () => {
+  const r = await runCli(["export", "--once", "--config", h.configPath]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /ok +requests: \d+ rows in \d+ windows watermark/);
+  const status = await runCli(["status", "--json", "--config", h.configPath]);
+  assert.equal(status.code, 0, status.stderr);
+  const rows = JSON.parse(status.stdout) as Array<{ query: string; watermark: string; lagSeconds: number; lastRun: { outcome: string } }>;
+  const requests = rows.find((x) => x.query === "requests")!;
+  assert.ok(requests.watermark && requests.lagSeconds >= 5);
+  assert.equal(requests.lastRun.outcome, "ok");
+  const table = await runCli(["status", "--config", h.configPath]);
+  assert.match(table.stdout, /QUERY +WATERMARK +LAG/);
+
+  const wm = (await h.watermark("requests"))!;
+  const exported = (await readQueryRows(h.exportDir, "requests")).map((x) => String(x._ItemId));
+  assert.deepEqual(compareItemIds(exported, h.sim.truth("AppRequests", { ingestedFrom: wm.origin, ingestedBefore: wm.watermark })), {
+    missing: [],
+    duplicated: [],
+    unexpected: [],
+  });
+
+  const file = join(h.dir, "mixed.json");
+  await writeFile(file, JSON.stringify({ ...h.config, queries: [...(h.config.queries as object[]), { name: "broken", table: "NoSuchTable" }] }));
+  const mixed = await runCli(["export", "--once", "--config", file]);
+  assert.equal(mixed.code, 1);
+  assert.match(mixed.stdout, /FAILED broken/);
+  assert.match(mixed.stdout, /ok +requests/);
+});
+
+test("a scheduled export stops gracefully on SIGTERM with exit 0", async () => {
+  const file = join(h.dir, "scheduled.json");
+  await writeFile(file, JSON.stringify({ ...h.config, schedule: "*/30 * * * * *" }));
+  const child = runCli(["export", "--config", file], { timeoutMs: 60_000 });
+  await new Promise((r) => setTimeout(r, 2500));
+  const { spawnSync } = await import("node:child_process");
+  spawnSync("pkill", ["-TERM", "-f", file]);
+  const r = await child;
+  assert.equal(r.signal, null, "it exited by itself");
+  assert.equal(r.code, 0, r.stderr);
+});
