@@ -111,17 +111,18 @@ async function runBackfill(job: QueryJob, range: BackfillRange, key: StateKey, d
         limit(async () => {
           if (firstError !== undefined) return;
           try {
-            const parts = await deliverWindow(
+            // Each part commits as soon as it is written (backfill windows need no order).
+            await deliverWindow(
               { key, source: deps.source, sink: deps.sink, gate: deps.gate, logger: log, buildQuery: job.buildQuery, minWindowMs: job.minSizeMs, retry: deps.retry, random: deps.random, clock: deps.clock, signal },
               w,
+              (part) =>
+                commitPart(part).catch(async (err: unknown) => {
+                  firstError ??= err;
+                  stop.abort(err);
+                  await abortParts([part]);
+                  throw err;
+                }),
             );
-            for (const part of parts) {
-              await commitPart(part).catch(async (err: unknown) => {
-                firstError ??= err;
-                stop.abort(err);
-                await abortParts([part]);
-              });
-            }
           } catch (err) {
             firstError ??= err;
             stop.abort(err);

@@ -80,10 +80,11 @@ async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome
       lookAhead: deps.lookAhead,
       state: stored,
       signal,
-      deliver: (w, s) =>
+      deliver: (w, s, onPart) =>
         deliverWindow(
           { key, source: deps.source, sink: deps.sink, gate: deps.gate, logger: log, buildQuery: job.buildQuery, minWindowMs: job.minSizeMs, retry: deps.retry, random: deps.random, clock: deps.clock, signal: s },
           w,
+          onPart,
         ),
       nextState: (state, part) => ({
         watermark: part.window.end,

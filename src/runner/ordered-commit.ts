@@ -1,7 +1,8 @@
 /**
- * Delivers windows with bounded look-ahead and commits their parts strictly in time order.
- * A window that fails stops the sequence: every later part already written is aborted, so
- * the watermark never passes a window that was not delivered.
+ * Delivers windows with bounded look-ahead and commits their parts strictly in time order, each
+ * part as soon as every part before it is committed. A window that fails stops the sequence:
+ * every later part already written is aborted, so the watermark never passes a window that was
+ * not delivered.
  */
 import type { CursorState, Sink, StateKey } from "../sinks/sink.ts";
 import type { TimeWindow } from "../window/window.ts";
@@ -14,15 +15,14 @@ export interface CommitProgress {
   location: string;
 }
 
-type Settled = { ok: true; parts: WrittenPart[] } | { ok: false; error: unknown };
-
 export interface OrderedCommitOptions {
   key: StateKey;
   sink: Sink;
   windows: readonly TimeWindow[];
   /** How many windows may be fetched ahead of the one being committed. */
   lookAhead: number;
-  deliver(w: TimeWindow, signal: AbortSignal): Promise<WrittenPart[]>;
+  /** Delivers one window, handing its parts to `onPart` in time order. */
+  deliver(w: TimeWindow, signal: AbortSignal, onPart: (part: WrittenPart) => Promise<void>): Promise<void>;
   /** The state after committing `part` on top of `state`. */
   nextState(state: CursorState | undefined, part: WrittenPart): CursorState;
   state: CursorState | undefined;
@@ -30,33 +30,66 @@ export interface OrderedCommitOptions {
   onCommitted?(progress: CommitProgress, state: CursorState): void;
 }
 
+/** The parts of one window as they arrive, and how its delivery ended. */
+class PartQueue {
+  readonly parts: WrittenPart[] = [];
+  ended = false;
+  error: unknown = undefined;
+  private wake: (() => void) | undefined;
+
+  push(part: WrittenPart): void {
+    this.parts.push(part);
+    this.notify();
+  }
+
+  end(error?: unknown): void {
+    this.ended = true;
+    this.error = error;
+    this.notify();
+  }
+
+  /** The next part, or undefined once the delivery has ended and every part was taken. */
+  async next(): Promise<WrittenPart | undefined> {
+    while (this.parts.length === 0 && !this.ended) await new Promise<void>((resolve) => (this.wake = resolve));
+    return this.parts.shift();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
+
 export async function commitInOrder(o: OrderedCommitOptions): Promise<{ state: CursorState | undefined; error?: unknown }> {
   const stopAhead = new AbortController();
   const signal = AbortSignal.any([o.signal, stopAhead.signal]);
-  const started: Array<Promise<Settled>> = [];
-  const start = () => {
-    while (started.length < o.windows.length && started.length < committedCount + o.lookAhead) {
-      const w = o.windows[started.length]!;
-      started.push(
-        o.deliver(w, signal).then(
-          (parts): Settled => ({ ok: true, parts }),
-          (error: unknown): Settled => ({ ok: false, error }),
+  const queues: PartQueue[] = [];
+  const deliveries: Promise<void>[] = [];
+  const startUpTo = (limit: number) => {
+    while (queues.length < Math.min(o.windows.length, limit)) {
+      const q = new PartQueue();
+      queues.push(q);
+      deliveries.push(
+        o.deliver(o.windows[queues.length - 1]!, signal, async (part) => q.push(part)).then(
+          () => q.end(),
+          (error: unknown) => q.end(error ?? new Error("window delivery failed")),
         ),
       );
     }
   };
-  let committedCount = 0;
+  const fail = async (error: unknown, pending: WrittenPart[]) => {
+    stopAhead.abort(error);
+    await abortParts(pending);
+    await Promise.all(deliveries); // every delivery has ended: the queues hold all that is left
+    await abortParts(queues.flatMap((q) => q.parts.splice(0)));
+    return { state, error };
+  };
   let state = o.state;
   for (let i = 0; i < o.windows.length; i++) {
-    start();
-    const result = await started[i]!;
-    if (!result.ok) {
-      stopAhead.abort(result.error);
-      await discard(started.slice(i + 1));
-      return { state, error: result.error };
-    }
-    for (let k = 0; k < result.parts.length; k++) {
-      const part = result.parts[k]!;
+    startUpTo(i + Math.max(1, o.lookAhead));
+    const queue = queues[i]!;
+    for (let part = await queue.next(); part; part = await queue.next()) {
       try {
         const next = o.nextState(state, part);
         const done = await part.writer.commit(next, state);
@@ -64,17 +97,10 @@ export async function commitInOrder(o: OrderedCommitOptions): Promise<{ state: C
         if (!state) throw new Error(`the state of ${o.key.query}/${o.key.scope} is missing right after a commit`);
         o.onCommitted?.({ window: part.window, rows: done.rows, bytes: done.bytes, location: done.location }, state);
       } catch (error) {
-        stopAhead.abort(error);
-        await abortParts(result.parts.slice(k));
-        await discard(started.slice(i + 1));
-        return { state, error };
+        return fail(error, [part]);
       }
     }
-    committedCount++;
+    if (queue.error !== undefined) return fail(queue.error, []);
   }
   return { state };
-}
-
-async function discard(pending: ReadonlyArray<Promise<Settled>>): Promise<void> {
-  for (const r of await Promise.all(pending)) if (r.ok) await abortParts(r.parts);
 }

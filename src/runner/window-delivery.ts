@@ -45,10 +45,20 @@ export interface DeliveryContext {
   onSplit?(w: TimeWindow, reason: string): void;
 }
 
-/** Delivers `w` (recursively halved while truncated); on failure aborts every part it wrote. */
-export async function deliverWindow(ctx: DeliveryContext, w: TimeWindow, splits = 0): Promise<WrittenPart[]> {
+/**
+ * Delivers `w`, recursively halved while truncated, handing each written part to `onPart` in time
+ * order as soon as it is written (the halves run one after the other, so a consumer can commit the
+ * first part while the next is fetched, and only one uncommitted part of a split window is open at a
+ * time). After a failure, parts already handed out are the consumer's to commit or abort.
+ */
+export async function deliverWindow(
+  ctx: DeliveryContext,
+  w: TimeWindow,
+  onPart: (part: WrittenPart) => Promise<void>,
+  splits = 0,
+): Promise<void> {
   const first = await fetchWithRetries(ctx, w);
-  if (first.kind === "written") return [{ ...first.part, splits }];
+  if (first.kind === "written") return onPart({ ...first.part, splits });
   const halves = splitWindow(w, ctx.minWindowMs);
   if (!halves) {
     throw new MonitorliftError(
@@ -59,10 +69,8 @@ export async function deliverWindow(ctx: DeliveryContext, w: TimeWindow, splits 
   }
   ctx.onSplit?.(w, first.reason);
   ctx.logger.info({ query: ctx.key.query, window: formatWindow(w), reason: first.reason }, "window truncated, splitting");
-  const [left, right] = await Promise.allSettled([deliverWindow(ctx, halves[0], splits + 1), deliverWindow(ctx, halves[1], splits + 1)]);
-  if (left.status === "fulfilled" && right.status === "fulfilled") return [...left.value, ...right.value];
-  await abortParts([left, right].flatMap((r) => (r.status === "fulfilled" ? r.value : [])));
-  throw (left.status === "rejected" ? left.reason : (right as PromiseRejectedResult).reason) as unknown;
+  await deliverWindow(ctx, halves[0], onPart, splits + 1);
+  await deliverWindow(ctx, halves[1], onPart, splits + 1);
 }
 
 export async function abortParts(parts: readonly WrittenPart[]): Promise<void> {
