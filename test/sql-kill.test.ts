@@ -48,7 +48,7 @@ await describeSql("sql export killed with SIGKILL", DIALECTS, ({ dialect, db, si
             ? sleep(300 + random() * 900)
             : (async () => {
                 while (!exited && (await progress()) === before) await sleep(25);
-                await sleep(random() * 400);
+                await sleep(random() * 150);
               })();
         const r = await runCli(["export", "--once", "--config", h.configPath], { env, killWhen });
         exited = true;

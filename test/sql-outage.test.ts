@@ -80,7 +80,7 @@ async function waitGone(db: Db, ids: string[]): Promise<void> {
 }
 
 await describeSql("sql export when the database goes away", ["postgres", "mysql"], ({ db, sinkConfig, env }) => {
-  test("connections terminated mid-export leave only whole windows, and a re-run completes exactly once", async (t) => {
+  test("connections terminated mid-export leave only whole windows, and a re-run completes exactly once", { timeout: 60_000 }, async (t) => {
     const clock = createManualClock(T0);
     const h = await startHarness({
       sim: { clock, seed: 81, backfill: "PT4H", rowsPerSecond: 0.5, tables: Object.values(TABLES) },

@@ -24,7 +24,6 @@
  * other. Use a direct connection (not a transaction-mode pooler): the lock is a session lock.
  */
 import { once } from "node:events";
-import { finished } from "node:stream/promises";
 import pg from "pg";
 import { from as copyFrom, type CopyStreamQuery } from "pg-copy-streams";
 import { SinkError } from "../../../errors.ts";
@@ -92,6 +91,11 @@ export function createPostgresDialect(config: SqlSinkConfig, deps: SinkDeps): Di
       const created = new pg.Pool({ ...clientConfig, application_name: "monitorlift", max: POOL_SIZE, idleTimeoutMillis: 30_000 });
       // Idle clients that die (server restart, network) are dropped by the pool; log instead of crashing.
       created.on("error", (err) => logger.warn({ err: err.message }, "idle PostgreSQL connection closed"));
+      // Every client keeps an 'error' listener for life. Between the pool handing out a client (it
+      // drops its idle listener) and PgSession adding its own, an error parsed from the same
+      // socket read (a backend terminated right after its start-up) would otherwise crash the
+      // process. The failure itself still reaches the caller: the client is no longer queryable.
+      created.on("connect", (client) => client.on("error", (err) => logger.debug({ err: err.message }, "PostgreSQL connection failed")));
       pool = created;
       try {
         // Fail early and clearly when the server cannot be reached.
@@ -306,16 +310,44 @@ class PgWindow implements WindowWork {
   async beginCommit(): Promise<{ session: SqlSession; staged: number }> {
     if (this.state !== "staging") throw new SinkError("INTERNAL", "sql sink: commit() twice or after abort");
     this.state = "committing";
+    if (this.session.lost) throw this.session.lost;
     let staged = 0;
     if (this.copy) {
       const copy = this.copy;
-      copy.end();
-      await finished(copy);
+      await this.endCopy(copy);
       if (this.copyError) throw this.copyError;
       staged = copy.rowCount;
     }
     this.warnings.flush(this.context.warn);
     return { session: this.session, staged };
+  }
+
+  /**
+   * Ends the COPY and waits until the server has it all. Fails at once when the COPY or its
+   * connection failed, even before this call: pg-copy-streams reports a lost connection with a
+   * plain 'error' event, after which the stream never finishes (waiting for it would hang).
+   */
+  private endCopy(copy: CopyStreamQuery): Promise<void> {
+    const client = this.session.client;
+    return new Promise<void>((resolve, reject) => {
+      const settle = (err?: Error) => {
+        copy.off("finish", onFinish);
+        copy.off("error", settle);
+        client.off("error", settle);
+        client.off("end", onEnd);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onFinish = () => settle();
+      const onEnd = () => settle(this.session.lost ?? new Error("Connection terminated while ending the COPY"));
+      copy.once("finish", onFinish);
+      copy.once("error", settle);
+      client.once("error", settle);
+      client.once("end", onEnd);
+      const failed = this.copyError ?? this.session.lost;
+      if (failed) settle(failed);
+      else copy.end();
+    });
   }
 
   async commit(): Promise<void> {
@@ -329,7 +361,9 @@ class PgWindow implements WindowWork {
     this.state = "done";
     let broken = this.session.lost !== undefined;
     const copy = this.copy;
-    if (copy && !copy.writableFinished && !copy.destroyed) {
+    // A COPY that failed, or whose connection is gone, is over on the server already: nothing to
+    // end, and waiting for the stream to close would wait for a reply that never comes.
+    if (copy && !broken && this.copyError === undefined && !copy.writableFinished && !copy.destroyed) {
       // CopyFail ends the COPY on the server; wait for it before ROLLBACK.
       const closed = new Promise<void>((resolve) => {
         copy.once("close", () => resolve());
