@@ -93,6 +93,7 @@ async function runBackfill(job: QueryJob, range: BackfillRange, key: StateKey, d
           watermark: moved.watermark,
           completed: moved.completed,
           origin: range.from,
+          columns: part.columns,
           rows: (state?.rows ?? 0) + part.rows,
           windows: (state?.windows ?? 0) + 1,
           updatedAt: new Date(deps.clock()).toISOString(),

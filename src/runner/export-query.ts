@@ -89,7 +89,7 @@ async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome
       nextState: (state, part) => ({
         watermark: part.window.end,
         origin,
-        columns: state?.columns,
+        columns: part.columns,
         rows: (state?.rows ?? 0) + part.rows,
         windows: (state?.windows ?? 0) + 1,
         updatedAt: new Date(deps.clock()).toISOString(),

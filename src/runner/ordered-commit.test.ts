@@ -43,11 +43,11 @@ test("parts commit in time order even when later windows finish first, split par
       await delay(50 - w.start); // later windows are ready sooner
       if (w.start === 20) {
         // a split window: two halves in order
-        await onPart({ window: { start: 20, end: 25 }, writer: recordingWriter(log, "20a"), rows: 1, bytes: 1, splits: 1 });
-        await onPart({ window: { start: 25, end: 30 }, writer: recordingWriter(log, "20b"), rows: 1, bytes: 1, splits: 1 });
+        await onPart({ window: { start: 20, end: 25 }, writer: recordingWriter(log, "20a"), columns: [], rows: 1, bytes: 1, splits: 1 });
+        await onPart({ window: { start: 25, end: 30 }, writer: recordingWriter(log, "20b"), columns: [], rows: 1, bytes: 1, splits: 1 });
         return;
       }
-      await onPart({ window: w, writer: recordingWriter(log, String(w.start)), rows: 1, bytes: 1, splits: 0 });
+      await onPart({ window: w, writer: recordingWriter(log, String(w.start)), columns: [], rows: 1, bytes: 1, splits: 0 });
     },
   });
   assert.equal(result.error, undefined);
@@ -71,7 +71,7 @@ test("a failing window stops the watermark before it and aborts every later part
         await delay(30);
         throw new Error("window 20 failed");
       }
-      await onPart({ window: w, writer: recordingWriter(log, String(w.start)), rows: 1, bytes: 1, splits: 0 });
+      await onPart({ window: w, writer: recordingWriter(log, String(w.start)), columns: [], rows: 1, bytes: 1, splits: 0 });
     },
   });
   assert.match(String(result.error), /window 20 failed/);
@@ -91,7 +91,7 @@ test("a failing commit aborts its part and the rest, and keeps the last good sta
     signal: new AbortController().signal,
     nextState,
     deliver: async (w, _signal, onPart) => {
-      await onPart({ window: w, writer: recordingWriter(log, String(w.start), w.start === 10), rows: 1, bytes: 1, splits: 0 });
+      await onPart({ window: w, writer: recordingWriter(log, String(w.start), w.start === 10), columns: [], rows: 1, bytes: 1, splits: 0 });
     },
   });
   assert.match(String(result.error), /commit 10 failed/);

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { MonitorliftError, SourceError, isMonitorliftError } from "../errors.ts";
 import type { Sink, StateKey, WindowWriter } from "../sinks/sink.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import type { Column } from "../table.ts";
 import type { TimeWindow } from "../window/window.ts";
 import { formatWindow } from "../window/window.ts";
 import { splitWindow } from "../window/index.ts";
@@ -16,6 +17,8 @@ import { retryDelay, shouldRetry } from "./retry-delay.ts";
 
 export interface WrittenPart {
   window: TimeWindow;
+  /** The result's columns, as the service sent them. */
+  columns: Column[];
   writer: WindowWriter;
   rows: number;
   bytes: number;
@@ -109,12 +112,14 @@ async function fetchWithRetries(ctx: DeliveryContext, w: TimeWindow): Promise<At
 
 async function fetchOnce(ctx: DeliveryContext, w: TimeWindow): Promise<Attempt> {
   let writer: WindowWriter | undefined;
+  let columns: Column[] = [];
   let rows = 0;
   try {
     const outcome = await ctx.source.run(
       ctx.buildQuery(w),
       {
-        onColumns: async (columns) => {
+        onColumns: async (c) => {
+          columns = c;
           writer = await ctx.sink.openWindow({ key: ctx.key, window: w, columns, signal: ctx.signal });
         },
         onRows: async (batch) => {
@@ -124,7 +129,7 @@ async function fetchOnce(ctx: DeliveryContext, w: TimeWindow): Promise<Attempt> 
       },
       ctx.signal,
     );
-    return { kind: "written", part: { window: w, writer: writer!, rows: outcome.rows, bytes: outcome.bytes } };
+    return { kind: "written", part: { window: w, columns, writer: writer!, rows: outcome.rows, bytes: outcome.bytes } };
   } catch (err) {
     await writer?.abort().catch(() => undefined);
     if (err instanceof SourceError && err.code === "SOURCE_TRUNCATED") return { kind: "truncated", reason: err.message };

@@ -28,6 +28,9 @@ import { checkEndpoint } from "./endpoint.ts";
 import { ResultParser } from "./result-parser.ts";
 import { serviceErrorFromBody } from "./service-error.ts";
 
+/** About this much response text (UTF-16 code units) is parsed before its rows go to the sink in one batch. */
+export const BATCH_CHARS = 1 << 20;
+
 export interface LogsSourceOptions {
   /** e.g. https://api.loganalytics.azure.com/v1 */
   endpoint: string;
@@ -184,29 +187,42 @@ export class LogsSource {
     signal.addEventListener("abort", onAbort, { once: true });
     try {
       armIdle();
+      // Rows are handed to the sink in batches of about BATCH_CHARS of body text: few, large writes,
+      // with memory bounded by the batch, not the result.
+      let pending: RawRow[] = [];
+      let pendingChars = 0;
+      const flush = async () => {
+        const rows = pending;
+        pending = [];
+        pendingChars = 0;
+        clearTimeout(idle); // the sink's time is not the service's silence
+        await handlers.onRows(rows);
+        armIdle();
+      };
       for await (const chunk of body as AsyncIterable<Buffer>) {
         armIdle();
         bytes += chunk.length;
-        const rows = parser.push(decoder.decode(chunk, { stream: true }));
+        const text = decoder.decode(chunk, { stream: true });
+        const rows = parser.push(text);
         if (!columnsSent && parser.columns) {
           columnsSent = true;
           await handlers.onColumns(parser.columns);
         }
         if (rows.length > 0) {
-          clearTimeout(idle); // the sink's time is not the service's silence
-          await handlers.onRows(rows);
-          armIdle();
+          for (const row of rows) pending.push(row);
+          pendingChars += text.length;
+          if (pendingChars >= BATCH_CHARS) await flush();
         }
         if (bytes > limits.maxBytes) throw truncated(`the response exceeded ${limits.maxBytes} bytes`);
       }
       if (signal.aborted) throw signal.reason;
-      const rest = parser.push(decoder.decode());
+      for (const row of parser.push(decoder.decode())) pending.push(row);
       const tail = parser.end();
       if (!columnsSent) {
         if (!parser.columns) throw new SourceError("SOURCE_PROTOCOL", "the query response has no result table", { retryable: false });
         await handlers.onColumns(parser.columns);
       }
-      if (rest.length > 0) await handlers.onRows(rest);
+      if (pending.length > 0) await flush();
       if (tail.error) {
         const detail = describeServiceError(tail.error);
         throw truncated(`the service returned a partial result: ${detail}`);
