@@ -74,7 +74,8 @@ test("an exporter killed at random moments, then re-run, writes every row to the
 
 test("a first run killed between its first chunk and its first cursor leaves nothing the next run duplicates", { timeout: 60_000 }, async () => {
   const azurite = await startAzurite();
-  // Not on the window grid: the configured start ("3 h ago") moves with the clock between runs.
+  // Not on the window grid: the configured start ("3 h ago") moves with the clock between runs, but a
+  // relative start is aligned down to the window grid, so both runs start at the same grid line.
   const clock = createManualClock(Date.parse("2026-11-22T12:00:17Z"));
   const h = await startHarness({
     sim: { clock, seed: 54, backfill: "PT4H", rowsPerSecond: 2, tables: ["AppRequests"] },
@@ -91,12 +92,14 @@ test("a first run killed between its first chunk and its first cursor leaves not
     await container.getBlobClient(`${PREFIX}_state/requests/live.json`).delete();
     await breakLeases(container);
 
-    // 20 s later the start is 20 s later too: the new first window overlaps the orphan's.
+    // 20 s later "3 h ago" is 20 s later too; aligned to the grid it is the same start, and the
+    // orphan (same window, same name) is replaced rather than duplicated.
     clock.advance(20_000);
     const report = await h.exportOnce();
     assert.equal(report.errors.size, 0, [...report.errors.values()].map(String).join("\n"));
     const wm = (await h.watermark("requests"))!;
-    assert.equal(wm.origin, orphan.chunks[0]!.window.start + 20_000);
+    assert.equal(wm.origin, orphan.chunks[0]!.window.start);
+    assert.equal(wm.origin % (5 * 60_000), 0, "the first watermark is on the window grid");
     await assertBlobExactlyOnce(h, container, { requests: "AppRequests" }, "after the rerun");
   } finally {
     await h.close();
