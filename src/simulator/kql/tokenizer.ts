@@ -7,6 +7,7 @@
  *   - the raw body of datetime(...), time(...), timespan(...), guid(...) and dynamic(...) literals,
  *     whose contents follow their own grammar (e.g. "2026-01-01T00:00:00Z" is not a token sequence).
  */
+import { STRING_OPS } from "./ast.ts";
 import { syntaxError } from "./errors.ts";
 import { scaleToTicks, timespanUnitTicks } from "./time-literals.ts";
 
@@ -54,19 +55,9 @@ const HYPHENATED = new Set([
   "graph-match",
 ]);
 
-const NEGATABLE = new Set([
-  "has",
-  "has_cs",
-  "hasprefix",
-  "hasprefix_cs",
-  "hassuffix",
-  "hassuffix_cs",
-  "contains",
-  "contains_cs",
-  "startswith",
-  "startswith_cs",
-  "endswith",
-  "endswith_cs",
+/** Words a leading '!' may negate: the string operators, plus a few the parser reports as unsupported. */
+const NEGATABLE = new Set<string>([
+  ...STRING_OPS,
   "in",
   "between",
   "has_any",
