@@ -1,8 +1,16 @@
 /**
- * Parquet chunks through hyparquet-writer's incremental ParquetWriter: rows are decoded into typed
- * column arrays, and every ROW_GROUP_ROWS rows (or ROW_GROUP_BYTES of raw cell text, whichever
- * comes first) they are written out as one row group whose bytes are handed back at once; only
- * the footer waits for finish(). Memory per open chunk is about one row group.
+ * Parquet chunks through hyparquet-writer's incremental ParquetWriter. Memory per open chunk is
+ * about one row group, held compactly, plus the bytes of the row group being encoded:
+ *
+ *   - rows are decoded as they arrive; text cells (string, guid, decimal, timespan, dynamic) go
+ *     straight into one UTF-8 byte buffer per column (TextColumn), so neither the response text
+ *     nor a JS string per cell is kept while a row group fills;
+ *   - every ROW_GROUP_ROWS rows (or ROW_GROUP_BYTES of raw cell text, whichever comes first) the
+ *     row group is written; hyparquet-writer asks for a text column's values one column at a time
+ *     (TextColumn.slice), so the per-value views exist for one column only;
+ *   - the writer's output is handed back in pieces of about OUTPUT_PIECE bytes as soon as the row
+ *     group is written (no whole-file or whole-group buffer); only the footer waits for finish(),
+ *     and the min/max statistics it keeps for it are copied out of the row group's buffers.
  *
  * Column mapping (all columns OPTIONAL, null stays null):
  *   datetime → INT64 TIMESTAMP(NANOS, UTC)  exact to 100 ns; instants outside 1677-09-21..2262-04-11
@@ -19,13 +27,24 @@ import { decodeBool, decodeDatetime, decodeInt, decodeLong, decodeReal, decodeSt
 import type { ChunkEncoder } from "./format.ts";
 import { checkRowWidth } from "./text-encoders.ts";
 
+/**
+ * Row group bounds. 8 MiB of cell text is about 8 MiB of UTF-8 held per open chunk (plus the
+ * working set of encoding one column chunk while the group is written); on AppRequests-like rows
+ * it gives row groups of ~10k rows and files about 5% larger than 32 MiB groups would
+ * (dictionaries and compression restart per group).
+ */
 export const ROW_GROUP_ROWS = 65_536;
-export const ROW_GROUP_BYTES = 32 * 1024 * 1024;
+export const ROW_GROUP_BYTES = 8 * 1024 * 1024;
+/** Largest piece of output handed back at once (the writer's buffer never grows beyond a piece plus one value). */
+const OUTPUT_PIECE = 1024 * 1024;
+/** A TextColumn's byte offsets are int32. */
+const MAX_COLUMN_BYTES = 0x7fff_ffff;
 
 const INT64_MIN = -9223372036854775808n;
 const INT64_MAX = 9223372036854775807n;
 
 type Converter = (raw: string) => unknown;
+type TextDecoderFn = (raw: string) => string | null;
 
 function datetimeNanos(raw: string): bigint | null {
   const d = decodeDatetime(raw);
@@ -39,9 +58,19 @@ function datetimeNanos(raw: string): bigint | null {
   return d.epochNanos;
 }
 
-function jsonBytes(raw: string): Uint8Array | null {
-  const text = dynamicJsonText(raw);
-  return text === null ? null : Buffer.from(text, "utf8");
+/** Columns stored as UTF-8 bytes (BYTE_ARRAY), and the text each raw cell stands for. */
+function textDecoderFor(type: ColumnType): TextDecoderFn | undefined {
+  switch (type) {
+    case "dynamic":
+      return dynamicJsonText;
+    case "string":
+    case "guid":
+    case "decimal":
+    case "timespan":
+      return decodeString;
+    default:
+      return undefined;
+  }
 }
 
 function converterFor(type: ColumnType): Converter {
@@ -56,13 +85,8 @@ function converterFor(type: ColumnType): Converter {
       return decodeLong;
     case "real":
       return decodeReal;
-    case "dynamic":
-      return jsonBytes;
-    case "string":
-    case "guid":
-    case "decimal":
-    case "timespan":
-      return decodeString;
+    default:
+      throw new SinkError("INTERNAL", `parquet: column type ${type} is stored as text`);
   }
 }
 
@@ -90,6 +114,127 @@ function schemaElementFor(column: Column): SchemaElement {
   }
 }
 
+/** The cells of one column of the row group being collected. */
+interface ColumnStore {
+  readonly length: number;
+  /** Decode and keep one raw cell (throws on a cell that is not a value of the column's type). */
+  push(raw: string): void;
+  /** Drop the last cell (a row that failed part way). */
+  pop(): void;
+  /** What hyparquet-writer is given as the column's data. */
+  data(): ColumnSource["data"];
+}
+
+class ValueColumn implements ColumnStore {
+  private readonly convert: Converter;
+  private readonly values: unknown[] = [];
+
+  constructor(convert: Converter) {
+    this.convert = convert;
+  }
+
+  get length(): number {
+    return this.values.length;
+  }
+
+  push(raw: string): void {
+    this.values.push(this.convert(raw));
+  }
+
+  pop(): void {
+    this.values.pop();
+  }
+
+  data(): ColumnSource["data"] {
+    return this.values as ColumnSource["data"];
+  }
+}
+
+/**
+ * A text column as UTF-8 bytes in one buffer, with the end offset of each cell (`~end` for a
+ * null, so the end carries on). Memory is the bytes themselves plus 4 per cell.
+ *
+ * hyparquet-writer reads a column's data only through `length` and `slice(start, end)`
+ * (ParquetWriter.write, once per column while it writes that column's chunk), so `slice` makes the
+ * Uint8Array views of one column at a time; they die with that column chunk. Bytes that hyparquet
+ * keeps past the row group (min/max statistics) are copied out by the encoder after each group.
+ */
+class TextColumn implements ColumnStore {
+  private readonly decode: TextDecoderFn;
+  private bytes: Buffer;
+  private ends = new Int32Array(1024);
+  private used = 0;
+  private count = 0;
+
+  constructor(decode: TextDecoderFn, capacity: number) {
+    this.decode = decode;
+    this.bytes = Buffer.allocUnsafeSlow(capacity);
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  /** Bytes held, as a capacity hint for the next row group's column. */
+  get byteLength(): number {
+    return this.used;
+  }
+
+  push(raw: string): void {
+    const text = this.decode(raw);
+    if (this.count === this.ends.length) {
+      const ends = new Int32Array(this.ends.length * 2);
+      ends.set(this.ends);
+      this.ends = ends;
+    }
+    if (text === null) {
+      this.ends[this.count++] = ~this.used;
+      return;
+    }
+    const worst = this.used + text.length * 3; // UTF-8 bytes per UTF-16 unit: at most 3
+    if (worst > this.bytes.length) {
+      if (worst > MAX_COLUMN_BYTES) {
+        throw new SinkError("SINK_SCHEMA", `a parquet row group's column would exceed ${MAX_COLUMN_BYTES} bytes of text; export this query as ndjson`);
+      }
+      const grown = Buffer.allocUnsafeSlow(Math.min(MAX_COLUMN_BYTES, Math.max(this.bytes.length * 2, worst)));
+      this.bytes.copy(grown, 0, 0, this.used);
+      this.bytes = grown;
+    }
+    this.used += this.bytes.write(text, this.used, "utf8");
+    this.ends[this.count++] = this.used;
+  }
+
+  pop(): void {
+    if (this.count === 0) return;
+    this.count--;
+    const prev = this.count === 0 ? 0 : this.ends[this.count - 1]!;
+    this.used = prev < 0 ? ~prev : prev;
+  }
+
+  slice(start = 0, end = this.count): Array<Uint8Array | null> {
+    const from = Math.max(0, Math.min(start, this.count));
+    const to = Math.max(from, Math.min(end, this.count));
+    const out = new Array<Uint8Array | null>(to - from);
+    const { buffer, byteOffset } = this.bytes;
+    let prev = from === 0 ? 0 : this.ends[from - 1]!;
+    if (prev < 0) prev = ~prev;
+    for (let i = from; i < to; i++) {
+      const e = this.ends[i]!;
+      if (e < 0) {
+        out[i - from] = null;
+      } else {
+        out[i - from] = new Uint8Array(buffer, byteOffset + prev, e - prev);
+        prev = e;
+      }
+    }
+    return out;
+  }
+
+  data(): ColumnSource["data"] {
+    return this as unknown as ColumnSource["data"];
+  }
+}
+
 export interface ParquetEncoderOptions {
   rowGroupRows?: number;
   rowGroupBytes?: number;
@@ -101,32 +246,74 @@ export function createParquetEncoder(columns: readonly Column[], options: Parque
   }
   const rowGroupRows = options.rowGroupRows ?? ROW_GROUP_ROWS;
   const rowGroupBytes = options.rowGroupBytes ?? ROW_GROUP_BYTES;
-  const converters = columns.map((c) => converterFor(c.type));
+  const textDecoders = columns.map((c) => textDecoderFor(c.type));
   const elements = columns.map(schemaElementFor);
   const schema: SchemaElement[] = [{ name: "root", num_children: columns.length }, ...elements];
-  const writer = new ByteWriter(1024 * 1024);
+
+  // The output: the writer's bytes are set aside as pieces whenever its buffer is full (and by
+  // drain()), and handed back by drain(); a piece is never written to again. writer.offset keeps
+  // counting the file's bytes for the offsets in the footer.
+  const writer = new ByteWriter(OUTPUT_PIECE);
+  const pieces: Uint8Array[] = [];
+  /** Set the written bytes aside and make room for `room` more. */
+  const setAside = (room: number) => {
+    const capacity = writer.buffer.byteLength;
+    if (writer.index > 0) {
+      const used = new Uint8Array(writer.buffer, 0, writer.index);
+      // A short piece is copied out so that it does not hold a whole buffer while the sink keeps it.
+      const reuse = writer.index * 2 <= capacity && room <= capacity;
+      pieces.push(reuse ? used.slice() : used);
+      if (reuse) {
+        writer.index = 0;
+        return;
+      }
+    } else if (room <= capacity) {
+      return;
+    }
+    writer.buffer = new ArrayBuffer(Math.max(OUTPUT_PIECE, room));
+    writer.view = new DataView(writer.buffer);
+    writer.index = 0;
+  };
+  writer.ensure = (size: number) => {
+    if (writer.index + size > writer.buffer.byteLength) setAside(size);
+  };
   const parquet = new ParquetWriter({ writer, schema, codec: "SNAPPY", createdBy: "monitorlift" });
+
   const width = columns.length;
-  let data: unknown[][] = columns.map(() => []);
+  const textCapacity: number[] = columns.map(() => 64 * 1024);
+  const newStores = (): ColumnStore[] =>
+    columns.map((c, i) => {
+      const decode = textDecoders[i];
+      return decode ? new TextColumn(decode, textCapacity[i]!) : new ValueColumn(converterFor(c.type));
+    });
+  let stores = newStores();
   let groupRows = 0;
   let groupBytes = 0;
   let finished = false;
 
-  /** The bytes written so far, handed over; the writer's buffer is reused from its start (its offset keeps counting). */
+  /** The bytes written so far, handed over. */
   function drain(): Uint8Array[] {
-    if (writer.index === 0) return [];
-    const bytes = new Uint8Array(writer.buffer.slice(0, writer.index));
-    writer.index = 0;
-    return [bytes];
+    setAside(0);
+    return pieces.splice(0);
   }
 
   function writeGroup(): void {
     if (groupRows === 0) return;
     // Min/max of JSON bytes help no query and would be stored untruncated: no statistics for dynamic columns.
-    const columnData: ColumnSource[] = columns.map((c, i) => ({ name: c.name, data: data[i]!, statistics: c.type !== "dynamic" }));
+    const columnData: ColumnSource[] = columns.map((c, i) => ({ name: c.name, data: stores[i]!.data(), statistics: c.type !== "dynamic" }));
     const pending = parquet.write({ columnData, rowGroupSize: groupRows });
     if (pending) throw new SinkError("INTERNAL", "hyparquet-writer deferred a row group unexpectedly (a writer without flush was given)");
-    data = columns.map(() => []);
+    // The footer keeps each chunk's min/max until finish(): copy byte values out of this group's buffers.
+    for (const chunk of parquet.row_groups.at(-1)?.columns ?? []) {
+      const stats = chunk.meta_data?.statistics;
+      if (!stats) continue;
+      if (stats.min_value instanceof Uint8Array) stats.min_value = stats.min_value.slice();
+      if (stats.max_value instanceof Uint8Array) stats.max_value = stats.max_value.slice();
+    }
+    stores.forEach((store, i) => {
+      if (store instanceof TextColumn) textCapacity[i] = Math.max(64 * 1024, Math.ceil(store.byteLength * 1.1));
+    });
+    stores = newStores();
     groupRows = 0;
     groupBytes = 0;
   }
@@ -137,11 +324,11 @@ export function createParquetEncoder(columns: readonly Column[], options: Parque
       for (; i < width; i++) {
         const raw = row[i]!;
         groupBytes += raw.length;
-        data[i]!.push(converters[i]!(raw));
+        stores[i]!.push(raw);
       }
     } catch (err) {
       // Keep the columns aligned: drop this row's cells already pushed.
-      for (let k = 0; k < i; k++) data[k]!.pop();
+      for (let k = 0; k < i; k++) stores[k]!.pop();
       const c = columns[i]!;
       throw new SinkError("SINK_SCHEMA", `column "${c.name}" (${c.type}): ${messageOf(err)}`, {
         cause: err,

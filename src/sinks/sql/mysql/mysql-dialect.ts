@@ -19,9 +19,16 @@
  *
  * Sessions run with time_zone '+00:00' and a strict sql_mode (a value that does not fit is an
  * error, never silently cut). MySQL DDL commits implicitly, so schema changes run outside any
- * transaction under a GET_LOCK; a window stages its rows in a TEMPORARY table (batched multi-row
- * INSERTs with placeholders, batchRows per statement) and commits in one READ COMMITTED
- * transaction.
+ * transaction under a GET_LOCK; a window stages its rows in a TEMPORARY table and commits in one
+ * READ COMMITTED transaction.
+ *
+ * Staging memory is bounded by one statement, not by the window: rows are sent in prepared
+ * multi-row INSERTs of at most batchRows rows, STATEMENT_PLACEHOLDERS placeholders and about
+ * STATEMENT_BYTES of cell text, and write() awaits each INSERT before taking more rows. mysql2
+ * keeps a definition object per placeholder for every statement it has prepared on a connection
+ * (about 200 bytes each, until the statement is closed), so statements stay small, a statement
+ * of another row count (the last one of a window, or one cut short by STATEMENT_BYTES) is closed
+ * right after it ran, and the window's full-size statement is closed with the window.
  */
 import mysql from "mysql2/promise";
 import { ConfigError, SinkError } from "../../../errors.ts";
@@ -42,8 +49,14 @@ const POOL_SIZE = 20;
 const TABLE_OPTIONS = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
 const SESSION_SETUP =
   "SET SESSION time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', lock_wait_timeout = 60";
-/** A prepared statement holds at most 65535 placeholders. */
-const MAX_PLACEHOLDERS = 65_535;
+/**
+ * Placeholders per staging INSERT. The protocol allows 65,535, but mysql2 holds ~200 bytes per
+ * placeholder for each statement prepared on a connection, and the statement's values are all
+ * alive while it runs; past a few hundred rows per statement throughput no longer improves.
+ */
+const STATEMENT_PLACEHOLDERS = 8_192;
+/** Cell text per staging INSERT (raw JSON text, a close proxy for the packet): large cells send fewer rows at once. */
+const STATEMENT_BYTES = 1024 * 1024;
 
 const UNAVAILABLE_CODES = new Set([
   "PROTOCOL_CONNECTION_LOST",
@@ -301,7 +314,7 @@ export function createMysqlDialect(config: SqlSinkConfig, deps: SinkDeps): Diale
   return dialect;
 }
 
-/** One window staged by batched multi-row INSERTs into a TEMPORARY table of its connection. */
+/** One window staged by batched multi-row INSERTs into a TEMPORARY table of its connection (see the header for the bounds). */
 class MysqlWindow implements WindowWork {
   readonly stageTable = quoteMysql(STAGE);
   readonly connectionId: string;
@@ -316,6 +329,7 @@ class MysqlWindow implements WindowWork {
   private readonly fullInsert: string;
   private pending: MysqlValue[] = [];
   private pendingRows = 0;
+  private pendingBytes = 0;
   private staged = 0;
   private state: "staging" | "committing" | "done" = "staging";
   private broken = false;
@@ -328,7 +342,7 @@ class MysqlWindow implements WindowWork {
     this.warners = context.columns.map((c) => (problem: string) => this.warnings.note(c.name, problem));
     this.columnList = defs.map((d) => quoteMysql(d.name)).join(", ");
     this.rowPlaceholders = `(${defs.map(() => "?").join(", ")})`;
-    this.rowsPerStatement = Math.max(1, Math.min(batchRows, Math.floor(MAX_PLACEHOLDERS / defs.length)));
+    this.rowsPerStatement = Math.max(1, Math.min(batchRows, Math.floor(STATEMENT_PLACEHOLDERS / defs.length)));
     this.fullInsert = this.insertSql(this.rowsPerStatement);
   }
 
@@ -346,30 +360,40 @@ class MysqlWindow implements WindowWork {
       if (row.length !== n) throw new SinkError("SINK_WRITE", `sql sink: query "${this.context.query}": a row has ${row.length} cells for ${n} columns`);
       const before = this.pending.length;
       let c = 0;
+      let bytes = 0;
       try {
-        for (; c < n; c++) encoders[c]!(row[c]!, this.pending, warners[c]!);
+        for (; c < n; c++) {
+          const raw = row[c]!;
+          bytes += raw.length;
+          encoders[c]!(raw, this.pending, warners[c]!);
+        }
       } catch (err) {
         this.pending.length = before; // drop the partly encoded row
         throw cellError(err, this.context.query, this.context.columns[c], r);
       }
       this.pendingRows++;
-      if (this.pendingRows === this.rowsPerStatement) await this.flush();
+      this.pendingBytes += bytes;
+      if (this.pendingRows === this.rowsPerStatement || this.pendingBytes >= STATEMENT_BYTES) await this.flush();
     }
   }
 
   private async flush(): Promise<void> {
     if (this.pendingRows === 0) return;
-    const sql = this.pendingRows === this.rowsPerStatement ? this.fullInsert : this.insertSql(this.pendingRows);
+    const full = this.pendingRows === this.rowsPerStatement;
+    const sql = full ? this.fullInsert : this.insertSql(this.pendingRows);
     const values = this.pending;
     const count = this.pendingRows;
     this.pending = [];
     this.pendingRows = 0;
+    this.pendingBytes = 0;
     try {
       await this.session.query(sql, values);
     } catch (err) {
       this.broken = true;
       throw err;
     }
+    // A statement of another size is unlikely to come again on this connection: do not let it pile up.
+    if (!full) this.session.closeStatement(sql);
     this.staged += count;
   }
 
@@ -405,6 +429,7 @@ class MysqlWindow implements WindowWork {
 
   private async cleanUp(): Promise<void> {
     if (!this.broken) {
+      this.session.closeStatement(this.fullInsert);
       try {
         await this.session.query(`DROP TEMPORARY TABLE IF EXISTS ${this.stageTable}`);
       } catch {

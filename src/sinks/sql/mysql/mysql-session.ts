@@ -32,6 +32,15 @@ export class MysqlSession implements SqlSession {
     return toResult(result);
   }
 
+  /**
+   * Close the server-side prepared statement of `sql` and drop mysql2's cached copy of it. mysql2
+   * keeps every prepared statement per connection (up to maxPreparedStatements), each with a
+   * definition object per placeholder: a multi-row INSERT is worth closing once it is done with.
+   */
+  closeStatement(sql: string): void {
+    if (!this.released) this.connection.unprepare(sql);
+  }
+
   async release(broken = false): Promise<void> {
     if (this.released) return;
     this.released = true;

@@ -1,0 +1,132 @@
+/**
+ * The parquet encoder's row groups: text columns kept as UTF-8 bytes read back exactly across many
+ * row groups, output comes out in bounded pieces as groups are written, and an open chunk's memory
+ * does not grow with the rows written through it.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import v8 from "node:v8";
+import vm from "node:vm";
+import { parquetMetadata, parquetReadObjects } from "hyparquet";
+import type { Column, RawRow } from "../../table.ts";
+import type { ChunkEncoder } from "./format.ts";
+import { createParquetEncoder } from "./parquet.ts";
+
+const PARSERS = {
+  timestampFromNanoseconds: (n: bigint) => n,
+  jsonFromBytes: (b: Uint8Array) => new TextDecoder().decode(b),
+};
+
+async function encodeAll(encoder: ChunkEncoder, batches: RawRow[][]): Promise<{ file: ArrayBuffer; pieces: number[]; beforeFinish: number }> {
+  const parts: Uint8Array[] = [];
+  for (const batch of batches) parts.push(...(await encoder.encode(batch)));
+  const beforeFinish = parts.reduce((n, p) => n + p.byteLength, 0);
+  parts.push(...(await encoder.finish()));
+  const bytes = Buffer.concat(parts);
+  return { file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, pieces: parts.map((p) => p.byteLength), beforeFinish };
+}
+
+/** Pieces as one ArrayBuffer (finish()'s pieces end with the footer, which is all parquetMetadata reads). */
+function toArrayBuffer(pieces: Uint8Array[]): ArrayBuffer {
+  const bytes = Buffer.concat(pieces);
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+test("parquet: an open chunk's memory stays about one row group however many rows pass through it", async () => {
+  v8.setFlagsFromString("--expose-gc");
+  const gc = vm.runInNewContext("gc") as () => void;
+  const columns: Column[] = [
+    { name: "TimeGenerated", type: "datetime" },
+    { name: "Url", type: "string" },
+    { name: "Properties", type: "dynamic" },
+    { name: "Id", type: "guid" },
+  ];
+  const encoder = createParquetEncoder(columns, { rowGroupBytes: 1024 * 1024 });
+  const base = Date.UTC(2026, 10, 22, 3);
+  let n = 0;
+  const batch = (): RawRow[] =>
+    Array.from({ length: 500 }, () => {
+      n++;
+      const id = randomBytes(16).toString("hex");
+      return [
+        JSON.stringify(new Date(base + n).toISOString()),
+        JSON.stringify(`https://example.com/${id}/${"é".repeat(n % 200)}`),
+        JSON.stringify(JSON.stringify({ n, id, tags: [id.slice(0, 8), "x"] })),
+        `"${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}"`,
+      ];
+    });
+  const held = () => {
+    gc();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  let text = 0;
+  const encode = async () => {
+    const rows = batch();
+    for (const row of rows) for (const cell of row) text += cell.length;
+    await encoder.encode(rows);
+  };
+  for (let i = 0; i < 10; i++) await encode();
+  const early = held();
+  for (let i = 0; i < 300; i++) await encode();
+  const late = held();
+  const groups = parquetMetadata(toArrayBuffer(await encoder.finish())).row_groups.length;
+  // Tens of MiB of cell text in dozens of row groups went through; what stays held must not grow with it.
+  assert.ok(text > 40 * 1024 * 1024 && groups > 40, `${(text / 1048576).toFixed(0)} MiB of cell text in ${groups} row groups`);
+  assert.ok(late - early < 8 * 1024 * 1024, `memory grew by ${((late - early) / 1048576).toFixed(1)} MiB while ${groups} row groups were written`);
+});
+
+test("parquet: text columns read back exactly across many row groups (nulls, empty, multi-byte, escapes)", async () => {
+  const columns: Column[] = [
+    { name: "s", type: "string" },
+    { name: "n", type: "long" },
+    { name: "d", type: "dynamic" },
+    { name: "g", type: "guid" },
+  ];
+  const texts = ["", "plain", "é ü", "😀 and \u2028", 'quote " and \\ backslash', "\ud800 lone", "tab\there", "x".repeat(300)];
+  const expected: Array<Record<string, unknown>> = [];
+  const rows: RawRow[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const text = i % 7 === 3 ? null : `${texts[i % texts.length]}#${i}`;
+    const json = i % 5 === 2 ? null : JSON.stringify({ i, t: texts[i % texts.length] });
+    rows.push([text === null ? "null" : JSON.stringify(text), String(9007199254740993n + BigInt(i)), json === null ? "null" : JSON.stringify(json), i % 11 === 0 ? "null" : `"00000000-0000-0000-0000-${String(i).padStart(12, "0")}"`]);
+    expected.push({
+      s: text === null ? null : text.replace("\ud800", "\ufffd"), // UTF-8 cannot hold a lone surrogate (TextEncoder does the same)
+      n: 9007199254740993n + BigInt(i),
+      d: json,
+      g: i % 11 === 0 ? null : `00000000-0000-0000-0000-${String(i).padStart(12, "0")}`,
+    });
+  }
+  const batches: RawRow[][] = [];
+  for (let i = 0; i < rows.length; i += 97) batches.push(rows.slice(i, i + 97));
+  const { file } = await encodeAll(createParquetEncoder(columns, { rowGroupBytes: 16 * 1024 }), batches);
+  const meta = parquetMetadata(file);
+  assert.ok(meta.row_groups.length > 10, `many row groups (${meta.row_groups.length})`);
+  const objects = (await parquetReadObjects({ file, parsers: PARSERS as never })) as Array<Record<string, unknown>>;
+  assert.equal(objects.length, expected.length);
+  for (let i = 0; i < expected.length; i++) assert.deepEqual(objects[i], expected[i], `row ${i}`);
+  // Each group's min/max of the guid column are its own rows' (copied out of the group's buffers).
+  let first = 0;
+  for (const group of meta.row_groups) {
+    const count = Number(group.num_rows);
+    const values = expected.slice(first, first + count).map((r) => r.g).filter((v): v is string => v !== null).sort();
+    const stats = group.columns[3]!.meta_data!.statistics!;
+    const text = (v: unknown) => (v instanceof Uint8Array ? new TextDecoder().decode(v) : String(v)).slice(0, 16);
+    assert.equal(text(stats.min_value), values[0]!.slice(0, 16));
+    assert.ok(text(stats.max_value) >= values.at(-1)!.slice(0, 16), "max is an upper bound");
+    first += count;
+  }
+});
+
+test("parquet: output comes out in pieces of about a megabyte as row groups are written", async () => {
+  const columns: Column[] = [{ name: "blob", type: "string" }];
+  // Incompressible text: 4 MiB per row group, 3 groups before finish.
+  const batch = (): RawRow[] => Array.from({ length: 64 }, () => [JSON.stringify(randomBytes(32 * 1024).toString("hex"))]);
+  const batches = Array.from({ length: 6 }, batch);
+  const { file, pieces, beforeFinish } = await encodeAll(createParquetEncoder(columns, { rowGroupBytes: 4 * 1024 * 1024 }), batches);
+  assert.ok(beforeFinish > 8 * 1024 * 1024, `row groups were handed out before finish (${beforeFinish} bytes)`);
+  assert.ok(Math.max(...pieces) <= 1.5 * 1024 * 1024, `no piece much over 1 MiB (largest ${Math.max(...pieces)})`);
+  const objects = (await parquetReadObjects({ file })) as Array<{ blob: string }>;
+  assert.equal(objects.length, 6 * 64);
+});
