@@ -126,15 +126,35 @@ class FilesystemWindowWriter implements WindowWriter {
       } catch (err) {
         throw fsError(err, "rename the finished chunk to", this.#finalPath);
       }
-      await this.#removeOtherFormats();
-      if (this.#ctx.durable) await fsyncCreatedFolders(path.dirname(this.#finalPath), this.#createdFolder);
-      const version = await this.#ctx.states.write(key, next, previous);
+      let version: string;
+      try {
+        await this.#removeOtherFormats();
+        if (this.#ctx.durable) await fsyncCreatedFolders(path.dirname(this.#finalPath), this.#createdFolder);
+        version = await this.#ctx.states.write(key, next, previous);
+      } catch (err) {
+        await this.#withdrawUncounted(previous);
+        throw err;
+      }
       this.#status = "committed";
       this.#ctx.onSettled(this);
       return { rows: this.#rows, bytes: this.#bytes, location: this.#finalPath, version };
     } catch (err) {
       this.#status = "failed";
       throw err;
+    }
+  }
+
+  /**
+   * The chunk is in place but the cursor write failed (a full disk, say): unless the cursor did move,
+   * take the chunk back now, so readers never see rows no watermark counts (the window is redone).
+   */
+  async #withdrawUncounted(previous: CursorState | undefined): Promise<void> {
+    try {
+      const stored = await this.#ctx.states.read(this.#target.key);
+      if (stored?.version !== previous?.version) return; // the cursor moved after all: the chunk is counted
+      await removeFile(this.#finalPath);
+    } catch (err) {
+      this.#ctx.logger.warn({ file: this.#finalPath, err: messageOf(err) }, "could not take back a chunk whose cursor write failed; the next run removes it");
     }
   }
 
