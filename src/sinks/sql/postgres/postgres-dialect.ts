@@ -34,6 +34,7 @@ import { cellError, CellWarnings } from "../cell-text.ts";
 import { resolveServerSettings, tlsOptions } from "../connection-settings.ts";
 import type { ColumnDef, Dialect, ErrorClass, HeldLock, MetadataTables, SqlSession, StageContext, WindowWork } from "../dialect.ts";
 import { WINDOW_END, WINDOW_START } from "../identifiers.ts";
+import { insertIfAbsentSql, upsertSql } from "../on-conflict.ts";
 import { advisoryKey } from "../lock-keys.ts";
 import { pgColumnDefs, pgCopyEncoder, type CopyEncoder } from "./postgres-columns.ts";
 import { acquirePgLock } from "./postgres-lock.ts";
@@ -175,18 +176,11 @@ export function createPostgresDialect(config: SqlSinkConfig, deps: SinkDeps): Di
     timestampExpr: "CAST(? AS timestamptz)",
 
     async insertIfAbsent(session, name, columns, params) {
-      const r = await session.query(
-        `INSERT INTO ${table(name)} (${columns.map(q).join(", ")}) VALUES (${columns.map(() => "?").join(", ")}) ON CONFLICT DO NOTHING`,
-        params,
-      );
+      const r = await session.query(insertIfAbsentSql(table(name), columns, q), params);
       return r.rowCount === 1;
     },
 
-    upsertSql(name, columns, keys) {
-      const updates = columns.filter((c) => !keys.includes(c)).map((c) => `${q(c)} = EXCLUDED.${q(c)}`);
-      return `INSERT INTO ${table(name)} (${columns.map(q).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})
-        ON CONFLICT (${keys.map(q).join(", ")}) DO UPDATE SET ${updates.join(", ")}`;
-    },
+    upsertSql: (name, columns, keys) => upsertSql(table(name), columns, keys, q),
 
     async openWindow(defs, context, signal) {
       const session = await connect(signal);

@@ -31,6 +31,7 @@ import { cellError, CellWarnings } from "../cell-text.ts";
 import { resolveSqlitePath } from "../connection-settings.ts";
 import type { ColumnDef, Dialect, ErrorClass, HeldLock, MetadataTables, SqlSession, StageContext, WindowWork } from "../dialect.ts";
 import { WINDOW_END, WINDOW_START } from "../identifiers.ts";
+import { insertIfAbsentSql, upsertSql } from "../on-conflict.ts";
 import { sqliteColumnDefs, sqliteEncoder, stageType, type SqliteEncoder } from "./sqlite-columns.ts";
 import { acquireSqliteLock } from "./sqlite-lock.ts";
 import { SqliteConnection, isBusy, quoteSqlite, type SqliteSession } from "./sqlite-session.ts";
@@ -143,18 +144,11 @@ export function createSqliteDialect(config: SqlSinkConfig, deps: SinkDeps): Dial
     timestampExpr: "?",
 
     async insertIfAbsent(session, name, columns, params) {
-      const r = await session.query(
-        `INSERT INTO ${table(name)} (${columns.map(q).join(", ")}) VALUES (${columns.map(() => "?").join(", ")}) ON CONFLICT DO NOTHING`,
-        params,
-      );
+      const r = await session.query(insertIfAbsentSql(table(name), columns, q), params);
       return r.rowCount === 1;
     },
 
-    upsertSql(name, columns, keys) {
-      const updates = columns.filter((c) => !keys.includes(c)).map((c) => `${q(c)} = excluded.${q(c)}`);
-      return `INSERT INTO ${table(name)} (${columns.map(q).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})
-        ON CONFLICT (${keys.map(q).join(", ")}) DO UPDATE SET ${updates.join(", ")}`;
-    },
+    upsertSql: (name, columns, keys) => upsertSql(table(name), columns, keys, q),
 
     async openWindow(defs, context, signal) {
       const c = conn();
