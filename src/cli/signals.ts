@@ -10,7 +10,7 @@ export function shutdownSignal(onFirst?: (name: string) => void): { signal: Abor
   const handler = (name: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
     onFirst?.(name);
-    controller.abort(new AbortedError(`received ${name}`));
+    controller.abort(new AbortedError(`stopped by ${name} (graceful shutdown)`));
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);
