@@ -11,7 +11,10 @@ export const EXIT_USAGE = 2;
 /** A second signal during a graceful stop (128 + SIGINT), see signals.ts. */
 export const EXIT_INTERRUPTED = 130;
 
-/** A graceful stop (ABORTED, category permanent) that still ends in an error exits 1, like any failed run. */
+/**
+ * The exit code of an error that reaches the top-level catch, by its category. A graceful stop that still
+ * ends in an error (ABORTED, category permanent) exits 1 like any failed run; a second signal exits 130.
+ */
 export const EXIT_CODE_BY_CATEGORY: Readonly<Record<ErrorCategory, number>> = {
   usage: EXIT_USAGE,
   config: EXIT_USAGE,
