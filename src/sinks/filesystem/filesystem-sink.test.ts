@@ -6,7 +6,7 @@ import zlib from "node:zlib";
 import { SinkError } from "../../errors.ts";
 import type { Column } from "../../table.ts";
 import type { StateKey, WindowTarget } from "../sink.ts";
-import { cursor, listFiles, makeSink, tempRoot } from "./test-support.ts";
+import { cursor, listFiles, makeSink, tempRoot } from "../../../test/support/filesystem-sink.ts";
 
 const T0 = Date.UTC(2026, 10, 22, 3, 0);
 const MIN5 = 5 * 60_000;
