@@ -24,10 +24,10 @@ test("valid fixture: loads, normalised", async () => {
   assert.equal(c.source.workspaceId, "11111111-2222-3333-4444-555555555555");
   assert.equal(c.source.endpoint, "http://127.0.0.1:8099/v1");
   assert.deepEqual(c.source.auth, { method: "none" });
-  assert.equal(c.source.requestTimeout, 240_000);
-  assert.equal(c.source.serverTimeout, 150_000);
-  assert.equal(c.source.retryDelay, 500);
-  assert.equal(c.source.maxRetryDelay, 60_000);
+  assert.equal(c.source.requestTimeoutMs, 240_000);
+  assert.equal(c.source.serverTimeoutMs, 150_000);
+  assert.equal(c.source.retryDelayMs, 500);
+  assert.equal(c.source.maxRetryDelayMs, 60_000);
   assert.equal(c.sink.type, "filesystem");
   assert.equal(c.sink.type === "filesystem" && c.sink.path, join(FIXTURES, "out/export"));
   assert.equal(c.concurrency, 3);
@@ -37,15 +37,15 @@ test("valid fixture: loads, normalised", async () => {
   const [requests, slow, failed, traces] = c.queries;
   assert.deepEqual(requests!.window, {
     mode: "ingestion",
-    size: 300_000,
-    lag: 120_000,
-    lookback: 172_800_000,
-    future: 86_400_000,
+    sizeMs: 300_000,
+    lagMs: 120_000,
+    lookbackMs: 172_800_000,
+    futureMs: 86_400_000,
     start: { ago: 10_800_000 },
     timeColumn: "TimeGenerated",
     maxRows: 500_000,
     maxBytes: 67_108_864,
-    minSize: 1000,
+    minSizeMs: 1000,
     maxWindowsPerRun: 288,
   });
   assert.equal(requests!.kql, "AppRequests\n| $window");
@@ -55,7 +55,7 @@ test("valid fixture: loads, normalised", async () => {
   assert.equal(failed!.file, join(FIXTURES, "queries/failed.kql"));
   assert.match(failed!.kql, /^\/\/ Failed dependency calls/);
   assert.deepEqual(
-    { mode: failed!.window.mode, size: failed!.window.size, lag: failed!.window.lag, timeColumn: failed!.window.timeColumn, start: failed!.window.start },
+    { mode: failed!.window.mode, size: failed!.window.sizeMs, lag: failed!.window.lagMs, timeColumn: failed!.window.timeColumn, start: failed!.window.start },
     { mode: "time", size: 900_000, lag: 900_000, timeColumn: "timestamp", start: { ago: 10_800_000 } },
   );
   assert.equal(traces!.enabled, false);
