@@ -94,6 +94,17 @@ test("plain http to a remote endpoint", async () => {
   ]);
 });
 
+test("sink rules come from the sink's own config module (src/sinks/<kind>/config.ts)", async () => {
+  assert.deepEqual(await errorsOf("sink-sqlite-server-keys.json"), [
+    "sink.host: does not apply to dialect sqlite (only path does)",
+    "sink.schema: does not apply to dialect sqlite (only path does)",
+  ]);
+  assert.deepEqual(await errorsOf("sink-blob-sas-in-url.json"), [
+    `sink.accountUrl: must not contain a query string or fragment ("?…", "#…") — a SAS token or key there would end up in logs`,
+  ]);
+  assert.deepEqual(await errorsOf("sink-type-typo.json"), [`sink.tablePrefx: unknown key — did you mean "tablePrefix"?`]);
+});
+
 test("duplicate query names", async () => {
   assert.deepEqual(await errorsOf("duplicate-names.json"), [
     `queries[2].name: "requests" is already used by queries[0] — query names must be unique (they name the output folders and cursors)`,
