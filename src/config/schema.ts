@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { validateDetailed } from "node-cron";
-import { SINK_SCHEMAS } from "../sinks/registry.ts";
+import { SINK_SCHEMAS, sinkKindList } from "../sinks/registry.ts";
 import { ISO_DURATION_PATTERN, badDurationMessage } from "./duration.ts";
 import { QUERY_NAME_PATTERN } from "./query-name.ts";
 import { envNameSchema as envName } from "./sink-kit.ts";
@@ -230,7 +230,7 @@ export const querySchema = z
 
 export const sinkSchema = z
   .discriminatedUnion("type", SINK_SCHEMAS)
-  .describe("Where exported windows go: filesystem, blob (or adls) or sql.");
+  .describe(`Where exported windows go: ${sinkKindList()}.`);
 
 export const logSchema = z
   .strictObject({

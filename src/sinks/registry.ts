@@ -37,6 +37,12 @@ export type SinkConfig = z.output<SchemaOf<Kinds[number]>>;
 /** The registered schemas in registry order, for z.discriminatedUnion("type", …). */
 export const SINK_SCHEMAS = SINK_KINDS.map((k) => k.config.schema) as unknown as SchemasOf<Kinds>;
 
+/** "filesystem, blob (or adls) or sql": the registered kinds, for the union's description. */
+export function sinkKindList(): string {
+  const names = SINK_KINDS.map(({ config: { types: [name, ...aliases] } }) => (aliases.length > 0 ? `${name} (or ${aliases.join(", ")})` : name));
+  return names.length > 1 ? `${names.slice(0, -1).join(", ")} or ${names.at(-1)}` : (names[0] ?? "");
+}
+
 /** The kind answering to `type` (undefined for an unknown type, which the schema already refused). */
 export function sinkKindOf(type: string): SinkKind<SinkSchema> | undefined {
   return (SINK_KINDS as readonly SinkKind<SinkSchema>[]).find((k) => k.config.types.includes(type));
