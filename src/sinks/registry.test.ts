@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -82,5 +82,16 @@ describe("sink registry", () => {
     for (const pattern of [...SDKS, /node_modules\/hyparquet-writer\//, SINK_CODE("filesystem"), SINK_CODE("blob"), SINK_CODE("sql")]) {
       assert.deepEqual(loaded.filter((m) => pattern.test(m)), [], `${pattern} was loaded`);
     }
+  });
+
+  it("src/config/ imports from src/sinks/ only the registry and the kinds' config modules", () => {
+    const dir = join(SRC, "config");
+    const arrows: string[] = [];
+    for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts"))) {
+      for (const m of readFileSync(join(dir, file), "utf8").matchAll(/^(?:import|export)\b[^;]*?from "(\.\.\/sinks\/[^"]+)"/gms)) {
+        if (!/^\.\.\/sinks\/(registry\.ts|[a-z]+\/config\.ts)$/.test(m[1]!)) arrows.push(`${file} → ${m[1]}`);
+      }
+    }
+    assert.deepEqual(arrows, []);
   });
 });
