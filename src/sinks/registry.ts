@@ -9,16 +9,16 @@ import { ConfigError } from "../errors.ts";
 import type { SinkConfigModule, SinkSchema } from "../config/sink-kit.ts";
 import { blobSinkConfig } from "./blob/config.ts";
 import { filesystemSinkConfig } from "./filesystem/config.ts";
-import type { Sink, SinkDeps } from "./sink.ts";
+import type { SinkDeps } from "./sink.ts";
 import { sqlSinkConfig } from "./sql/config.ts";
 
-export interface SinkKind<S extends SinkSchema> {
+export interface SinkKind<S extends SinkSchema, Built = unknown> {
   readonly config: SinkConfigModule<S>;
-  /** Loads the sink's implementation (and its SDK or driver) on first use. */
-  readonly load: () => Promise<(config: z.output<S>, deps: SinkDeps) => Sink>;
+  /** Loads the kind's factory — and with it the sink's SDK or driver — on first use. */
+  readonly load: () => Promise<(config: z.output<S>, deps: SinkDeps) => Built>;
 }
 
-function kind<S extends SinkSchema>(config: SinkConfigModule<S>, load: SinkKind<S>["load"]): SinkKind<S> {
+function kind<S extends SinkSchema, Built>(config: SinkConfigModule<S>, load: SinkKind<S, Built>["load"]): SinkKind<S, Built> {
   return { config, load };
 }
 
@@ -29,7 +29,9 @@ export const SINK_KINDS = [
 ] as const;
 
 type Kinds = typeof SINK_KINDS;
-type SchemaOf<K> = K extends SinkKind<infer S> ? S : never;
+type SchemaOf<K> = K extends SinkKind<infer S, unknown> ? S : never;
+/** What the factories build (src/sinks/sink.ts): what createSink hands to the CLI and the runner. */
+export type BuiltSink = Kinds[number] extends SinkKind<SinkSchema, infer B> ? B : never;
 type SchemasOf<T extends readonly unknown[]> = { -readonly [I in keyof T]: SchemaOf<T[I]> };
 /** The `sink` block after normalisation: the union of every kind's config. */
 export type SinkConfig = z.output<SchemaOf<Kinds[number]>>;
@@ -48,8 +50,8 @@ export function sinkKindOf(type: string): SinkKind<SinkSchema> | undefined {
   return (SINK_KINDS as readonly SinkKind<SinkSchema>[]).find((k) => k.config.types.includes(type));
 }
 
-export async function createSink(config: SinkConfig, deps: SinkDeps): Promise<Sink> {
-  const found = sinkKindOf(config.type);
+export async function createSink(config: SinkConfig, deps: SinkDeps): Promise<BuiltSink> {
+  const found = sinkKindOf(config.type) as SinkKind<SinkSchema, BuiltSink> | undefined;
   if (!found) throw new ConfigError(`sink.type: no sink is registered for ${JSON.stringify(config.type)}`, [`sink.type: unknown sink type`]);
   return (await found.load())(config, deps);
 }

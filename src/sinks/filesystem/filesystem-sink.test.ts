@@ -204,14 +204,12 @@ test("probe creates a missing root and leaves no file behind", async () => {
   }
 });
 
-test("relative paths resolve against the config's folder (the config's normalisation, ./config.ts)", async () => {
+test("relative paths resolve against the config's folder", async () => {
   const { dir, cleanup } = await tempRoot();
   try {
     const { createFilesystemSink } = await import("./filesystem-sink.ts");
-    const { filesystemSinkConfig } = await import("./config.ts");
     const { silentLogger } = await import("../../telemetry/logger.ts");
-    const config = filesystemSinkConfig.normalise({ type: "filesystem", path: "out", format: "json", compression: "zstd", fsync: false }, { baseDir: dir });
-    const sink = createFilesystemSink(config, { logger: silentLogger(), env: {}, baseDir: dir });
+    const sink = createFilesystemSink((await import("./config.ts")).filesystemSinkConfig.normalise({ type: "filesystem", path: "out", format: "json", compression: "zstd", fsync: false }, { baseDir: dir }), { logger: silentLogger(), env: {}, baseDir: dir });
     assert.equal(sink.description, `filesystem ${path.join(dir, "out")}`);
     const writer = await sink.openWindow(target(T0));
     await writer.write(rowsA);
