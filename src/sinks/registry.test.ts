@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { sinkSchema } from "../config/schema.ts";
-import { SINK_KINDS, sinkKindOf } from "./registry.ts";
+import { SINK_KINDS, sinkKindList, sinkKindOf } from "./registry.ts";
 
 const SRC = fileURLToPath(new URL("../", import.meta.url));
 
@@ -44,7 +44,8 @@ describe("sink registry", () => {
     }
     const refused = sinkSchema.safeParse({ type: "s3" }).error?.issues[0];
     assert.deepEqual(refused?.path, ["type"]);
-    assert.equal(sinkSchema.description, "Where exported windows go: filesystem, blob (or adls) or sql.");
+    assert.equal(sinkSchema.description, `Where exported windows go: ${sinkKindList()}.`);
+    assert.match(sinkKindList(), /^filesystem, blob \(or adls\)(, [a-z]+)* or [a-z]+$/);
   });
 
   it("loading a filesystem config and creating its sink loads no blob SDK, database driver or other sink's code", () => {
