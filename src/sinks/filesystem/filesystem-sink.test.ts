@@ -209,7 +209,7 @@ test("relative paths resolve against the config's folder", async () => {
   try {
     const { createFilesystemSink } = await import("./filesystem-sink.ts");
     const { silentLogger } = await import("../../telemetry/logger.ts");
-    const sink = createFilesystemSink({ type: "filesystem", path: "out", format: "json", compression: "zstd", fsync: false }, { logger: silentLogger(), env: {}, baseDir: dir });
+    const sink = createFilesystemSink((await import("./config.ts")).filesystemSinkConfig.normalise({ type: "filesystem", path: "out", format: "json", compression: "zstd", fsync: false }, { baseDir: dir }), { logger: silentLogger(), env: {}, baseDir: dir });
     assert.equal(sink.description, `filesystem ${path.join(dir, "out")}`);
     const writer = await sink.openWindow(target(T0));
     await writer.write(rowsA);
