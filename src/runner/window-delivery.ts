@@ -12,7 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { MonitorliftError, isMonitorliftError } from "../errors.ts";
 import type { Sink, StateKey, WindowWriter } from "../sinks/sink.ts";
 import type { Logger } from "../telemetry/logger.ts";
-import type { Column } from "../table.ts";
+import type { Column, RawRow } from "../table.ts";
 import type { TimeWindow } from "../window/window.ts";
 import { formatWindow } from "../window/window.ts";
 import { splitWindow } from "../window/index.ts";
@@ -120,7 +120,16 @@ async function fetchOnce(ctx: DeliveryContext, w: TimeWindow): Promise<Attempt> 
   let writer: WindowWriter | undefined;
   try {
     writer = await ctx.sink.openWindow({ key: ctx.key, window: w, columns: result.columns, signal: ctx.signal });
-    for await (const rows of result.batches) await writer.write(rows);
+    // Not `for await`: V8 keeps a for-await loop's last value alive while it waits for the next
+    // one, which holds two batches per window in memory instead of one (measured: +15 MB live,
+    // ~+170 MB peak RSS at concurrency 4). Clearing `batch` after each write lets it go.
+    const batches = result.batches[Symbol.asyncIterator]();
+    for (;;) {
+      let batch: IteratorResult<RawRow[]> | undefined = await batches.next();
+      if (batch.done) break;
+      await writer.write(batch.value);
+      batch = undefined;
+    }
   } catch (err) {
     result.cancel();
     await writer?.abort().catch(() => undefined);
