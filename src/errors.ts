@@ -1,7 +1,14 @@
 /**
- * Typed errors with a stable machine `code`, a `cause`, and whether retrying
- * the same work can succeed. The CLI's single top-level catch maps them to exit
- * codes and one-paragraph messages (see src/cli/exit.ts).
+ * Typed errors with a stable machine `code`, a `name`, a `cause`, and a `category`:
+ *  - usage      the command line is wrong (fix the arguments);
+ *  - config     the configuration is wrong (fix the file or the environment it names);
+ *  - transient  the same work may succeed if tried again (`retryable`);
+ *  - permanent  trying the same work again will not help: this query (or the run) fails.
+ * Each code has a default category (CATEGORY_BY_CODE below: a code added to ErrorCode needs its line
+ * there, in the same hunk); a constructor option may override it where the code alone cannot say,
+ * e.g. an HTTP status or a body cut mid-stream versus an unreadable one. `retryable` is true exactly
+ * when the category is transient unless given explicitly. The CLI's single top-level catch maps the
+ * category, never a list of codes, to exit codes and one-paragraph messages (see src/cli/exit.ts).
  */
 
 export type ErrorCode =
@@ -34,9 +41,47 @@ export type ErrorCode =
   | "ABORTED"
   | "INTERNAL";
 
+export type ErrorCategory = "usage" | "config" | "transient" | "permanent";
+
+/** The default category of each code. */
+export const CATEGORY_BY_CODE: Readonly<Record<ErrorCode, ErrorCategory>> = {
+  CONFIG_INVALID: "config",
+  CONFIG_NOT_FOUND: "config",
+  USAGE: "usage",
+  SOURCE_REQUEST_INVALID: "permanent",
+  SOURCE_AUTH: "permanent",
+  SOURCE_NOT_FOUND: "permanent",
+  SOURCE_THROTTLED: "transient",
+  SOURCE_UNAVAILABLE: "transient",
+  SOURCE_CONNECTION: "transient",
+  SOURCE_TIMEOUT: "transient",
+  SOURCE_PROTOCOL: "permanent", // an unreadable body; a body cut mid-stream is created with retryable: true
+  SOURCE_TRUNCATED: "permanent", // the same request truncates again: split the window instead
+  SOURCE_INSECURE_ENDPOINT: "config",
+  WINDOW_UNSPLITTABLE: "permanent",
+  SINK_WRITE: "permanent", // a write that can succeed again (e.g. EAGAIN) is created with retryable: true
+  SINK_UNAVAILABLE: "transient",
+  SINK_SCHEMA: "permanent",
+  STATE_CONFLICT: "permanent", // another writer moved the cursor: this attempt must not overwrite it
+  LOCK_HELD: "permanent", // another exporter is running: this run leaves the query to it
+  LOCK_LOST: "permanent",
+  BACKFILL_OVERLAP: "usage", // the --from/--to given overlaps a range another cursor owns
+  ABORTED: "permanent", // shutdown or a deadline: nothing more is tried in this run
+  INTERNAL: "permanent",
+};
+
 export interface ErrorOptions {
   cause?: unknown;
-  /** True when the same work may succeed if tried again later. */
+  /**
+   * Overrides the code's default category (CATEGORY_BY_CODE), when something other than the code
+   * decides (an HTTP status, how a body ended).
+   */
+  category?: ErrorCategory;
+  /**
+   * True when the same work may succeed if tried again later. Default: category is transient. Given
+   * without `category`, it also sets the category: true → transient; false → the code's category,
+   * or permanent if that is transient.
+   */
   retryable?: boolean;
   /** A server-given delay before retrying, in milliseconds (Retry-After). */
   retryAfterMs?: number;
@@ -46,6 +91,7 @@ export interface ErrorOptions {
 
 export class MonitorliftError extends Error {
   readonly code: ErrorCode;
+  readonly category: ErrorCategory;
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
   readonly hint: string | undefined;
@@ -54,13 +100,14 @@ export class MonitorliftError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "MonitorliftError";
     this.code = code;
-    this.retryable = options.retryable ?? false;
+    this.category = options.category ?? categoryFor(code, options.retryable);
+    this.retryable = options.retryable ?? this.category === "transient";
     this.retryAfterMs = options.retryAfterMs;
     this.hint = options.hint;
   }
 }
 
-/** Invalid configuration file or values: exit code 2. */
+/** Invalid configuration file or values (category config). */
 export class ConfigError extends MonitorliftError {
   /** Each problem as "dot.path: message". */
   readonly problems: readonly string[];
@@ -73,7 +120,7 @@ export class ConfigError extends MonitorliftError {
   }
 }
 
-/** Bad command-line usage: exit code 2. */
+/** Bad command-line usage (category usage). */
 export class UsageError extends MonitorliftError {
   constructor(message: string, options: ErrorOptions = {}) {
     super("USAGE", message, options);
@@ -112,6 +159,14 @@ export class AbortedError extends MonitorliftError {
     super("ABORTED", message, options);
     this.name = "AbortedError";
   }
+}
+
+/** The category of `code`, adjusted by an explicit `retryable` (see ErrorOptions.retryable). */
+export function categoryFor(code: ErrorCode, retryable?: boolean): ErrorCategory {
+  const category = CATEGORY_BY_CODE[code];
+  if (retryable === true) return "transient";
+  if (retryable === false && category === "transient") return "permanent";
+  return category;
 }
 
 export function isMonitorliftError(err: unknown): err is MonitorliftError {

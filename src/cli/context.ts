@@ -61,9 +61,9 @@ export async function openContext(
       auth: config.source.auth,
       audience: config.source.audience,
       env,
-      serverTimeoutMs: config.source.serverTimeout,
-      requestTimeoutMs: config.source.requestTimeout,
-      idleTimeoutMs: config.source.idleTimeout,
+      serverTimeoutMs: config.source.serverTimeoutMs,
+      requestTimeoutMs: config.source.requestTimeoutMs,
+      idleTimeoutMs: config.source.idleTimeoutMs,
       maxRows: config.window.maxRows,
       maxBytes: config.window.maxBytes,
     }));
@@ -86,9 +86,9 @@ export async function openContext(
       random: Math.random,
       retry: {
         maxRetries: config.source.maxRetries,
-        retryDelayMs: config.source.retryDelay,
-        maxRetryDelayMs: config.source.maxRetryDelay,
-        maxRetryElapsedMs: config.source.maxRetryElapsed,
+        retryDelayMs: config.source.retryDelayMs,
+        maxRetryDelayMs: config.source.maxRetryDelayMs,
+        maxRetryElapsedMs: config.source.maxRetryElapsedMs,
       },
       lookAhead: config.concurrency,
       signal,
@@ -110,9 +110,9 @@ export function jobFor(q: ResolvedQuery): QueryJob {
   return {
     name: q.name,
     buildQuery: (w) => ({ ...buildWindowQuery(q, w, q.window), maxRows: q.window.maxRows, maxBytes: q.window.maxBytes }),
-    sizeMs: q.window.size,
-    lagMs: q.window.lag,
-    minSizeMs: q.window.minSize,
+    sizeMs: q.window.sizeMs,
+    lagMs: q.window.lagMs,
+    minSizeMs: q.window.minSizeMs,
     maxWindowsPerRun: q.window.maxWindowsPerRun,
     start: q.window.start,
   };

@@ -1,19 +1,31 @@
 /**
  * The one place errors become exit codes and messages: 0 ok, 1 a query (or the run) failed,
- * 2 usage or configuration error. No stack trace unless --verbose.
+ * 2 usage or configuration error, 130 a second SIGINT/SIGTERM stopped it at once. The exit code
+ * follows the error's category (src/errors.ts), never a list of codes. No stack trace unless --verbose.
  */
-import { ConfigError, MonitorliftError, UsageError } from "../errors.ts";
+import { ConfigError, MonitorliftError, type ErrorCategory } from "../errors.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
+/** A second signal during a graceful stop (128 + SIGINT), see signals.ts. */
+export const EXIT_INTERRUPTED = 130;
+
+/**
+ * The exit code of an error that reaches the top-level catch, by its category. A graceful stop that still
+ * ends in an error (ABORTED, category permanent) exits 1 like any failed run; a second signal exits 130.
+ */
+export const EXIT_CODE_BY_CATEGORY: Readonly<Record<ErrorCategory, number>> = {
+  usage: EXIT_USAGE,
+  config: EXIT_USAGE,
+  transient: EXIT_FAILED,
+  permanent: EXIT_FAILED,
+};
 
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof ConfigError || err instanceof UsageError) return EXIT_USAGE;
-  if (err instanceof MonitorliftError && (err.code === "USAGE" || err.code === "CONFIG_INVALID" || err.code === "CONFIG_NOT_FOUND" || err.code === "SOURCE_INSECURE_ENDPOINT")) {
-    return EXIT_USAGE;
-  }
-  const commanderCode = (err as { code?: string }).code;
+  if (err instanceof MonitorliftError) return EXIT_CODE_BY_CATEGORY[err.category];
+  // commander's own parse errors (unknown option, missing argument) are usage errors
+  const commanderCode = (err as { code?: string } | null | undefined)?.code;
   if (typeof commanderCode === "string" && commanderCode.startsWith("commander.")) return EXIT_USAGE;
   return EXIT_FAILED;
 }

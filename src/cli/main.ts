@@ -2,6 +2,14 @@
 import { describeError, exitCodeFor, EXIT_OK } from "./exit.ts";
 import { createProgram } from "./program.ts";
 
+// A reader that went away (`monitorlift --help | head -2`) is not an error: stop quietly, as other CLIs do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? EXIT_OK);
+    throw err;
+  });
+}
+
 const program = createProgram();
 try {
   await program.parseAsync(process.argv);

@@ -6,10 +6,12 @@ import { exportCommand } from "./export.ts";
 import { simulateCommand } from "./simulate.ts";
 import { statusCommand } from "./status.ts";
 import { validateCommand } from "./validate.ts";
+import { VERSION } from "../version.ts";
 
 export function createProgram(): Command {
   const program = new Command("monitorlift")
     .description("Exactly-once incremental export of Azure Application Insights / Log Analytics telemetry to a data lake, a filesystem or SQL.")
+    .version(VERSION, "-V, --version", "print the version and exit")
     .option("-c, --config <file>", "configuration file (default: $MONITORLIFT_CONFIG or ./monitorlift.json)")
     .option("-v, --verbose", "debug logs and stack traces on errors")
     .option("--log-level <level>", "trace, debug, info, warn, error or silent (default: the config's log.level)")

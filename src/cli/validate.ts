@@ -26,7 +26,7 @@ export function validateCommand(globals: () => GlobalOptions): Command {
           out.push(`sink: ${describeError(err, Boolean(g.verbose))}`);
         }
         const source = ctx.source();
-        const signal = AbortSignal.timeout(ctx.config.source.requestTimeout);
+        const signal = AbortSignal.timeout(ctx.config.source.requestTimeoutMs);
         for (const job of ctx.jobs) {
           // A half-open window [t, t) is empty by construction: the query compiles and runs, no rows.
           const t = Date.now() - job.lagMs;

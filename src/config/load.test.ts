@@ -24,10 +24,10 @@ test("valid fixture: loads, normalised", async () => {
   assert.equal(c.source.workspaceId, "11111111-2222-3333-4444-555555555555");
   assert.equal(c.source.endpoint, "http://127.0.0.1:8099/v1");
   assert.deepEqual(c.source.auth, { method: "none" });
-  assert.equal(c.source.requestTimeout, 240_000);
-  assert.equal(c.source.serverTimeout, 150_000);
-  assert.equal(c.source.retryDelay, 500);
-  assert.equal(c.source.maxRetryDelay, 60_000);
+  assert.equal(c.source.requestTimeoutMs, 240_000);
+  assert.equal(c.source.serverTimeoutMs, 150_000);
+  assert.equal(c.source.retryDelayMs, 500);
+  assert.equal(c.source.maxRetryDelayMs, 60_000);
   assert.equal(c.sink.type, "filesystem");
   assert.equal(c.sink.type === "filesystem" && c.sink.path, join(FIXTURES, "out/export"));
   assert.equal(c.concurrency, 3);
@@ -37,15 +37,15 @@ test("valid fixture: loads, normalised", async () => {
   const [requests, slow, failed, traces] = c.queries;
   assert.deepEqual(requests!.window, {
     mode: "ingestion",
-    size: 300_000,
-    lag: 120_000,
-    lookback: 172_800_000,
-    future: 86_400_000,
+    sizeMs: 300_000,
+    lagMs: 120_000,
+    lookbackMs: 172_800_000,
+    futureMs: 86_400_000,
     start: { ago: 10_800_000 },
     timeColumn: "TimeGenerated",
     maxRows: 500_000,
     maxBytes: 67_108_864,
-    minSize: 1000,
+    minSizeMs: 1000,
     maxWindowsPerRun: 288,
   });
   assert.equal(requests!.kql, "AppRequests\n| $window");
@@ -55,7 +55,7 @@ test("valid fixture: loads, normalised", async () => {
   assert.equal(failed!.file, join(FIXTURES, "queries/failed.kql"));
   assert.match(failed!.kql, /^\/\/ Failed dependency calls/);
   assert.deepEqual(
-    { mode: failed!.window.mode, size: failed!.window.size, lag: failed!.window.lag, timeColumn: failed!.window.timeColumn, start: failed!.window.start },
+    { mode: failed!.window.mode, size: failed!.window.sizeMs, lag: failed!.window.lagMs, timeColumn: failed!.window.timeColumn, start: failed!.window.start },
     { mode: "time", size: 900_000, lag: 900_000, timeColumn: "timestamp", start: { ago: 10_800_000 } },
   );
   assert.equal(traces!.enabled, false);
@@ -92,6 +92,17 @@ test("plain http to a remote endpoint", async () => {
   assert.deepEqual(await errorsOf("http-endpoint.json"), [
     "source.endpoint: http://logs.example.com is plain http — the access token and the exported data would cross the network unencrypted; use https (http is accepted only for loopback hosts such as a local simulator on 127.0.0.1)",
   ]);
+});
+
+test("sink rules come from the sink's own config module (src/sinks/<kind>/config.ts)", async () => {
+  assert.deepEqual(await errorsOf("sink-sqlite-server-keys.json"), [
+    "sink.host: does not apply to dialect sqlite (only path does)",
+    "sink.schema: does not apply to dialect sqlite (only path does)",
+  ]);
+  assert.deepEqual(await errorsOf("sink-blob-sas-in-url.json"), [
+    `sink.accountUrl: must not contain a query string or fragment ("?…", "#…") — a SAS token or key there would end up in logs`,
+  ]);
+  assert.deepEqual(await errorsOf("sink-type-typo.json"), [`sink.tablePrefx: unknown key — did you mean "tablePrefix"?`]);
 });
 
 test("duplicate query names", async () => {

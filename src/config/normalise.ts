@@ -1,11 +1,13 @@
 /**
- * Second pass after the schema: durations → milliseconds, `start` → {at}|{ago}, relative paths →
- * absolute (against the config file's folder), and each query's effective window settings.
- * Pure: no I/O, no clock.
+ * Second pass after the schema: durations → milliseconds (the key's name plus "Ms"), `start` →
+ * {at}|{ago}, relative paths → absolute (against the config file's folder), and each query's
+ * effective window settings. The `sink` block is normalised by its kind's config module (through
+ * src/sinks/registry.ts). Pure: no I/O, no clock.
  */
-import { isAbsolute, resolve } from "node:path";
+import { sinkKindOf } from "../sinks/registry.ts";
 import { parseDuration } from "./duration.ts";
 import { TIMESTAMP_PATTERN, type ParsedConfigFile } from "./schema.ts";
+import { absolutePath as absolute } from "./sink-kit.ts";
 import type { MonitorliftConfig, NormalisedQuery, SinkConfig, StartSpec, WindowSettings } from "./types.ts";
 
 /** Lag used when none is configured: records take a little while to become queryable. */
@@ -34,10 +36,6 @@ export function parseTimestamp(text: string): number | undefined {
   if (offsetH > 23 || offsetM > 59) return undefined;
   const offset = (offsetH * 60 + offsetM) * 60_000;
   return m[9] === "+" ? local - offset : local + offset;
-}
-
-function absolute(baseDir: string, p: string): string {
-  return isAbsolute(p) ? p : resolve(baseDir, p);
 }
 
 function msOf(text: string, path: string, errors: string[]): number {
@@ -74,32 +72,23 @@ function effectiveWindow(global: RawWindow, override: RawWindowOverride | undefi
   const start = pick("start");
   return {
     mode,
-    size: dur("size"),
-    lag: lag.value === undefined ? DEFAULT_LAG_MS[mode] : msOf(lag.value, lag.path, errors),
-    lookback: dur("lookback"),
-    future: dur("future"),
+    sizeMs: dur("size"),
+    lagMs: lag.value === undefined ? DEFAULT_LAG_MS[mode] : msOf(lag.value, lag.path, errors),
+    lookbackMs: dur("lookback"),
+    futureMs: dur("future"),
     start: startOf(start.value as string, start.path, errors),
     timeColumn: pick("timeColumn").value as string,
     maxRows: pick("maxRows").value as number,
     maxBytes: pick("maxBytes").value as number,
-    minSize: dur("minSize"),
+    minSizeMs: dur("minSize"),
     maxWindowsPerRun: pick("maxWindowsPerRun").value as number,
   };
 }
 
+/** The sink block, normalised by its kind's config module (paths absolute, derived values). */
 function normaliseSink(sink: ParsedConfigFile["sink"], baseDir: string): SinkConfig {
-  switch (sink.type) {
-    case "filesystem":
-      return { ...sink, path: absolute(baseDir, sink.path) };
-    case "sql":
-      return {
-        ...sink,
-        ...(sink.path === undefined ? {} : { path: absolute(baseDir, sink.path) }),
-        tls: { ...sink.tls, ...(sink.tls.caFile === undefined ? {} : { caFile: absolute(baseDir, sink.tls.caFile) }) },
-      };
-    default:
-      return { ...sink };
-  }
+  const kind = sinkKindOf(sink.type);
+  return kind ? (kind.config.normalise(sink as never, { baseDir }) as SinkConfig) : { ...sink };
 }
 
 /** Strip a leading "|" and surrounding blanks from a transform. */
@@ -138,13 +127,13 @@ export function normaliseConfig(parsed: ParsedConfigFile, baseDir: string): { co
       endpoint: s.endpoint.replace(/\/+$/, ""),
       ...(s.audience === undefined ? {} : { audience: s.audience.replace(/\/+$/, "") }),
       auth: s.auth,
-      requestTimeout: msOf(s.requestTimeout, "source.requestTimeout", errors),
-      serverTimeout: msOf(s.serverTimeout, "source.serverTimeout", errors),
+      requestTimeoutMs: msOf(s.requestTimeout, "source.requestTimeout", errors),
+      serverTimeoutMs: msOf(s.serverTimeout, "source.serverTimeout", errors),
       maxRetries: s.maxRetries,
-      retryDelay: msOf(s.retryDelay, "source.retryDelay", errors),
-      maxRetryDelay: msOf(s.maxRetryDelay, "source.maxRetryDelay", errors),
-      maxRetryElapsed: msOf(s.maxRetryElapsed, "source.maxRetryElapsed", errors),
-      idleTimeout: msOf(s.idleTimeout, "source.idleTimeout", errors),
+      retryDelayMs: msOf(s.retryDelay, "source.retryDelay", errors),
+      maxRetryDelayMs: msOf(s.maxRetryDelay, "source.maxRetryDelay", errors),
+      maxRetryElapsedMs: msOf(s.maxRetryElapsed, "source.maxRetryElapsed", errors),
+      idleTimeoutMs: msOf(s.idleTimeout, "source.idleTimeout", errors),
       maxConcurrentRequests: s.maxConcurrentRequests,
       maxRequestsPer30s: s.maxRequestsPer30s,
     },

@@ -81,9 +81,9 @@ test("window: size ≥ minSize, lookback/future ≥ size, reported at the key to
 test("window: time mode picks a safe default lag; a short one is warned about", async () => {
   const r = await check((c) => (c.window = { mode: "time" }));
   assert.deepEqual(r.warnings, []);
-  assert.equal(r.config!.queries[0]!.window.lag, 15 * 60_000);
+  assert.equal(r.config!.queries[0]!.window.lagMs, 15 * 60_000);
   const i = await check(() => {});
-  assert.equal(i.config!.queries[0]!.window.lag, 2 * 60_000);
+  assert.equal(i.config!.queries[0]!.window.lagMs, 2 * 60_000);
   const short = await check((c) => (c.window = { mode: "time", lag: "PT9M59S" }));
   assert.equal(short.warnings.length, 1);
   assert.match(short.warnings[0]!, /^window\.lag: lag PT9M59S is short for mode "time"/);
@@ -139,6 +139,24 @@ test("sink sql: what each dialect needs", async () => {
   assert.equal(ok.config?.sink.type === "sql" && ok.config.sink.path, "/etc/monitorlift/data/x.db");
 });
 
+test("sink sql: keys that do not apply to the dialect, and the URL scheme (checked here only, not again by the sink)", async () => {
+  const errors = async (sink: Record<string, unknown>) => (await check((c) => (c.sink = { type: "sql", ...sink }))).errors;
+  assert.deepEqual(await errors({ dialect: "postgres", url: "mysql://h/db" }), ["sink.url: must be a postgres:// or postgresql:// URL for dialect postgres"]);
+  assert.deepEqual(await errors({ dialect: "postgres", url: "not a url" }), ["sink.url: must be a postgres:// or postgresql:// URL for dialect postgres"]);
+  assert.deepEqual(await errors({ dialect: "mysql", url: "mariadb://h/db" }), []);
+  assert.deepEqual(await errors({ dialect: "postgres", host: "h", path: "x.db" }), ["sink.path: only applies to dialect sqlite; for postgres give url, urlEnv or host"]);
+  assert.deepEqual(await errors({ dialect: "mysql", host: "h", database: "d", schema: "s" }), ["sink.schema: only applies to dialect postgres"]);
+  assert.deepEqual(await errors({ dialect: "postgres", host: "h", schema: "s" }), []);
+  assert.deepEqual(await errors({ dialect: "postgres", host: "h", tls: { mode: "require", caFile: "ca.pem" } }), ['sink.tls.caFile: is only used with tls.mode "verify-full"']);
+  assert.deepEqual(await errors({ dialect: "sqlite", path: "x.db", tls: { mode: "require" } }), ["sink.tls: does not apply to dialect sqlite"]);
+  assert.deepEqual(await errors({ dialect: "sqlite", path: "x.db", url: "postgres://h/d", schema: "s" }), [
+    "sink.url: does not apply to dialect sqlite (only path does)",
+    "sink.schema: does not apply to dialect sqlite (only path does)",
+  ]);
+  const ca = await check((c) => (c.sink = { type: "sql", dialect: "postgres", host: "h", tls: { mode: "verify-full", caFile: "certs/ca.pem" } }));
+  assert.equal(ca.config?.sink.type === "sql" && ca.config.sink.tls.caFile, "/etc/monitorlift/certs/ca.pem");
+});
+
 test("sink sql: a password written in the URL is a warning, one from the environment is not (and is never echoed)", async () => {
   const inline = await check((c) => (c.sink = { type: "sql", dialect: "postgres", url: "postgres://u:secret@h/db" }));
   assert.match(inline.warnings[0]!, /^sink\.url: contains a password written in the file/);
@@ -159,6 +177,8 @@ test("sink blob: accountUrl required unless a connection string; https unless lo
     (await check((c) => (c.sink = { type: "blob", container: "logs", accountUrl: "https://acct.blob.core.windows.net/?sv=2024&sig=abc" }))).errors[0]!,
     /^sink\.accountUrl: must not contain a query string/,
   );
+  const slash = await check((c) => (c.sink = { type: "blob", container: "logs", accountUrl: "https://acct.blob.core.windows.net/" }));
+  assert.equal(slash.config?.sink.type === "blob" && slash.config.sink.accountUrl, "https://acct.blob.core.windows.net");
 });
 
 test("schema: unknown keys and misspelt values in nested, union-typed objects", async () => {

@@ -1,11 +1,14 @@
 /**
  * Rules that tie several keys together, checked on the normalised configuration. Each finding is
  * one line "dot.path: message", at the path the user has to change (a query's own window override
- * when it has one for that key, else the top-level window block).
+ * when it has one for that key, else the top-level window block). The sink block's rules belong
+ * to its kind (src/sinks/<kind>/config.ts), found through src/sinks/registry.ts.
  */
+import { sinkKindOf } from "../sinks/registry.ts";
 import { formatDuration } from "./duration.ts";
 import { isLoopbackHost } from "./loopback.ts";
 import type { ParsedConfigFile } from "./schema.ts";
+import { checkServiceUrl } from "./service-url.ts";
 import type { MonitorliftConfig, WindowSettings } from "./types.ts";
 
 export interface RuleFindings {
@@ -26,40 +29,6 @@ const DAY_MS = 86_400_000;
 
 const d = formatDuration;
 
-function parseUrl(text: string): URL | undefined {
-  try {
-    return new URL(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Problems of a URL that monitorlift will send credentials or data to. */
-function checkServiceUrl(path: string, text: string, what: string, errors: string[]): URL | undefined {
-  const url = parseUrl(text);
-  if (!url) {
-    errors.push(`${path}: is not a valid URL`);
-    return undefined;
-  }
-  if (url.username || url.password) {
-    errors.push(`${path}: must not contain a user name or password — credentials in a URL end up in logs; configure authentication under "auth" instead`);
-  }
-  if (url.search || url.hash) {
-    errors.push(`${path}: must not contain a query string or fragment ("?…", "#…") — a SAS token or key there would end up in logs`);
-  }
-  if (url.protocol === "https:") return url;
-  if (url.protocol === "http:") {
-    if (!isLoopbackHost(url.hostname)) {
-      errors.push(
-        `${path}: ${url.protocol}//${url.host} is plain http — the access token and the ${what} would cross the network unencrypted; use https (http is accepted only for loopback hosts such as a local simulator on 127.0.0.1)`,
-      );
-    }
-    return url;
-  }
-  errors.push(`${path}: must be an https:// URL, not ${url.protocol}//`);
-  return undefined;
-}
-
 function checkSource(config: MonitorliftConfig, f: RuleFindings): void {
   const s = config.source;
   if (s.workspaceId === undefined && s.resourceId === undefined) {
@@ -77,18 +46,18 @@ function checkSource(config: MonitorliftConfig, f: RuleFindings): void {
   if ((s.auth.method === "default" || s.auth.method === "clientSecret") && s.auth.authorityHost !== undefined) {
     checkServiceUrl("source.auth.authorityHost", s.auth.authorityHost, "credentials", f.errors);
   }
-  if (s.serverTimeout > SERVICE_MAX_SERVER_TIMEOUT_MS) {
-    f.errors.push(`source.serverTimeout: ${d(s.serverTimeout)} is longer than the service allows (PT10M)`);
+  if (s.serverTimeoutMs > SERVICE_MAX_SERVER_TIMEOUT_MS) {
+    f.errors.push(`source.serverTimeout: ${d(s.serverTimeoutMs)} is longer than the service allows (PT10M)`);
   }
-  if (s.serverTimeout < 1000) f.errors.push(`source.serverTimeout: must be at least PT1S`);
-  if (s.requestTimeout < 1000) f.errors.push(`source.requestTimeout: must be at least PT1S`);
-  else if (s.requestTimeout <= s.serverTimeout) {
+  if (s.serverTimeoutMs < 1000) f.errors.push(`source.serverTimeout: must be at least PT1S`);
+  if (s.requestTimeoutMs < 1000) f.errors.push(`source.requestTimeout: must be at least PT1S`);
+  else if (s.requestTimeoutMs <= s.serverTimeoutMs) {
     f.warnings.push(
-      `source.requestTimeout: ${d(s.requestTimeout)} is not longer than serverTimeout ${d(s.serverTimeout)}, so a slow query is abandoned before the service gives up on it — make it at least a minute longer`,
+      `source.requestTimeout: ${d(s.requestTimeoutMs)} is not longer than serverTimeout ${d(s.serverTimeoutMs)}, so a slow query is abandoned before the service gives up on it — make it at least a minute longer`,
     );
   }
-  if (s.maxRetryDelay < s.retryDelay) {
-    f.errors.push(`source.maxRetryDelay: ${d(s.maxRetryDelay)} is shorter than retryDelay ${d(s.retryDelay)}`);
+  if (s.maxRetryDelayMs < s.retryDelayMs) {
+    f.errors.push(`source.maxRetryDelay: ${d(s.maxRetryDelayMs)} is shorter than retryDelay ${d(s.retryDelayMs)}`);
   }
   if (config.concurrency > s.maxConcurrentRequests) {
     f.warnings.push(
@@ -101,24 +70,25 @@ function checkSource(config: MonitorliftConfig, f: RuleFindings): void {
  * Where a finding about `key` (compared with `related` keys) belongs: at `key` unless only a
  * related key was overridden by the query, in which case at that override.
  */
-type WindowPath = (key: keyof WindowSettings, ...related: Array<keyof WindowSettings>) => string;
+type WindowKey = keyof NonNullable<ParsedConfigFile["queries"][number]["window"]>;
+type WindowPath = (key: WindowKey, ...related: WindowKey[]) => string;
 
 function checkWindow(w: WindowSettings, at: WindowPath, f: RuleFindings): void {
-  if (w.minSize < 1) f.errors.push(`${at("minSize")}: must be at least 1 ms (PT0.001S)`);
-  if (w.size < Math.max(1, w.minSize)) {
-    f.errors.push(`${at("size", "minSize")}: size ${d(w.size)} is shorter than minSize ${d(w.minSize)}`);
-  } else if (w.size < DAY_MS && DAY_MS % w.size !== 0) {
+  if (w.minSizeMs < 1) f.errors.push(`${at("minSize")}: must be at least 1 ms (PT0.001S)`);
+  if (w.sizeMs < Math.max(1, w.minSizeMs)) {
+    f.errors.push(`${at("size", "minSize")}: size ${d(w.sizeMs)} is shorter than minSize ${d(w.minSizeMs)}`);
+  } else if (w.sizeMs < DAY_MS && DAY_MS % w.sizeMs !== 0) {
     f.warnings.push(
-      `${at("size")}: ${d(w.size)} does not divide a day evenly, so windows will not line up with hours and days of the UTC clock — prefer e.g. PT1M, PT5M, PT10M, PT15M or PT1H`,
+      `${at("size")}: ${d(w.sizeMs)} does not divide a day evenly, so windows will not line up with hours and days of the UTC clock — prefer e.g. PT1M, PT5M, PT10M, PT15M or PT1H`,
     );
   }
-  if (w.lag < 0) f.errors.push(`${at("lag")}: must not be negative`);
+  if (w.lagMs < 0) f.errors.push(`${at("lag")}: must not be negative`);
   if (w.mode === "ingestion") {
-    if (w.lookback < w.size) f.errors.push(`${at("lookback", "size")}: lookback ${d(w.lookback)} is shorter than size ${d(w.size)}`);
-    if (w.future < w.size) f.errors.push(`${at("future", "size")}: future ${d(w.future)} is shorter than size ${d(w.size)}`);
-  } else if (w.lag < TIME_MODE_MIN_SAFE_LAG_MS) {
+    if (w.lookbackMs < w.sizeMs) f.errors.push(`${at("lookback", "size")}: lookback ${d(w.lookbackMs)} is shorter than size ${d(w.sizeMs)}`);
+    if (w.futureMs < w.sizeMs) f.errors.push(`${at("future", "size")}: future ${d(w.futureMs)} is shorter than size ${d(w.sizeMs)}`);
+  } else if (w.lagMs < TIME_MODE_MIN_SAFE_LAG_MS) {
     f.warnings.push(
-      `${at("lag", "mode")}: lag ${d(w.lag)} is short for mode "time": a window is exported once, and records whose ${w.timeColumn} falls in it but that are ingested later (commonly minutes, sometimes hours) are never exported — use a lag of PT10M or more, or mode "ingestion", which catches late records`,
+      `${at("lag", "mode")}: lag ${d(w.lagMs)} is short for mode "time": a window is exported once, and records whose ${w.timeColumn} falls in it but that are ingested later (commonly minutes, sometimes hours) are never exported — use a lag of PT10M or more, or mode "ingestion", which catches late records`,
     );
   }
 }
@@ -148,7 +118,7 @@ function checkQueries(config: MonitorliftConfig, file: ParsedConfigFile, f: Rule
     }
 
     const override = file.queries[q.index]?.window;
-    const overridden = (k: keyof WindowSettings): boolean => override?.[k] !== undefined;
+    const overridden = (k: WindowKey): boolean => override?.[k] !== undefined;
     const at: WindowPath = (k, ...related) => {
       if (overridden(k)) return `${p}.window.${k}`;
       const other = related.find(overridden);
@@ -162,42 +132,11 @@ function checkQueries(config: MonitorliftConfig, file: ParsedConfigFile, f: Rule
 }
 
 function checkSink(config: MonitorliftConfig, options: RuleOptions, f: RuleFindings): void {
-  const sink = config.sink;
-  if (sink.type === "blob" || sink.type === "adls") {
-    if (sink.accountUrl === undefined) {
-      if (sink.auth.method !== "connectionString") {
-        f.errors.push(`sink.accountUrl: is required with auth method "${sink.auth.method}" (e.g. https://<account>.blob.core.windows.net)`);
-      }
-    } else checkServiceUrl("sink.accountUrl", sink.accountUrl, "exported data", f.errors);
-    return;
-  }
-  if (sink.type !== "sql") return;
-  const remote = sink.dialect !== "sqlite";
-  if (remote) {
-    if (sink.url === undefined && sink.urlEnv === undefined && sink.host === undefined) {
-      f.errors.push(`sink.host: dialect ${sink.dialect} needs url, urlEnv or host to know which server to connect to`);
-    }
-    if (sink.path !== undefined) f.errors.push(`sink.path: only applies to dialect sqlite; for ${sink.dialect} give url, urlEnv or host`);
-    if (sink.url !== undefined) {
-      const url = parseUrl(sink.url);
-      const schemes = sink.dialect === "postgres" ? ["postgres:", "postgresql:"] : ["mysql:", "mariadb:"];
-      if (!url || !schemes.includes(url.protocol)) {
-        f.errors.push(`sink.url: must be a ${schemes.map((s) => `${s}//`).join(" or ")} URL for dialect ${sink.dialect}`);
-      } else if (url.password && !options.substitutedPaths?.has("sink.url")) {
-        f.warnings.push(`sink.url: contains a password written in the file — use "\${env:NAME}" in the URL, urlEnv, or passwordEnv instead`);
-      }
-    }
-    if (sink.schema !== undefined && sink.dialect !== "postgres") f.errors.push(`sink.schema: only applies to dialect postgres`);
-  } else {
-    if (sink.path === undefined) f.errors.push(`sink.path: dialect sqlite needs the path of the database file`);
-    for (const key of ["url", "urlEnv", "host", "port", "database", "user", "passwordEnv", "schema"] as const) {
-      if (sink[key] !== undefined) f.errors.push(`sink.${key}: does not apply to dialect sqlite (only path does)`);
-    }
-    if (sink.tls.mode !== "disable" || sink.tls.caFile !== undefined) f.errors.push(`sink.tls: does not apply to dialect sqlite`);
-  }
-  if (remote && sink.tls.mode !== "verify-full" && sink.tls.caFile !== undefined) {
-    f.errors.push(`sink.tls.caFile: is only used with tls.mode "verify-full"`);
-  }
+  const kind = sinkKindOf(config.sink.type);
+  if (!kind) return;
+  const found = kind.config.check(config.sink as never, { path: "sink", substituted: (p) => options.substitutedPaths?.has(p) ?? false });
+  f.errors.push(...found.errors);
+  f.warnings.push(...found.warnings);
 }
 
 /** Cross-field rules on a normalised configuration and the parsed file it came from. */

@@ -6,9 +6,10 @@
  */
 import { z } from "zod";
 import { validateDetailed } from "node-cron";
-import { QUERY_NAME_PATTERN } from "../sinks/layout.ts";
+import { SINK_SCHEMAS, sinkKindList } from "../sinks/registry.ts";
 import { ISO_DURATION_PATTERN, badDurationMessage } from "./duration.ts";
-import { blobSinkSchema, filesystemSinkSchema, sqlSinkSchema } from "./sinks.ts";
+import { QUERY_NAME_PATTERN } from "./query-name.ts";
+import { envNameSchema as envName } from "./sink-kit.ts";
 
 /** KQL identifiers accepted for table and column names. */
 export const IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -46,8 +47,6 @@ function cronMessage(value: unknown): string {
 function identifier(what: string) {
   return z.string().regex(IDENTIFIER_PATTERN, `must be a ${what}: letters, digits and "_", not starting with a digit`);
 }
-
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name");
 
 // ---------------------------------------------------------------- source
 
@@ -230,8 +229,8 @@ export const querySchema = z
 // ---------------------------------------------------------------- the whole file
 
 export const sinkSchema = z
-  .discriminatedUnion("type", [filesystemSinkSchema, blobSinkSchema, sqlSinkSchema])
-  .describe("Where exported windows go: filesystem, blob (or adls) or sql.");
+  .discriminatedUnion("type", SINK_SCHEMAS)
+  .describe(`Where exported windows go: ${sinkKindList()}.`);
 
 export const logSchema = z
   .strictObject({

@@ -1,10 +1,15 @@
 /**
- * The configuration as the rest of monitorlift sees it: parsed, defaults applied, durations in
- * milliseconds (same key names as in the file), relative paths made absolute, and each query's
- * effective window settings worked out.
+ * The configuration as the rest of monitorlift sees it: parsed, defaults applied, relative paths
+ * made absolute, and each query's effective window settings worked out.
+ * One name per knob: a field keeps its config key's name; a duration, once converted to
+ * milliseconds, gets the suffix "Ms" (source.retryDelay → retryDelayMs, window.size → sizeMs)
+ * and keeps that name in every layer below.
  */
-import type { BlobSinkConfig, FilesystemSinkConfig, SqlSinkConfig } from "./sinks.ts";
+import type { SinkConfig } from "../sinks/registry.ts";
 import type { LOG_LEVELS } from "./schema.ts";
+
+export type { BlobSinkConfig, FilesystemSinkConfig, SqlSinkConfig } from "./sinks.ts";
+export type { SinkConfig };
 
 export type WindowMode = "ingestion" | "time";
 
@@ -14,15 +19,15 @@ export type StartSpec = { at: number } | { ago: number };
 /** Window settings; every duration in milliseconds. */
 export interface WindowSettings {
   mode: WindowMode;
-  size: number;
-  lag: number;
-  lookback: number;
-  future: number;
+  sizeMs: number;
+  lagMs: number;
+  lookbackMs: number;
+  futureMs: number;
   start: StartSpec;
   timeColumn: string;
   maxRows: number;
   maxBytes: number;
-  minSize: number;
+  minSizeMs: number;
   maxWindowsPerRun: number;
 }
 
@@ -41,14 +46,14 @@ export interface SourceSettings {
   endpoint: string;
   audience?: string;
   auth: SourceAuth;
-  requestTimeout: number;
-  serverTimeout: number;
+  requestTimeoutMs: number;
+  serverTimeoutMs: number;
   maxRetries: number;
-  retryDelay: number;
-  maxRetryDelay: number;
-  maxRetryElapsed: number;
+  retryDelayMs: number;
+  maxRetryDelayMs: number;
+  maxRetryElapsedMs: number;
   /** A response body silent for this long is abandoned (and the window retried). */
-  idleTimeout: number;
+  idleTimeoutMs: number;
   maxConcurrentRequests: number;
   maxRequestsPer30s: number;
 }
@@ -68,8 +73,6 @@ export interface NormalisedQuery {
   /** Effective window settings: the query's overrides over the top-level window block. */
   window: WindowSettings;
 }
-
-export type SinkConfig = FilesystemSinkConfig | BlobSinkConfig | SqlSinkConfig;
 
 export interface LogSettings {
   level: (typeof LOG_LEVELS)[number];

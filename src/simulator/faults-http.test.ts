@@ -5,7 +5,7 @@ import { after, afterEach, before, describe, test } from "node:test";
 import { LogsQueryResultStatus } from "@azure/monitor-query-logs";
 import { createManualClock } from "./clock.ts";
 import { type Simulator, startSimulator } from "./simulator.ts";
-import { control, rawPost, rawQuery, sdkClient } from "./test-support.ts";
+import { control, rawPost, rawQuery, sdkClient } from "../../test/support/simulator-http.ts";
 
 const START = Date.UTC(2026, 0, 10, 12, 0, 0);
 

@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { LogsQueryResultStatus } from "@azure/monitor-query-logs";
 import { createManualClock, type ManualClock } from "./clock.ts";
 import { type Simulator, startSimulator } from "./simulator.ts";
-import { control, rawPost, rawQuery, sdkClient } from "./test-support.ts";
+import { control, rawPost, rawQuery, sdkClient } from "../../test/support/simulator-http.ts";
 
 const START = Date.UTC(2026, 0, 10, 12, 0, 0);
 

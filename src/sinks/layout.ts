@@ -14,8 +14,9 @@
  */
 import type { StateKey } from "./sink.ts";
 import type { TimeWindow } from "../window/window.ts";
+import { QUERY_NAME_PATTERN } from "../config/query-name.ts";
 
-export const QUERY_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+export { QUERY_NAME_PATTERN };
 export const LIVE_SCOPE = "live";
 
 const COMPACT = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{3})Z$/;

@@ -7,8 +7,8 @@ import { scanKql } from "./kql-tokens.ts";
 const t = (iso: string): number => Date.parse(iso);
 const W = { start: t("2026-11-22T03:00:00Z"), end: t("2026-11-22T03:05:00Z") };
 const DAY = 86_400_000;
-const ingestion = { mode: "ingestion" as const, lookback: 2 * DAY, future: DAY, timeColumn: "TimeGenerated" };
-const time = { mode: "time" as const, lookback: 2 * DAY, future: DAY, timeColumn: "timestamp" };
+const ingestion = { mode: "ingestion" as const, lookbackMs: 2 * DAY, futureMs: DAY, timeColumn: "TimeGenerated" };
+const time = { mode: "time" as const, lookbackMs: 2 * DAY, futureMs: DAY, timeColumn: "timestamp" };
 
 test("kqlDatetime: 7 fractional digits, UTC", () => {
   assert.equal(kqlDatetime(t("2026-11-22T03:00:00Z")), "datetime(2026-11-22T03:00:00.0000000Z)");

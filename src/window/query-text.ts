@@ -61,8 +61,8 @@ export interface WindowQuerySource {
 export interface WindowFilterSettings {
   mode: "ingestion" | "time";
   /** Milliseconds. */
-  lookback: number;
-  future: number;
+  lookbackMs: number;
+  futureMs: number;
   timeColumn: string;
 }
 
@@ -97,15 +97,15 @@ export function windowFilter(w: TimeWindow, s: WindowFilterSettings): string {
   if (s.mode === "time") return `where ${col} >= ${kqlDatetime(w.start)} and ${col} < ${kqlDatetime(w.end)}`;
   return (
     `where ingestion_time() >= ${kqlDatetime(w.start)} and ingestion_time() < ${kqlDatetime(w.end)}` +
-    ` and ${col} >= ${kqlDatetime(w.start - s.lookback)} and ${col} < ${kqlDatetime(w.end + s.future)}`
+    ` and ${col} >= ${kqlDatetime(w.start - s.lookbackMs)} and ${col} < ${kqlDatetime(w.end + s.futureMs)}`
   );
 }
 
 /** The request timespan: the time-column range of the filter, one minute wider on each side. */
 export function windowTimespan(w: TimeWindow, s: WindowFilterSettings): string {
   checkWindow(w);
-  const from = s.mode === "time" ? w.start : w.start - s.lookback;
-  const to = s.mode === "time" ? w.end : w.end + s.future;
+  const from = s.mode === "time" ? w.start : w.start - s.lookbackMs;
+  const to = s.mode === "time" ? w.end : w.end + s.futureMs;
   return `${iso(from - TIMESPAN_MARGIN_MS)}/${iso(to + TIMESPAN_MARGIN_MS)}`;
 }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { executeKql, KqlError, parseKql } from "./index.ts";
-import { NOW, sampleCatalog } from "./test-catalog.ts";
+import { NOW, sampleCatalog } from "../../../test/support/kql-catalog.ts";
 
 function failure(query: string, workspaceIds?: readonly string[]): KqlError {
   const { catalog } = sampleCatalog();

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import type { SimValue } from "../catalog.ts";
 import { executeKql } from "./index.ts";
 import type { KqlContext, KqlResult } from "./index.ts";
-import { GUID2, MINUTE, NOW, sampleCatalog, T0, ticks } from "./test-catalog.ts";
+import { GUID2, MINUTE, NOW, sampleCatalog, T0, ticks } from "../../../test/support/kql-catalog.ts";
 
 const H = 36_000_000_000n;
 const M = MINUTE;

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { parseKql } from "./index.ts";
 import { formatDatetime, formatTimespan, parseDatetime, parseTimespan } from "./time-literals.ts";
 import { tokenize } from "./tokenizer.ts";
-import { ticks } from "./test-catalog.ts";
+import { ticks } from "../../../test/support/kql-catalog.ts";
 
 describe("tokenizer", () => {
   it("scans hyphenated operators, negated word operators, in~ and typed literal bodies as single tokens", () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import type { Catalog, ScanBounds, SimRow, SimTable } from "../catalog.ts";
 import { executeKql } from "./index.ts";
-import { ticks } from "./test-catalog.ts";
+import { ticks } from "../../../test/support/kql-catalog.ts";
 
 // One million in-memory rows, one per second from BASE; each ingested 5 s after its TimeGenerated.
 const N = 1_000_000;

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import type { ScanBounds } from "../catalog.ts";
 import { executeKql } from "./index.ts";
 import type { KqlResult } from "./index.ts";
-import { MINUTE, NOW, sampleCatalog, T0 } from "./test-catalog.ts";
+import { MINUTE, NOW, sampleCatalog, T0 } from "../../../test/support/kql-catalog.ts";
 
 const EXPORTER_QUERY = `AppRequests
 | where ingestion_time() >= datetime(2026-11-22T03:00:00.0000000Z) and ingestion_time() < datetime(2026-11-22T03:05:00.0000000Z)

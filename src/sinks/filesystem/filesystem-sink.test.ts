@@ -6,7 +6,7 @@ import zlib from "node:zlib";
 import { SinkError } from "../../errors.ts";
 import type { Column } from "../../table.ts";
 import type { StateKey, WindowTarget } from "../sink.ts";
-import { cursor, listFiles, makeSink, tempRoot } from "./test-support.ts";
+import { cursor, listFiles, makeSink, tempRoot } from "../../../test/support/filesystem-sink.ts";
 
 const T0 = Date.UTC(2026, 10, 22, 3, 0);
 const MIN5 = 5 * 60_000;
@@ -209,7 +209,7 @@ test("relative paths resolve against the config's folder", async () => {
   try {
     const { createFilesystemSink } = await import("./filesystem-sink.ts");
     const { silentLogger } = await import("../../telemetry/logger.ts");
-    const sink = createFilesystemSink({ type: "filesystem", path: "out", format: "json", compression: "zstd", fsync: false }, { logger: silentLogger(), env: {}, baseDir: dir });
+    const sink = createFilesystemSink((await import("./config.ts")).filesystemSinkConfig.normalise({ type: "filesystem", path: "out", format: "json", compression: "zstd", fsync: false }, { baseDir: dir }), { logger: silentLogger(), env: {}, baseDir: dir });
     assert.equal(sink.description, `filesystem ${path.join(dir, "out")}`);
     const writer = await sink.openWindow(target(T0));
     await writer.write(rowsA);

@@ -47,7 +47,7 @@ class FilesystemSink implements Sink {
   readonly #locks = new Set<SinkLock>();
 
   constructor(config: FilesystemSinkConfig, deps: SinkDeps, options: FilesystemSinkOptions) {
-    this.#root = path.resolve(deps.baseDir, config.path);
+    this.#root = config.path; // absolute: made so by the config's normalisation (./config.ts)
     this.#config = config;
     this.#deps = deps;
     this.description = `filesystem ${this.#root}`;

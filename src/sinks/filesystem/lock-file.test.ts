@@ -8,7 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { SinkError } from "../../errors.ts";
 import type { SinkLock, StateKey } from "../sink.ts";
-import { makeSink, tempRoot } from "./test-support.ts";
+import { makeSink, tempRoot } from "../../../test/support/filesystem-sink.ts";
 
 const key: StateKey = { query: "AppRequests", scope: "live" };
 const LOCK = "_locks/AppRequests/live.lock";

@@ -5,7 +5,7 @@ import path from "node:path";
 import type { TimeWindow } from "../../window/window.ts";
 import { chunkPath, tempChunkPath } from "../layout.ts";
 import type { StateKey } from "../sink.ts";
-import { cursor, listFiles, makeSink, tempRoot } from "./test-support.ts";
+import { cursor, listFiles, makeSink, tempRoot } from "../../../test/support/filesystem-sink.ts";
 
 const T0 = Date.UTC(2026, 10, 22, 3, 0);
 const MIN5 = 5 * 60_000;

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { sqlSinkSchema } from "../../config/sinks.ts";
 import { ConfigError } from "../../errors.ts";
-import { resolveServerSettings, resolveSqlitePath, tlsOptions } from "./connection-settings.ts";
+import { sqlSinkConfig } from "./config.ts";
+import { resolveServerSettings, tlsOptions } from "./connection-settings.ts";
 
 const cfg = (o: Record<string, unknown>) => sqlSinkSchema.parse({ type: "sql", dialect: "postgres", ...o });
 const deps = (env: Record<string, string> = {}) => ({ env, baseDir: "/etc/monitorlift" });
@@ -56,7 +57,8 @@ describe("sql connection settings", () => {
     assert.match(configError(() => resolveServerSettings(cfg({ host: "h", passwordEnv: "NOPW" }), deps())).message, /NOPW/);
     const bad = configError(() => resolveServerSettings(cfg({ url: "postgres://u:hunter2@[bad" }), deps()));
     assert.ok(!bad.message.includes("hunter2"), bad.message);
-    assert.match(configError(() => resolveServerSettings(cfg({ url: "mysql://h/db" }), deps())).message, /postgres:\/\//);
+    // sink.url's scheme is a config rule (./config.test.ts); the URL in urlEnv is only known here
+    assert.match(configError(() => resolveServerSettings(cfg({ urlEnv: "PG_URL" }), deps({ PG_URL: "mysql://h/db" }))).message, /postgres:\/\//);
     assert.match(configError(() => resolveServerSettings(cfg({ url: "postgres://h/db?application_name=x" }), deps())).message, /application_name/);
     assert.match(configError(() => resolveServerSettings(cfg({}), deps())).message, /sink\.url, sink\.urlEnv or sink\.host/);
   });
@@ -73,23 +75,16 @@ describe("sql connection settings", () => {
     assert.deepEqual(tlsOptions({ mode: "verify-full" }, "10.0.0.1"), { rejectUnauthorized: true });
   });
 
-  it("reads caFile relative to the config folder", () => {
+  it("reads caFile relative to the config folder (made absolute by the config's normalisation)", () => {
     const dir = mkdtempSync(join(tmpdir(), "monitorlift-ca-"));
     try {
       writeFileSync(join(dir, "ca.pem"), "-----BEGIN CERTIFICATE-----");
-      const s = resolveServerSettings(cfg({ host: "h", tls: { mode: "verify-full", caFile: "ca.pem" } }), { env: {}, baseDir: dir });
+      const normalised = (o: Record<string, unknown>) => sqlSinkConfig.normalise(cfg(o), { baseDir: dir });
+      const s = resolveServerSettings(normalised({ host: "h", tls: { mode: "verify-full", caFile: "ca.pem" } }), { env: {} });
       assert.equal(s.tls.ca?.toString(), "-----BEGIN CERTIFICATE-----");
-      assert.match(configError(() => resolveServerSettings(cfg({ host: "h", tls: { mode: "verify-full", caFile: "missing.pem" } }), { env: {}, baseDir: dir })).message, /missing\.pem/);
+      assert.match(configError(() => resolveServerSettings(normalised({ host: "h", tls: { mode: "verify-full", caFile: "missing.pem" } }), { env: {} })).message, /missing\.pem/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
-
-  it("sqlite: path relative to the config folder; server settings are refused", () => {
-    const sqlite = (o: Record<string, unknown>) => sqlSinkSchema.parse({ type: "sql", dialect: "sqlite", ...o });
-    assert.equal(resolveSqlitePath(sqlite({ path: "data/export.db" }), { baseDir: "/srv/cfg" }), "/srv/cfg/data/export.db");
-    assert.equal(resolveSqlitePath(sqlite({ path: "/abs/x.db" }), { baseDir: "/srv/cfg" }), "/abs/x.db");
-    assert.match(configError(() => resolveSqlitePath(sqlite({}), { baseDir: "/" })).message, /sink\.path/);
-    assert.match(configError(() => resolveSqlitePath(sqlite({ path: "x.db", url: "postgres://h/d" }), { baseDir: "/" })).message, /sink\.url/);
   });
 });

@@ -4,10 +4,10 @@
  * is the one string meant for people and never holds a credential.
  */
 import { readFileSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
 import { ConfigError } from "../../errors.ts";
 import type { SqlSinkConfig } from "../../config/sinks.ts";
 import type { SinkDeps } from "../sink.ts";
+import { SQL_URL_SCHEMES as SCHEMES } from "./config.ts";
 
 export type TlsMode = "disable" | "require" | "verify-full";
 
@@ -23,15 +23,14 @@ export interface ServerSettings {
   description: string;
 }
 
-const SCHEMES: Record<"postgres" | "mysql", readonly string[]> = {
-  postgres: ["postgres:", "postgresql:"],
-  mysql: ["mysql:", "mariadb:"],
-};
-
 const DEFAULT_PORTS = { postgres: 5432, mysql: 3306 } as const;
 
-/** Server connection settings of a postgres or mysql sink. */
-export function resolveServerSettings(config: SqlSinkConfig, deps: Pick<SinkDeps, "env" | "baseDir">): ServerSettings {
+/**
+ * Server connection settings of a postgres or mysql sink. The config's own keys were checked when
+ * it was loaded (./config.ts); what is checked here exists only at run time: the URL in urlEnv,
+ * the password in passwordEnv, the URL's parameters and the caFile's contents.
+ */
+export function resolveServerSettings(config: SqlSinkConfig, deps: Pick<SinkDeps, "env">): ServerSettings {
   const dialect = config.dialect;
   if (dialect === "sqlite") throw new ConfigError("internal: resolveServerSettings called for sqlite");
   let host = config.host;
@@ -57,7 +56,7 @@ export function resolveServerSettings(config: SqlSinkConfig, deps: Pick<SinkDeps
       // The text is not repeated: it may contain a password.
       throw new ConfigError(`sql sink: ${urlKey} is not a valid URL (not shown, it may contain a password).`, [`${urlKey}: not a valid URL`]);
     }
-    if (!SCHEMES[dialect].includes(parsed.protocol)) {
+    if (fromEnv !== undefined && !SCHEMES[dialect].includes(parsed.protocol)) {
       throw new ConfigError(
         `sql sink: ${urlKey} must start with ${SCHEMES[dialect].map((s) => `${s}//`).join(" or ")} for dialect ${dialect} (it starts with ${parsed.protocol}//).`,
         [`${urlKey}: wrong scheme ${parsed.protocol}`],
@@ -97,7 +96,7 @@ export function resolveServerSettings(config: SqlSinkConfig, deps: Pick<SinkDeps
   const mode: TlsMode = config.tls.mode !== "disable" ? config.tls.mode : (urlTls ?? "disable");
   let ca: Buffer | undefined;
   if (config.tls.caFile !== undefined) {
-    const file = isAbsolute(config.tls.caFile) ? config.tls.caFile : resolve(deps.baseDir, config.tls.caFile);
+    const file = config.tls.caFile; // absolute since the config's normalisation
     try {
       ca = readFileSync(file);
     } catch (err) {
@@ -141,17 +140,8 @@ export function tlsOptions(tls: ServerSettings["tls"], host: string): false | { 
   return { rejectUnauthorized: true, ...(tls.ca !== undefined ? { ca: tls.ca } : {}), ...(servername !== undefined ? { servername } : {}) };
 }
 
-/** The SQLite file of a sqlite sink, relative paths resolved against the config file's folder. */
-export function resolveSqlitePath(config: SqlSinkConfig, deps: Pick<SinkDeps, "baseDir">): string {
-  if (config.path === undefined || config.path === "") {
-    throw new ConfigError("sql sink (sqlite): sink.path (the database file) is required.", ["sink.path: required for dialect sqlite"]);
-  }
-  for (const key of ["url", "urlEnv", "host", "port", "database", "user", "passwordEnv", "schema"] as const) {
-    if (config[key] !== undefined) {
-      throw new ConfigError(`sql sink (sqlite): sink.${key} does not apply to sqlite; remove it (the database is the file in sink.path).`, [
-        `sink.${key}: not used by sqlite`,
-      ]);
-    }
-  }
-  return isAbsolute(config.path) ? config.path : resolve(deps.baseDir, config.path);
+/** The SQLite file of a sqlite sink: sink.path, required and made absolute by the config (./config.ts). */
+export function resolveSqlitePath(config: SqlSinkConfig): string {
+  if (config.path === undefined) throw new ConfigError("internal: a sqlite sink config without sink.path was not checked (src/sinks/sql/config.ts)");
+  return config.path;
 }

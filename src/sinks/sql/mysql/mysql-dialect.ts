@@ -113,11 +113,6 @@ function mysqlTimestamp(ms: number): string {
 
 export function createMysqlDialect(config: SqlSinkConfig, deps: SinkDeps): Dialect {
   const settings = resolveServerSettings(config, deps);
-  if (config.schema !== undefined) {
-    throw new ConfigError("sql sink (mysql): sink.schema applies to postgres only; put the database in sink.database or the URL.", [
-      "sink.schema: not used by mysql",
-    ]);
-  }
   if (settings.database === undefined) {
     throw new ConfigError("sql sink (mysql): no database given; set sink.database or put it in the URL (mysql://host:3306/<database>).", [
       "sink.database: required for mysql",

@@ -41,7 +41,7 @@ const BUSY_TIMEOUT_MS = 60_000;
 const MAX_IDENTIFIER = 255;
 
 export function createSqliteDialect(config: SqlSinkConfig, deps: SinkDeps): Dialect {
-  const path = resolveSqlitePath(config, deps);
+  const path = resolveSqlitePath(config);
   const logger = deps.logger;
   let connection: SqliteConnection | undefined;
   let stageCounter = 0;

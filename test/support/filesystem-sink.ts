@@ -2,10 +2,10 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { silentLogger } from "../../telemetry/logger.ts";
-import type { FilesystemSinkConfig } from "../../config/sinks.ts";
-import type { CursorState, Sink } from "../sink.ts";
-import { createFilesystemSink, type FilesystemSinkOptions } from "./filesystem-sink.ts";
+import { silentLogger } from "../../src/telemetry/logger.ts";
+import type { FilesystemSinkConfig } from "../../src/config/sinks.ts";
+import type { CursorState, Sink } from "../../src/sinks/sink.ts";
+import { createFilesystemSink, type FilesystemSinkOptions } from "../../src/sinks/filesystem/filesystem-sink.ts";
 
 export async function tempRoot(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "monitorlift-fs-"));

@@ -7,7 +7,7 @@ import http from "node:http";
 import zlib from "node:zlib";
 import type { TokenCredential } from "@azure/core-auth";
 import { LogsQueryClient, type LogsQueryClientOptions } from "@azure/monitor-query-logs";
-import type { Simulator } from "./simulator.ts";
+import type { Simulator } from "../../src/simulator/simulator.ts";
 
 const dummyCredential: TokenCredential = {
   getToken: () => Promise.reject(new Error("the simulator needs no token; the bearer policy should have been removed")),

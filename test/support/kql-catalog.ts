@@ -3,8 +3,8 @@
  * Each scan records the bounds it received, and can ignore the ingestion hints
  * (returning a superset, as the contract allows) to check the evaluator filters exactly.
  */
-import type { Column } from "../../table.ts";
-import type { Catalog, ScanBounds, SimRow, SimTable, SimValue } from "../catalog.ts";
+import type { Column } from "../../src/table.ts";
+import type { Catalog, ScanBounds, SimRow, SimTable, SimValue } from "../../src/simulator/catalog.ts";
 
 export class ArrayTable implements SimTable {
   readonly name: string;

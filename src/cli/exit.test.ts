@@ -1,0 +1,50 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { CommanderError } from "commander";
+import { AbortedError, CATEGORY_BY_CODE, ConfigError, MonitorliftError, SinkError, SourceError, UsageError, type ErrorCode } from "../errors.ts";
+import { describeError, EXIT_CODE_BY_CATEGORY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, exitCodeFor } from "./exit.ts";
+
+test("exit codes per category: usage and config exit 2, transient and permanent exit 1", () => {
+  assert.deepEqual(EXIT_CODE_BY_CATEGORY, { usage: 2, config: 2, transient: 1, permanent: 1 });
+  for (const code of Object.keys(CATEGORY_BY_CODE) as ErrorCode[]) {
+    assert.equal(exitCodeFor(new MonitorliftError(code, "x")), EXIT_CODE_BY_CATEGORY[CATEGORY_BY_CODE[code]], code);
+  }
+});
+
+test("the documented exit codes hold", () => {
+  assert.equal(exitCodeFor(new ConfigError("bad config", ["a: b"])), EXIT_USAGE);
+  assert.equal(exitCodeFor(new MonitorliftError("CONFIG_NOT_FOUND", "no file")), EXIT_USAGE);
+  assert.equal(exitCodeFor(new UsageError("bad flag")), EXIT_USAGE);
+  assert.equal(exitCodeFor(new SourceError("SOURCE_INSECURE_ENDPOINT", "http://x")), EXIT_USAGE);
+  assert.equal(exitCodeFor(new CommanderError(1, "commander.unknownCommand", "unknown command")), EXIT_USAGE);
+  assert.equal(exitCodeFor(new SourceError("SOURCE_AUTH", "403", { status: 403 })), EXIT_FAILED);
+  assert.equal(exitCodeFor(new SourceError("SOURCE_UNAVAILABLE", "503", { status: 503, retryable: true })), EXIT_FAILED);
+  assert.equal(exitCodeFor(new SinkError("LOCK_HELD", "held")), EXIT_FAILED);
+  assert.equal(exitCodeFor(new AbortedError("received SIGTERM")), EXIT_FAILED, "a graceful stop that ends in an error is a failed run");
+  assert.equal(exitCodeFor(new Error("plain")), EXIT_FAILED);
+  assert.equal(exitCodeFor("a string"), EXIT_FAILED);
+  assert.equal(exitCodeFor(undefined), EXIT_FAILED);
+  assert.equal(EXIT_INTERRUPTED, 130);
+});
+
+test("a category given at construction decides the exit code, not the code", () => {
+  assert.equal(exitCodeFor(new SourceError("SOURCE_NOT_FOUND", "x", { category: "config" })), EXIT_USAGE);
+  assert.equal(exitCodeFor(new SinkError("CONFIG_INVALID", "x", { category: "permanent" })), EXIT_FAILED);
+});
+
+test("exit.ts maps categories without naming any error code", () => {
+  const text = readFileSync(new URL("./exit.ts", import.meta.url), "utf8");
+  const named = Object.keys(CATEGORY_BY_CODE).filter((code) => new RegExp(`["'\`]${code}["'\`]|\\.${code}\\b`).test(text));
+  assert.deepEqual(named, []);
+});
+
+test("describeError: the code, the message and the hint; no stack without --verbose", () => {
+  const err = new SinkError("LOCK_HELD", "locked by host-a", { hint: "Wait for it.", cause: new Error("inner") });
+  const short = describeError(err, false);
+  assert.equal(short, "error [LOCK_HELD]: locked by host-a\n  Wait for it.");
+  const long = describeError(err, true);
+  assert.match(long, /caused by: Error: inner/);
+  assert.match(describeError(new ConfigError("invalid", ["a.b: bad"], { file: "c.json" }), false), /^error: c\.json: invalid\n {2}- a\.b: bad$/);
+  assert.match(describeError(new Error("boom"), false), /^error: boom\n {2}\(run with --verbose for details\)$/);
+});

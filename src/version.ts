@@ -1,0 +1,4 @@
+/** monitorlift's own version, read once from the package.json it ships with. */
+import { readFileSync } from "node:fs";
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
