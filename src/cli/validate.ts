@@ -1,6 +1,7 @@
 /** `monitorlift validate`: check the configuration; with --connect, each query and the sink too. */
 import { Command } from "commander";
 import { messageOf } from "../errors.ts";
+import { drain } from "../source/logs-source.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
 import { describeError, EXIT_FAILED } from "./exit.ts";
 
@@ -30,9 +31,9 @@ export function validateCommand(globals: () => GlobalOptions): Command {
           // A half-open window [t, t) is empty by construction: the query compiles and runs, no rows.
           const t = Date.now() - job.lagMs;
           try {
-            let columns = 0;
-            await source.run(job.buildQuery({ start: t, end: t }), { onColumns: async (c) => void (columns = c.length), onRows: async () => {} }, signal);
-            out.push(`query ${job.name}: ok (${columns} columns)`);
+            const result = await source.query(job.buildQuery({ start: t, end: t }), signal);
+            await drain(result);
+            out.push(`query ${job.name}: ok (${result.columns.length} columns)`);
           } catch (err) {
             failed = true;
             out.push(`query ${job.name}: ${describeError(err, Boolean(g.verbose))}`);

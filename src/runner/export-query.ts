@@ -15,7 +15,7 @@ import type { RequestGate } from "./request-gate.ts";
 import { deliverWindow, type RetrySettings } from "./window-delivery.ts";
 
 export interface RunDeps {
-  source: Pick<LogsSource, "run">;
+  source: Pick<LogsSource, "query">;
   sink: Sink;
   gate: RequestGate;
   logger: Logger;
