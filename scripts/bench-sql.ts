@@ -9,7 +9,7 @@
  * Tables get a unique prefix and are dropped afterwards.
  */
 import type { Column, RawRow } from "../src/table.ts";
-import { openHarness, type DialectName } from "../src/sinks/sql/sql-test-harness.ts";
+import { openHarness, type DialectName } from "../test/support/sql-test-harness.ts";
 
 const ROWS = Number(process.argv[2] ?? 100_000);
 const PAGE = 5_000;

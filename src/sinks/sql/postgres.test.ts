@@ -1,8 +1,8 @@
 /** The SQL sink against a real PostgreSQL (see sql-test-harness.ts for the connection and skipping). */
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { NESTED_JSON, TRICKY_STRING, commitRoundTrip, defineBehaviour } from "./sql-sink-behaviour.ts";
-import { openHarness } from "./sql-test-harness.ts";
+import { NESTED_JSON, TRICKY_STRING, commitRoundTrip, defineBehaviour } from "../../../test/contract/sql-sink-behaviour.ts";
+import { openHarness } from "../../../test/support/sql-test-harness.ts";
 
 const h = await openHarness("postgres");
 

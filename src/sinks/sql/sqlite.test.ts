@@ -7,8 +7,8 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { CursorState } from "../sink.ts";
 import { STALE_MS } from "./sqlite/sqlite-lock.ts";
-import { NESTED_JSON, NUL_STRING, TRICKY_STRING, commitRoundTrip, commitWindow, defineBehaviour, rejectsWith, rowsFor, win, windowCounts } from "./sql-sink-behaviour.ts";
-import { captureLog, openHarness, type Harness } from "./sql-test-harness.ts";
+import { NESTED_JSON, NUL_STRING, TRICKY_STRING, commitRoundTrip, commitWindow, defineBehaviour, rejectsWith, rowsFor, win, windowCounts } from "../../../test/contract/sql-sink-behaviour.ts";
+import { captureLog, openHarness, type Harness } from "../../../test/support/sql-test-harness.ts";
 
 const opened = await openHarness("sqlite");
 assert.ok(!("unavailable" in opened), "SQLite needs no server");
@@ -112,7 +112,7 @@ describe("sql sink: sqlite", () => {
       child,
       `import { createSqlSink } from ${JSON.stringify(join(here, "index.ts"))};
 import { silentLogger } from ${JSON.stringify(join(here, "..", "..", "telemetry", "logger.ts"))};
-import { commitWindow, rowsFor, win, open } from ${JSON.stringify(join(here, "sql-sink-behaviour.ts"))};
+import { commitWindow, rowsFor, win, open } from ${JSON.stringify(join(here, "..", "..", "..", "test", "contract", "sql-sink-behaviour.ts"))};
 const sink = createSqlSink(${JSON.stringify(config)}, { logger: silentLogger(), env: {}, baseDir: "/" });
 const key = { query: "Crash", scope: "live" };
 await sink.acquireLock(key);

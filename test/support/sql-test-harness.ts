@@ -15,12 +15,12 @@ import { Writable } from "node:stream";
 import mysql from "mysql2/promise";
 import pg from "pg";
 import { pino } from "pino";
-import { sqlSinkSchema, type SqlSinkConfig } from "../../config/sinks.ts";
-import type { Logger } from "../../telemetry/logger.ts";
-import type { Sink, StateKey } from "../sink.ts";
-import { advisoryKey, lockDigest } from "./lock-keys.ts";
-import { dollarPlaceholders } from "./postgres/postgres-session.ts";
-import { createSqlSink } from "./sql-sink.ts";
+import { sqlSinkSchema, type SqlSinkConfig } from "../../src/config/sinks.ts";
+import type { Logger } from "../../src/telemetry/logger.ts";
+import type { Sink, StateKey } from "../../src/sinks/sink.ts";
+import { advisoryKey, lockDigest } from "../../src/sinks/sql/lock-keys.ts";
+import { dollarPlaceholders } from "../../src/sinks/sql/postgres/postgres-session.ts";
+import { createSqlSink } from "../../src/sinks/sql/sql-sink.ts";
 
 export type DialectName = "postgres" | "mysql" | "sqlite";
 

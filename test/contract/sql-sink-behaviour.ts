@@ -4,11 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import type { MonitorliftError } from "../../errors.ts";
-import type { Column, RawRow } from "../../table.ts";
-import type { TimeWindow } from "../../window/window.ts";
-import type { CursorState, Sink, StateKey, WindowWriter } from "../sink.ts";
-import { captureLog, type Harness } from "./sql-test-harness.ts";
+import type { MonitorliftError } from "../../src/errors.ts";
+import type { Column, RawRow } from "../../src/table.ts";
+import type { TimeWindow } from "../../src/window/window.ts";
+import type { CursorState, Sink, StateKey, WindowWriter } from "../../src/sinks/sink.ts";
+import { captureLog, type Harness } from "../support/sql-test-harness.ts";
 
 export const T0 = Date.UTC(2026, 10, 22, 3, 0, 0);
 const MIN = 60_000;
