@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { LIVE_SCOPE } from "../../src/sinks/layout.ts";
-import { toMs } from "../contract/sql-sink-behaviour.ts";
+import { toMs } from "./sink-windows.ts";
 import { openHarness, type DialectName, type Harness as Db } from "./sql-test-harness.ts";
 import type { Harness } from "./harness.ts";
 import { compareItemIds } from "./read-export.ts";
