@@ -27,6 +27,7 @@ export type ErrorCode =
   | "SINK_UNAVAILABLE"
   | "SINK_SCHEMA"
   | "STATE_CONFLICT"
+  | "STATE_CORRUPT" // a stored cursor that cannot be decoded (category: permanent)
   | "LOCK_HELD"
   | "LOCK_LOST"
   | "BACKFILL_OVERLAP"
