@@ -7,7 +7,7 @@ import { it } from "node:test";
 import type { MonitorliftError } from "../../src/errors.ts";
 import type { Column, RawRow } from "../../src/table.ts";
 import type { TimeWindow } from "../../src/window/window.ts";
-import type { Sink, StateKey } from "../../src/sinks/sink.ts";
+import type { Destination, StateKey } from "../../src/sinks/sink.ts";
 import { captureLog, type Harness } from "../support/sql-test-harness.ts";
 import { COLS, MIN, T0, commitWindow, nextState, open, rejectsWith, rowsFor, toMs, win } from "../support/sink-windows.ts";
 
@@ -22,7 +22,7 @@ export async function windowCounts(h: Harness, query: string): Promise<string[]>
 
 export function defineBehaviour(h: Harness): void {
   const key = (query: string, scope = "live"): StateKey => ({ query, scope });
-  const sinks: Sink[] = [];
+  const sinks: Destination[] = [];
   const sink = (...args: Parameters<Harness["sink"]>) => {
     const s = h.sink(...args);
     sinks.push(s);
@@ -38,11 +38,11 @@ export function defineBehaviour(h: Harness): void {
       const reader = sink();
       const k = key("Commit");
       const w = win(0, 5);
-      const writer = await open(a, k, w);
+      const writer = await open(a.sink, k, w);
       await writer.write(rowsFor(w, 2));
       await writer.write(rowsFor(w, 1, "x"));
       assert.equal(await h.count("Commit"), 0, "nothing is visible before commit");
-      assert.equal(await reader.readState(k), undefined);
+      assert.equal(await reader.cursors.read(k), undefined);
       const next = nextState(undefined, w, 3);
       const done = await writer.commit(next, undefined);
       assert.equal(done.rows, 3);
@@ -50,10 +50,10 @@ export function defineBehaviour(h: Harness): void {
       assert.ok(done.location.endsWith(`${h.prefix}Commit`), done.location);
       assert.equal(await h.count("Commit"), 3);
       assert.deepEqual(await windowCounts(h, "Commit"), ["0-5:3"]);
-      const stored = await reader.readState(k);
+      const stored = await reader.cursors.read(k);
       assert.deepEqual(stored, { ...next, version: "1" });
       assert.deepEqual(
-        (await reader.listStates()).filter((e) => e.key.query === "Commit"),
+        (await reader.cursors.list()).filter((e) => e.key.query === "Commit"),
         [{ key: k, state: { ...next, version: "1" } }],
       );
       await rejectsWith(writer.write(rowsFor(w, 1)), "INTERNAL");
@@ -67,15 +67,15 @@ export function defineBehaviour(h: Harness): void {
       const a = sink();
       const k = key("Abort");
       for (let i = 0; i < 12; i++) {
-        const writer = await open(a, k, win(i, i + 1));
+        const writer = await open(a.sink, k, win(i, i + 1));
         await writer.write(rowsFor(win(i, i + 1), 3));
         await writer.abort();
         await writer.abort(); // twice is fine
       }
       assert.equal(await h.count("Abort"), 0);
-      assert.equal(await a.readState(k), undefined);
+      assert.equal(await a.cursors.read(k), undefined);
       // More windows than pool connections were opened and aborted: a commit still gets a connection.
-      const state = await commitWindow(a, k, win(0, 1), rowsFor(win(0, 1), 2), undefined);
+      const state = await commitWindow(a.sink, k, win(0, 1), rowsFor(win(0, 1), 2), undefined);
       assert.equal(state.version, "1");
       assert.equal(await h.count("Abort"), 2);
     } finally {
@@ -86,7 +86,7 @@ export function defineBehaviour(h: Harness): void {
   it("shutdown rolls back windows still open", async () => {
     const a = h.sink();
     const k = key("Shutdown");
-    const writer = await open(a, k, win(0, 5));
+    const writer = await open(a.sink, k, win(0, 5));
     await writer.write(rowsFor(win(0, 5), 3));
     await a.shutdown();
     await a.shutdown(); // twice is fine
@@ -99,8 +99,8 @@ export function defineBehaviour(h: Harness): void {
       const a = sink();
       const k = key("Replace");
       const w = win(0, 5);
-      const s1 = await commitWindow(a, k, w, rowsFor(w, 3), undefined);
-      const s2 = await commitWindow(a, k, w, rowsFor(w, 2, "again"), s1);
+      const s1 = await commitWindow(a.sink, k, w, rowsFor(w, 3), undefined);
+      const s2 = await commitWindow(a.sink, k, w, rowsFor(w, 2, "again"), s1);
       assert.equal(s2.version, "2");
       assert.equal(await h.count("Replace"), 2);
       const names = (await h.select(`SELECT ${h.quote("Name")} AS name FROM ${h.table("Replace")} ORDER BY ${h.quote("Name")}`)).map((r) => r.name);
@@ -114,11 +114,11 @@ export function defineBehaviour(h: Harness): void {
     try {
       const a = sink();
       const k = key("Split");
-      let s = await commitWindow(a, k, win(0, 10), rowsFor(win(0, 10), 4), undefined);
-      s = await commitWindow(a, k, win(10, 20), rowsFor(win(10, 20), 3), s);
+      let s = await commitWindow(a.sink, k, win(0, 10), rowsFor(win(0, 10), 4), undefined);
+      s = await commitWindow(a.sink, k, win(10, 20), rowsFor(win(10, 20), 3), s);
       // Both parts are open and written before either commits (look-ahead), then commit in order.
-      const first = await open(a, k, win(0, 5));
-      const second = await open(a, k, win(5, 10));
+      const first = await open(a.sink, k, win(0, 5));
+      const second = await open(a.sink, k, win(5, 10));
       await second.write(rowsFor(win(5, 10), 2));
       await first.write(rowsFor(win(0, 5), 1));
       const n1 = nextState(s, win(0, 5), 1);
@@ -135,23 +135,23 @@ export function defineBehaviour(h: Harness): void {
     try {
       const a = sink();
       const k = key("Conflict");
-      const s1 = await commitWindow(a, k, win(0, 5), rowsFor(win(0, 5), 2), undefined);
+      const s1 = await commitWindow(a.sink, k, win(0, 5), rowsFor(win(0, 5), 2), undefined);
       for (const previous of [undefined, { ...s1, version: "7" }, { ...s1, version: "not-a-version" }]) {
-        const writer = await open(a, k, win(5, 10));
+        const writer = await open(a.sink, k, win(5, 10));
         await writer.write(rowsFor(win(5, 10), 4));
         await rejectsWith(writer.commit(nextState(s1, win(5, 10), 4), previous), "STATE_CONFLICT", "Conflict/live");
         await writer.abort(); // safe after a failed commit
       }
       assert.equal(await h.count("Conflict"), 2);
-      assert.deepEqual(await a.readState(k), s1);
+      assert.deepEqual(await a.cursors.read(k), s1);
       // A second sink that read the same state loses the race.
       const b = sink();
-      const fromB = await b.readState(k);
-      const s2 = await commitWindow(a, k, win(5, 10), rowsFor(win(5, 10), 1), s1);
-      const late = await open(b, k, win(10, 15));
+      const fromB = await b.cursors.read(k);
+      const s2 = await commitWindow(a.sink, k, win(5, 10), rowsFor(win(5, 10), 1), s1);
+      const late = await open(b.sink, k, win(10, 15));
       await late.write(rowsFor(win(10, 15), 1));
       await rejectsWith(late.commit(nextState(fromB, win(10, 15), 1), fromB), "STATE_CONFLICT");
-      assert.deepEqual(await a.readState(k), s2);
+      assert.deepEqual(await a.cursors.read(k), s2);
       assert.deepEqual(await windowCounts(h, "Conflict"), ["0-5:2", "5-10:1"]);
     } finally {
       await closeAll();
@@ -162,10 +162,10 @@ export function defineBehaviour(h: Harness): void {
     try {
       const a = sink();
       const k = key("Widen");
-      const s1 = await commitWindow(a, k, win(0, 5), rowsFor(win(0, 5), 2), undefined);
+      const s1 = await commitWindow(a.sink, k, win(0, 5), rowsFor(win(0, 5), 2), undefined);
       const wider: Column[] = [...COLS, { name: "Extra", type: "string" }, { name: "When", type: "datetime" }];
       const row = (i: number) => [...rowsFor(win(5, 10), 1)[0]!, JSON.stringify(`e${i}`), '"2026-11-22T03:07:00.0000001Z"'];
-      await commitWindow(a, k, win(5, 10), [row(0)], s1, wider);
+      await commitWindow(a.sink, k, win(5, 10), [row(0)], s1, wider);
       const cols = await h.columnsOf("Widen");
       for (const c of ["Extra", "When", ...(h.dialect === "sqlite" ? [] : ["When__text"])]) assert.ok(cols.includes(c), `${c} in ${cols.join(",")}`);
       const extra = await h.select(`SELECT ${h.quote("Extra")} AS e FROM ${h.table("Widen")} ORDER BY ${h.quote("_window_start")}`);
@@ -174,13 +174,13 @@ export function defineBehaviour(h: Harness): void {
         [null, null, "e0"],
       );
       // Fewer columns than the table has is fine (the others stay NULL).
-      const s3 = await a.readState(k);
-      await commitWindow(a, k, win(10, 15), rowsFor(win(10, 15), 1), s3);
+      const s3 = await a.cursors.read(k);
+      await commitWindow(a.sink, k, win(10, 15), rowsFor(win(10, 15), 1), s3);
       // Another process (a fresh sink, no cache) sees the recorded types and refuses the change.
       const b = sink();
       const changed: Column[] = [...COLS, { name: "Extra", type: "long" }];
-      await rejectsWith(open(b, k, win(15, 20), changed), "SINK_SCHEMA", '"Extra"', "long", "string");
-      await rejectsWith(open(a, k, win(15, 20), changed), "SINK_SCHEMA", '"Extra"', "long", "string");
+      await rejectsWith(open(b.sink, k, win(15, 20), changed), "SINK_SCHEMA", '"Extra"', "long", "string");
+      await rejectsWith(open(a.sink, k, win(15, 20), changed), "SINK_SCHEMA", '"Extra"', "long", "string");
       const meta = await h.select(`SELECT column_name, la_type FROM ${h.table(`${h.prefix}_monitorlift_columns`, true)} WHERE table_name = ? ORDER BY column_name`, [
         `${h.prefix}Widen`,
       ]);
@@ -203,18 +203,18 @@ export function defineBehaviour(h: Harness): void {
         { name: "semi;colon -- x?", type: "string" },
         { name: "Ünïcødé", type: "bool" },
       ];
-      await commitWindow(a, k, win(0, 5), [['"v1"', "42", '"v3"', "true"]], undefined, odd);
+      await commitWindow(a.sink, k, win(0, 5), [['"v1"', "42", '"v3"', "true"]], undefined, odd);
       const got = await h.select(`SELECT ${odd.map((c) => h.quote(c.name)).join(", ")} FROM ${h.table("Names")}`);
       assert.equal(got.length, 1);
       assert.equal(got[0]![odd[0]!.name], "v1");
       assert.equal(String(got[0]![odd[1]!.name]), "42");
       assert.equal(got[0]![odd[2]!.name], "v3");
       const longName = "c".repeat(h.dialect === "sqlite" ? 300 : 70);
-      await rejectsWith(open(a, key("Names2"), win(0, 5), [{ name: longName, type: "string" }]), "SINK_SCHEMA", "long");
-      await rejectsWith(open(a, key("Names2"), win(0, 5), [{ name: "line\nbreak", type: "string" }]), "SINK_SCHEMA", "control character");
-      await rejectsWith(open(a, key("Names2"), win(0, 5), [{ name: "_window_start", type: "string" }]), "SINK_SCHEMA", "_window_start");
+      await rejectsWith(open(a.sink, key("Names2"), win(0, 5), [{ name: longName, type: "string" }]), "SINK_SCHEMA", "long");
+      await rejectsWith(open(a.sink, key("Names2"), win(0, 5), [{ name: "line\nbreak", type: "string" }]), "SINK_SCHEMA", "control character");
+      await rejectsWith(open(a.sink, key("Names2"), win(0, 5), [{ name: "_window_start", type: "string" }]), "SINK_SCHEMA", "_window_start");
       await rejectsWith(
-        open(a, key("Names2"), win(0, 5), [
+        open(a.sink, key("Names2"), win(0, 5), [
           { name: "t", type: "timespan" },
           { name: "t__ticks", type: "string" },
         ]),
@@ -231,19 +231,19 @@ export function defineBehaviour(h: Harness): void {
       const a = sink();
       const b = sink();
       const k = key("Locked");
-      const lock = await a.acquireLock(k);
+      const lock = await a.locks.acquire(k);
       const holder = h.dialect === "postgres" ? "backend pid" : h.dialect === "mysql" ? "MySQL connection" : `pid ${process.pid}`;
-      await rejectsWith(b.acquireLock(k), "LOCK_HELD", "Locked/live", holder);
-      await rejectsWith(a.acquireLock(k), "LOCK_HELD");
-      const other = await b.acquireLock(key("Locked", "backfill-x"));
+      await rejectsWith(b.locks.acquire(k), "LOCK_HELD", "Locked/live", holder);
+      await rejectsWith(a.locks.acquire(k), "LOCK_HELD");
+      const other = await b.locks.acquire(key("Locked", "backfill-x"));
       await other.release();
       // The holder commits (the in-transaction fence finds its lock still held).
-      await commitWindow(a, k, win(0, 5), rowsFor(win(0, 5), 2), undefined);
+      await commitWindow(a.sink, k, win(0, 5), rowsFor(win(0, 5), 2), undefined);
       assert.equal(await h.count("Locked"), 2);
       assert.equal(lock.signal.aborted, false);
       await lock.release();
       await lock.release();
-      const again = await b.acquireLock(k);
+      const again = await b.locks.acquire(k);
       await again.release();
     } finally {
       await closeAll();
@@ -254,9 +254,9 @@ export function defineBehaviour(h: Harness): void {
     try {
       const a = sink();
       const k = key("LockLost");
-      const s1 = await commitWindow(a, k, win(0, 5), rowsFor(win(0, 5), 1), undefined);
-      const lock = await a.acquireLock(k);
-      const writer = await open(a, k, win(5, 10));
+      const s1 = await commitWindow(a.sink, k, win(0, 5), rowsFor(win(0, 5), 1), undefined);
+      const lock = await a.locks.acquire(k);
+      const writer = await open(a.sink, k, win(5, 10));
       await writer.write(rowsFor(win(5, 10), 2));
       if (h.killLockHolder) {
         await h.killLockHolder(k);
@@ -274,12 +274,12 @@ export function defineBehaviour(h: Harness): void {
         // SQLite: another process takes the lock over after the holder's heartbeat went stale.
         await h.select(`UPDATE ${h.table(`${h.prefix}_monitorlift_locks`, true)} SET heartbeat_ms = ?, host = ? WHERE query = ?`, [0, "elsewhere", "LockLost"]);
         const b = sink();
-        const taken = await b.acquireLock(k);
+        const taken = await b.locks.acquire(k);
         await taken.release();
       }
       await rejectsWith(writer.commit(nextState(s1, win(5, 10), 2), s1), "LOCK_LOST", "LockLost/live");
       assert.equal(await h.count("LockLost"), 1);
-      assert.deepEqual(await a.readState(k), s1);
+      assert.deepEqual(await a.cursors.read(k), s1);
       await lock.release();
     } finally {
       await closeAll();
@@ -290,18 +290,18 @@ export function defineBehaviour(h: Harness): void {
     try {
       const a = sink();
       const k = key("Recover");
-      assert.equal(await a.recover(k, T0, T0 + 3_600_000, () => false), 0, "no table yet");
-      let s = await commitWindow(a, k, win(0, 5), rowsFor(win(0, 5), 2), undefined);
-      s = await commitWindow(a, k, win(5, 10), rowsFor(win(5, 10), 3), s);
-      s = await commitWindow(a, k, win(10, 15), rowsFor(win(10, 15), 4), s);
+      assert.equal(await a.sink.recover(k, T0, T0 + 3_600_000, () => false), 0, "no table yet");
+      let s = await commitWindow(a.sink, k, win(0, 5), rowsFor(win(0, 5), 2), undefined);
+      s = await commitWindow(a.sink, k, win(5, 10), rowsFor(win(5, 10), 3), s);
+      s = await commitWindow(a.sink, k, win(10, 15), rowsFor(win(10, 15), 4), s);
       const committed = (w: TimeWindow) => w.start === win(0, 5).start;
       // [5,10) and [10,15) lie in the range and are not committed; [0,5) is.
-      assert.equal(await a.recover(k, win(0, 5).start, win(10, 15).end, committed), 7);
+      assert.equal(await a.sink.recover(k, win(0, 5).start, win(10, 15).end, committed), 7);
       assert.deepEqual(await windowCounts(h, "Recover"), ["0-5:2"]);
-      s = await commitWindow(a, k, win(20, 25), rowsFor(win(20, 25), 1), s);
+      s = await commitWindow(a.sink, k, win(20, 25), rowsFor(win(20, 25), 1), s);
       // Windows outside [from, to) are left alone; an open end (live recovery) reaches everything after from.
-      assert.equal(await a.recover(k, win(0, 5).start, win(10, 15).end, () => false), 2);
-      assert.equal(await a.recover(k, win(20, 25).start, Number.POSITIVE_INFINITY, () => false), 1);
+      assert.equal(await a.sink.recover(k, win(0, 5).start, win(10, 15).end, () => false), 2);
+      assert.equal(await a.sink.recover(k, win(20, 25).start, Number.POSITIVE_INFINITY, () => false), 1);
       assert.equal(await h.count("Recover"), 0);
     } finally {
       await closeAll();
@@ -318,10 +318,10 @@ export function defineBehaviour(h: Harness): void {
         finishedAt: new Date(finishedAt).toISOString(),
         queries: Object.fromEntries(queries.map((q) => [q, { outcome: "ok" as const, scope: "live", rows: 1, windows: 1 }])),
       });
-      await a.recordRun(run("r1", T0, ["A", "B"]));
-      await a.recordRun(run("r2", T0 + 1000, ["A"]));
-      await a.recordRun(run("r0", T0 - 5000, ["A", "C"]));
-      const last = await a.lastRuns();
+      await a.runs.record(run("r1", T0, ["A", "B"]));
+      await a.runs.record(run("r2", T0 + 1000, ["A"]));
+      await a.runs.record(run("r0", T0 - 5000, ["A", "C"]));
+      const last = await a.runs.lastRuns();
       assert.equal(last.get("A")?.runId, "r2");
       assert.equal(last.get("B")?.runId, "r1");
       assert.equal(last.get("C")?.runId, "r0");
@@ -334,11 +334,11 @@ export function defineBehaviour(h: Harness): void {
   it("probe checks the database is writable; an unreachable one is SINK_UNAVAILABLE", async () => {
     try {
       const a = sink();
-      await a.probe();
+      await a.sink.probe();
       const unreachable =
         h.dialect === "sqlite" ? { path: "/dev/null/monitorlift.db" } : { url: h.dialect === "postgres" ? "postgres://u@127.0.0.1:1/db" : "mysql://u@127.0.0.1:1/db" };
       const bad = sink(undefined, unreachable);
-      const err = await rejectsWith(bad.probe(), h.dialect === "sqlite" ? "SINK_WRITE" : "SINK_UNAVAILABLE");
+      const err = await rejectsWith(bad.sink.probe(), h.dialect === "sqlite" ? "SINK_WRITE" : "SINK_UNAVAILABLE");
       if (h.dialect !== "sqlite") assert.equal(err.retryable, true);
       assert.ok(!err.message.includes("u@"), "no URL in messages");
     } finally {
@@ -351,7 +351,7 @@ export function defineBehaviour(h: Harness): void {
       const a = sink(undefined, { batchRows: 7 });
       const k = key("Many");
       const w = win(0, 60);
-      const writer = await open(a, k, w);
+      const writer = await open(a.sink, k, w);
       const all = rowsFor(w, 2500);
       for (let i = 0; i < all.length; i += 333) await writer.write(all.slice(i, i + 333));
       const done = await writer.commit(nextState(undefined, w, all.length), undefined);
@@ -371,9 +371,9 @@ export function defineBehaviour(h: Harness): void {
         const log = captureLog();
         const a = sink(log.logger);
         const k = key("Killed");
-        const s1 = await commitWindow(a, k, win(0, 5), rowsFor(win(0, 5), 2), undefined);
+        const s1 = await commitWindow(a.sink, k, win(0, 5), rowsFor(win(0, 5), 2), undefined);
         const w = win(5, 10);
-        const writer = await open(a, k, w);
+        const writer = await open(a.sink, k, w);
         await writer.write(rowsFor(w, 3));
         const opened = log.lines.filter((l) => l.msg === "sql window opened").at(-1);
         assert.ok(opened && typeof opened.connection === "string", "the window's connection is logged");
@@ -391,9 +391,9 @@ export function defineBehaviour(h: Harness): void {
         assert.equal(failure.retryable, true);
         await writer.abort();
         assert.deepEqual(await windowCounts(h, "Killed"), ["0-5:2"]);
-        assert.deepEqual(await a.readState(k), s1);
+        assert.deepEqual(await a.cursors.read(k), s1);
         // The re-run of the same window (same sink, pool recovers) commits it exactly once.
-        const s2 = await commitWindow(a, k, w, rowsFor(w, 6), s1);
+        const s2 = await commitWindow(a.sink, k, w, rowsFor(w, 6), s1);
         assert.equal(s2.version, "2");
         assert.deepEqual(await windowCounts(h, "Killed"), ["0-5:2", "5-10:6"]);
       } finally {
@@ -471,7 +471,7 @@ export async function commitRoundTrip(h: Harness): Promise<Array<Record<string, 
   const log = captureLog();
   const sink = h.sink(log.logger);
   try {
-    await commitWindow(sink, { query: "RoundTrip", scope: "live" }, win(0, 5), ROUND_ROWS, undefined, ROUND_COLUMNS);
+    await commitWindow(sink.sink, { query: "RoundTrip", scope: "live" }, win(0, 5), ROUND_ROWS, undefined, ROUND_COLUMNS);
   } finally {
     await sink.shutdown();
   }
