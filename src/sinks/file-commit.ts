@@ -163,8 +163,11 @@ class FileWindowWriter implements WindowWriter {
       await this.#append(await this.#encoder.finish());
       await this.#upload.seal();
       // A conflicting writer must not even replace the data.
+      if (previous !== undefined && previous.version === undefined) {
+        throw new SinkError("INTERNAL", `cannot commit ${this.#upload.location}: the previous cursor has no version (it was not read from this destination)`);
+      }
       const stored = await cursors.read(key);
-      if (!isSameVersion(stored, previous)) throw stateConflict(key, `the cursor store of ${this.#upload.location}`, stored, previous);
+      if (!isSameVersion(stored, previous)) throw stateConflict(key, cursors.locationOf?.(key) ?? "the cursor store", stored, previous);
       throwIfAborted(signal, `publishing ${this.#upload.location}`);
       let version: string;
       try {

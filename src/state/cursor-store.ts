@@ -19,6 +19,8 @@ export interface CursorStore {
    * nothing. Never mutates `next` or `previous`.
    */
   write(key: StateKey, next: CursorState, previous: CursorState | undefined): Promise<string>;
+  /** Where the cursor of `key` is stored (a file, a blob URL), for messages. Optional. */
+  locationOf?(key: StateKey): string;
 }
 
 /** Whether `stored` is exactly the state `previous` expects (both absent, or the same version). */

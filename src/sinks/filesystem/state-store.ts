@@ -40,6 +40,10 @@ export class StateStore implements CursorStore {
     this.#durable = durable;
   }
 
+  locationOf(key: StateKey): string {
+    return this.fileOf(key);
+  }
+
   fileOf(key: StateKey): string {
     checkKey(key);
     return path.join(this.#root, statePath(key));
