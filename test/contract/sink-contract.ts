@@ -34,13 +34,6 @@ function expected(w: TimeWindow, count: number, tag: string): string[] {
 
 const sorted = (...groups: string[][]): string[] => groups.flat().sort();
 
-/** A promise that never settles: the process "dies" at this point. */
-const frozen = <T>(): Promise<T> => new Promise<T>(() => undefined);
-
-/** Lets the current microtasks and I/O callbacks run (a frozen commit reaches its freezing point). */
-async function settle(ms = 50): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /**
  * A cursor store that passes everything through until armed; once armed, `onRead` / `onWrite` decide
@@ -49,6 +42,26 @@ async function settle(ms = 50): Promise<void> {
 class Interceptor {
   armed = false;
   calls: string[] = [];
+  readonly #reached = Promise.withResolvers<void>();
+
+  /** A promise that never settles: the process "dies" at this point. */
+  freeze = <T>(): Promise<T> => {
+    this.#reached.resolve();
+    return new Promise<T>(() => undefined);
+  };
+
+  /** Resolves once a cursor call froze (fails after `ms`). */
+  async frozen(ms = 20_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no cursor call froze within ${ms} ms (calls: ${this.calls.join(", ")})`)), ms);
+    });
+    try {
+      await Promise.race([this.#reached.promise, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
   onRead?: (inner: () => Promise<CursorState | undefined>) => Promise<CursorState | undefined>;
   onWrite?: (inner: () => Promise<string>) => Promise<string>;
 
@@ -83,14 +96,14 @@ interface CrashStep {
 const FILE_CRASH_STEPS: CrashStep[] = [
   {
     title: "between the version check and publishing",
-    arm: (i) => (i.onRead = async (inner) => (await inner(), frozen())),
+    arm: (i) => (i.onRead = async (inner) => (await inner(), i.freeze())),
     calls: ["read"],
     published: false,
     cursorMoved: false,
   },
   {
     title: "between publishing and the cursor write",
-    arm: (i) => (i.onWrite = () => frozen()),
+    arm: (i) => (i.onWrite = () => i.freeze()),
     calls: ["read", "write"],
     published: true,
     cursorMoved: false,
@@ -101,7 +114,7 @@ const FILE_CRASH_STEPS: CrashStep[] = [
       let checked = false;
       i.onRead = async (inner) => {
         if (!checked) return (checked = true), inner(); // the version check before publishing
-        return frozen(); // the re-read before the take-back
+        return i.freeze(); // the re-read before the take-back
       };
       i.onWrite = async () => {
         throw new SinkError("SINK_UNAVAILABLE", "simulated: the cursor write failed");
@@ -113,7 +126,7 @@ const FILE_CRASH_STEPS: CrashStep[] = [
   },
   {
     title: "after the cursor write, before commit returned",
-    arm: (i) => (i.onWrite = async (inner) => (await inner(), frozen())),
+    arm: (i) => (i.onWrite = async (inner) => (await inner(), i.freeze())),
     calls: ["read", "write"],
     published: true,
     cursorMoved: true,
@@ -167,6 +180,7 @@ export function defineSinkContract(opening: FixtureOpening): void {
         assert.equal(done.rows, 3);
         assert.ok(done.bytes > 0, "bytes are counted");
         assert.equal(typeof done.version, "string");
+        assert.ok(done.location.includes("Commit"), `the location names the query's data: ${done.location}`);
         assert.deepEqual(await fx.rows("Commit"), sorted(expected(w, 2, "a"), expected(w, 1, "b")));
         assert.deepEqual(await fx.leftovers("Commit"), []);
         assert.deepEqual(await reader.cursors.read(k), { ...next, version: done.version });
@@ -316,7 +330,8 @@ export function defineSinkContract(opening: FixtureOpening): void {
               () => (settled = true),
               () => (settled = true),
             );
-            await settle();
+            await i.frozen();
+            await new Promise((resolve) => setTimeout(resolve, 20));
             assert.equal(settled, false, `the commit is frozen (cursor calls: ${i.calls.join(", ")})`);
             assert.deepEqual(i.calls, step.calls, "the commit's cursor calls up to the crash");
             const before = sorted(expected(w0, 2, "a"), step.published ? expected(w1, 3, "b") : []);
@@ -421,12 +436,20 @@ export function defineSinkContract(opening: FixtureOpening): void {
         s = await commitWindow(d.sink, k, win(10, 15), rowsFor(win(10, 15), 4, "c"), s);
         s = await commitWindow(d.sink, k, win(20, 25), rowsFor(win(20, 25), 1, "d"), s);
         await commitWindow(d.sink, key("RecoverOther"), win(5, 10), rowsFor(win(5, 10), 1, "o"), undefined);
+        // File-like: a killed attempt at re-writing a committed window leaves staged bytes: a leftover all the same.
+        const killed = fx.fileLike ? await open(fx.destination().sink, k, win(0, 5)) : undefined;
+        await killed?.write(rowsFor(win(0, 5), 5, "killed"));
         const committed = (w: TimeWindow) => w.start === win(0, 5).start;
-        assert.ok((await d.sink.recover(k, win(0, 5).start, win(10, 15).end, committed)) > 0);
+        // [5,10) (3 rows) and [10,15) (4 rows) are in range and not committed; a staging file (filesystem) is one more chunk.
+        const staged = (await fx.leftovers("Recover")).length;
+        const removed = await d.sink.recover(k, win(0, 5).start, win(10, 15).end, committed);
+        assert.equal(removed, fx.recoverCounts === "rows" ? 7 : 2 + staged, `recover counts removed ${fx.recoverCounts}`);
+        assert.deepEqual(await fx.leftovers("Recover"), [], "staged leftovers are removed, even of a committed window");
+        await killed?.abort();
         assert.deepEqual(await fx.rows("Recover"), sorted(expected(win(0, 5), 2, "a"), expected(win(20, 25), 1, "d")), "only [5,15) was in range and uncommitted");
         assert.equal(await d.sink.recover(k, win(0, 5).start, win(10, 15).end, committed), 0, "idempotent");
         // An open end (live recovery) reaches everything after `from`.
-        assert.ok((await d.sink.recover(k, win(15, 20).start, Number.POSITIVE_INFINITY, () => false)) > 0);
+        assert.equal(await d.sink.recover(k, win(15, 20).start, Number.POSITIVE_INFINITY, () => false), 1);
         assert.deepEqual(await fx.rows("Recover"), expected(win(0, 5), 2, "a"));
         assert.deepEqual(await fx.rows("RecoverOther"), expected(win(5, 10), 1, "o"), "another query is left alone");
       } finally {

@@ -29,6 +29,8 @@ export interface SinkFixture {
    * in one transaction and takes no options.
    */
   readonly fileLike: boolean;
+  /** What sink.recover() counts: removed chunk files/blobs (file-like) or removed rows (SQL). */
+  readonly recoverCounts: "chunks" | "rows";
   /** A new Destination over this fixture's storage, as a new process would build it. */
   destination(options?: FileDestinationOptions): Destination;
   /** The rows of `query` a reader sees, as sorted "<start>-<end>:<Name>" labels (see sink-readers.ts). */
@@ -48,6 +50,7 @@ export async function filesystemFixture(): Promise<SinkFixture> {
   return {
     name: "filesystem",
     fileLike: true,
+    recoverCounts: "chunks",
     destination: (options = {}) => createFilesystemSink(config, { logger: silentLogger(), env: {}, baseDir: "/" }, options),
     rows: (query) => filesystemRows(root, query),
     leftovers: (query) => filesystemLeftovers(root, query),
@@ -69,6 +72,7 @@ export async function blobFixture(): Promise<FixtureOpening> {
   return {
     name: "blob",
     fileLike: true,
+    recoverCounts: "chunks",
     destination: (options = {}) => blob.sink({ prefix }, options),
     rows: (query) => blobRows(blob.container(), prefix, query),
     leftovers: (query) => blobLeftovers(blob.container(), prefix, query),
@@ -82,6 +86,7 @@ export async function sqlFixture(dialect: DialectName): Promise<FixtureOpening> 
   return {
     name: dialect,
     fileLike: false,
+    recoverCounts: "rows",
     destination: () => h.sink(),
     rows: (query) => sqlRows(h, query),
     leftovers: async () => [],

@@ -61,9 +61,9 @@ export async function filesystemLeftovers(root: string, query: string): Promise<
 
 /** The rows of `query` a lake reader sees below `prefix` of a container. */
 export async function blobRows(container: ContainerClient, prefix: string, query: string): Promise<string[]> {
-  const found = await readBlobExport(container, `${prefix}${query}/`);
+  const found = await readBlobExport(container, prefix);
   const out: string[] = [];
-  for (const chunk of found.chunks) for (const row of chunk.rows) out.push(rowLabel(chunk.window.start, chunk.window.end, row.Name));
+  for (const chunk of found.chunks) if (chunk.query === query) for (const row of chunk.rows) out.push(rowLabel(chunk.window.start, chunk.window.end, row.Name));
   return out.sort();
 }
 
