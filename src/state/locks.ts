@@ -40,6 +40,8 @@ export interface WatchdogOptions {
   missedReason?(sinceMs: number, err: unknown): string;
   /** Log level of a tolerated missed beat (default "warn"). */
   missedLogLevel?: "warn" | "debug";
+  /** Called once right after the lock was lost (close the session that held it, say). */
+  onLost?(): void;
 }
 
 export class Watchdog {
@@ -75,6 +77,7 @@ export class Watchdog {
     const err = this.#o.lostError(reason, cause);
     this.#o.logger.error({ reason, code: err.code }, "lock lost");
     this.#controller.abort(err);
+    this.#o.onLost?.();
   }
 
   /** Stops beating (waits for a beat in flight); the signal stays as it is. */

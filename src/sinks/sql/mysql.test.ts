@@ -83,7 +83,7 @@ if ("unavailable" in h) {
       if (ssl[0]?.Value !== "DISABLED") return t.skip("this server offers TLS");
       const sink = h.sink(undefined, { tls: { mode: "require" } });
       try {
-        await assert.rejects(sink.start(), (err: Error & { code?: string }) => {
+        await assert.rejects(sink.sink.start(), (err: Error & { code?: string }) => {
           assert.ok(err.code === "SINK_UNAVAILABLE" || err.code === "SINK_WRITE", err.message);
           assert.match(err.message, /SSL|secure/i);
           return true;
