@@ -554,6 +554,17 @@ export function defineSinkContract(opening: FixtureOpening): void {
       }
     });
 
+    it("probe of an unusable destination fails with a typed error that names no secret", async () => {
+      const { destination: bad, code, retryable, secret } = fx.unusable();
+      try {
+        const err = await rejectsWith(bad.sink.probe(), code);
+        assert.equal(err.retryable, retryable, `retryable: ${err.message}`);
+        if (secret !== undefined) assert.ok(!err.message.includes(secret) && !String(err.hint ?? "").includes(secret), `no secret in: ${err.message}`);
+      } finally {
+        await bad.shutdown();
+      }
+    });
+
     it("probe succeeds on a usable destination and leaves no data behind", async () => {
       try {
         const d = destination();

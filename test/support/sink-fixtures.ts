@@ -9,6 +9,7 @@
  * suite under MONITORLIFT_REQUIRE_SERVICES=1.
  */
 import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,6 +36,12 @@ export interface SinkFixture {
   destination(options?: FileDestinationOptions): Destination;
   /** The rows of `query` a reader sees, as sorted "<start>-<end>:<Name>" labels (see sink-readers.ts). */
   rows(query: string): Promise<string[]>;
+  /**
+   * A destination whose target cannot be used (a file where the folder should be, a missing container
+   * that may not be created, a database that does not answer), the code its probe must fail with, and a
+   * secret-like part of its config that no message may contain.
+   */
+  unusable(): { destination: Destination; code: string; retryable: boolean; secret?: string };
   /** What a reader skips below the query's data (staging files of unfinished commits); always [] for SQL. */
   leftovers(query: string): Promise<string[]>;
   cleanup(): Promise<void>;
@@ -52,6 +59,12 @@ export async function filesystemFixture(): Promise<SinkFixture> {
     fileLike: true,
     recoverCounts: "chunks",
     destination: (options = {}) => createFilesystemSink(config, { logger: silentLogger(), env: {}, baseDir: "/" }, options),
+    unusable: () => {
+      const file = join(root, "_not-a-folder");
+      writeFileSync(file, "x");
+      const bad = filesystemSinkSchema.parse({ type: "filesystem", path: join(file, "export") });
+      return { destination: createFilesystemSink(bad, { logger: silentLogger(), env: {}, baseDir: "/" }), code: "SINK_WRITE", retryable: false };
+    },
     rows: (query) => filesystemRows(root, query),
     leftovers: (query) => filesystemLeftovers(root, query),
     cleanup: () => rm(root, { recursive: true, force: true }),
@@ -74,6 +87,12 @@ export async function blobFixture(): Promise<FixtureOpening> {
     fileLike: true,
     recoverCounts: "chunks",
     destination: (options = {}) => blob.sink({ prefix }, options),
+    unusable: () => ({
+      destination: blob.sink({ prefix, container: `missing-${randomBytes(4).toString("hex")}`, createContainer: false }),
+      code: "SINK_WRITE",
+      retryable: false,
+      secret: blob.azurite.accountKey,
+    }),
     rows: (query) => blobRows(blob.container(), prefix, query),
     leftovers: (query) => blobLeftovers(blob.container(), prefix, query),
     cleanup: () => blob.stop(),
@@ -88,6 +107,15 @@ export async function sqlFixture(dialect: DialectName): Promise<FixtureOpening> 
     fileLike: false,
     recoverCounts: "rows",
     destination: () => h.sink(),
+    unusable: () =>
+      dialect === "sqlite"
+        ? { destination: h.sink(undefined, { path: "/dev/null/monitorlift.db" }), code: "SINK_WRITE", retryable: false }
+        : {
+            destination: h.sink(undefined, { url: `${dialect === "postgres" ? "postgres" : "mysql"}://someone:s3cret-pw@127.0.0.1:1/db` }),
+            code: "SINK_UNAVAILABLE",
+            retryable: true,
+            secret: "s3cret-pw",
+          },
     rows: (query) => sqlRows(h, query),
     leftovers: async () => [],
     cleanup: () => h.cleanup(),
