@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { CursorState, Sink, WindowWriter } from "../sinks/sink.ts";
+import type { CursorState, WindowWriter } from "../sinks/sink.ts";
 import type { TimeWindow } from "../window/window.ts";
 import { commitInOrder } from "./ordered-commit.ts";
 import type { WrittenPart } from "./window-delivery.ts";
@@ -27,13 +27,11 @@ const nextState = (state: CursorState | undefined, part: WrittenPart): CursorSta
   windows: (state?.windows ?? 0) + 1,
   updatedAt: "t",
 });
-const sink = { readState: async () => undefined } as unknown as Sink;
 
 test("parts commit in time order even when later windows finish first, split parts included", async () => {
   const log: string[] = [];
   const result = await commitInOrder({
     key: { query: "q", scope: "live" },
-    sink,
     windows,
     lookAhead: 3,
     state: undefined,
@@ -60,7 +58,6 @@ test("a failing window stops the watermark before it and aborts every later part
   const log: string[] = [];
   const result = await commitInOrder({
     key: { query: "q", scope: "live" },
-    sink,
     windows,
     lookAhead: 5,
     state: undefined,
@@ -84,7 +81,6 @@ test("a failing commit aborts its part and the rest, and keeps the last good sta
   const log: string[] = [];
   const result = await commitInOrder({
     key: { query: "q", scope: "live" },
-    sink,
     windows,
     lookAhead: 2,
     state: undefined,

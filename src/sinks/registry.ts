@@ -3,9 +3,9 @@
  * never loads the blob SDK or the database drivers.
  */
 import type { SinkConfig } from "../config/types.ts";
-import type { Sink, SinkDeps } from "./sink.ts";
+import type { Destination, SinkDeps } from "./sink.ts";
 
-export async function createSink(config: SinkConfig, deps: SinkDeps): Promise<Sink> {
+export async function createSink(config: SinkConfig, deps: SinkDeps): Promise<Destination> {
   switch (config.type) {
     case "filesystem":
       return (await import("./filesystem/index.ts")).createFilesystemSink(config, deps);
