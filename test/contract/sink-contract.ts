@@ -17,8 +17,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { SinkError } from "../../src/errors.ts";
+import { SinkError, type MonitorliftError } from "../../src/errors.ts";
 import { backfillScope } from "../../src/sinks/layout.ts";
+import { encodeCursor } from "../../src/state/cursor.ts";
 import type { CursorState, CursorStore, Destination, RunSummary, StateKey, WindowWriter } from "../../src/sinks/sink.ts";
 import type { TimeWindow } from "../../src/window/window.ts";
 import type { FixtureOpening, SinkFixture } from "../support/sink-fixtures.ts";
@@ -310,6 +311,36 @@ export function defineSinkContract(opening: FixtureOpening): void {
       }
     });
 
+    it("a stored cursor that cannot be decoded is STATE_CORRUPT naming where it is, never taken for 'no cursor'", async () => {
+      try {
+        const d = destination();
+        const k = key("Corrupt");
+        const s1 = await commitWindow(d.sink, k, win(0, 5), rowsFor(win(0, 5), 2, "a"), undefined);
+        // Valid JSON (a jsonb column takes it) with a watermark that is not a number and fields missing.
+        await fx.overwriteCursor(k, '{"watermark":"soon","origin":0}');
+        const fresh = destination();
+        await rejectsWith(fresh.cursors.read(k), "STATE_CORRUPT", "Corrupt", "watermark");
+        // A commit that takes the corrupt cursor for "none yet" is refused and publishes nothing.
+        const writer = await open(fresh.sink, k, win(0, 5));
+        await writer.write(rowsFor(win(0, 5), 3, "over"));
+        const refused = await writer.commit(nextState(undefined, win(0, 5), 3), undefined).then(
+          () => undefined,
+          (e: unknown) => e as MonitorliftError,
+        );
+        assert.ok(refused && ["STATE_CORRUPT", "STATE_CONFLICT"].includes(refused.code), `refused with ${refused?.code}: ${refused?.message}`);
+        await writer.abort();
+        assert.deepEqual(await fx.rows("Corrupt"), expected(win(0, 5), 2, "a"));
+        // Listing every cursor (status, the live start) is as loud.
+        await rejectsWith(fresh.cursors.list(), "STATE_CORRUPT", "Corrupt");
+        // Repaired by hand (the codec's body; a store that keeps its version in the body finds it there), the cursor reads again.
+        await fx.overwriteCursor(k, encodeCursor(s1, { version: s1.version }));
+        assert.equal((await destination().cursors.read(k))?.watermark, s1.watermark);
+        assert.ok((await fresh.cursors.list()).some((e) => e.key.query === "Corrupt"));
+      } finally {
+        await closeAll();
+      }
+    });
+
     if (fx.fileLike) {
       for (const step of FILE_CRASH_STEPS) {
         it(`a crash ${step.title} leaves a state the next run's recovery makes exact`, async () => {
@@ -570,7 +601,6 @@ export function defineSinkContract(opening: FixtureOpening): void {
         const d = destination();
         await d.sink.probe();
         await d.sink.probe(); // twice is fine
-        assert.deepEqual(await d.cursors.list().then((l) => l.filter((e) => e.key.query === "Probe")), []);
         assert.equal(typeof d.sink.description, "string");
         assert.ok(d.sink.description.length > 0);
       } finally {

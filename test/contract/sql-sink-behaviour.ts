@@ -1,9 +1,9 @@
 /**
  * The SQL-specific behaviour every SQL dialect must show, run by postgres.test.ts, mysql.test.ts and
  * sqlite.test.ts against a real database (not a test file itself). What every destination must do
- * (commit/abort, re-commit replaces, STATE_CONFLICT, recovery, shutdown, locks, run history, probe,
- * an unreachable database)
- * is in the sink contract suite (sink-contract.ts), which runs against these databases too.
+ * (commit/abort, re-commit replaces, STATE_CONFLICT, recovery, shutdown, locks, run history, probe of a
+ * usable and of an unreachable database) is in the sink contract suite (sink-contract.ts), which runs
+ * against these databases too.
  */
 import assert from "node:assert/strict";
 import { it } from "node:test";

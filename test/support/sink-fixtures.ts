@@ -10,12 +10,13 @@
  */
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { filesystemSinkSchema } from "../../src/config/sinks.ts";
 import { createFilesystemSink } from "../../src/sinks/filesystem/index.ts";
-import type { Destination, FileDestinationOptions } from "../../src/sinks/sink.ts";
+import { statePath } from "../../src/sinks/layout.ts";
+import type { Destination, FileDestinationOptions, StateKey } from "../../src/sinks/sink.ts";
 import { silentLogger } from "../../src/telemetry/logger.ts";
 import { startBlobFixture } from "./blob-fixture.ts";
 import { blobLeftovers, blobRows, filesystemLeftovers, filesystemRows, sqlRows } from "./sink-readers.ts";
@@ -42,6 +43,8 @@ export interface SinkFixture {
    * secret-like part of its config that no message may contain.
    */
   unusable(): { destination: Destination; code: string; retryable: boolean; secret?: string };
+  /** Overwrites the stored body of a cursor with `body`, bypassing the sink (a bad hand edit, a damaged disk, a repair). */
+  overwriteCursor(key: StateKey, body: string): Promise<void>;
   /** What a reader skips below the query's data (staging files of unfinished commits); always [] for SQL. */
   leftovers(query: string): Promise<string[]>;
   cleanup(): Promise<void>;
@@ -65,6 +68,7 @@ export async function filesystemFixture(): Promise<SinkFixture> {
       const bad = filesystemSinkSchema.parse({ type: "filesystem", path: join(file, "export") });
       return { destination: createFilesystemSink(bad, { logger: silentLogger(), env: {}, baseDir: "/" }), code: "SINK_WRITE", retryable: false };
     },
+    overwriteCursor: (key, body) => writeFile(join(root, statePath(key)), body),
     rows: (query) => filesystemRows(root, query),
     leftovers: (query) => filesystemLeftovers(root, query),
     cleanup: () => rm(root, { recursive: true, force: true }),
@@ -93,6 +97,9 @@ export async function blobFixture(): Promise<FixtureOpening> {
       retryable: false,
       secret: blob.azurite.accountKey,
     }),
+    async overwriteCursor(key, body) {
+      await blob.container().getBlockBlobClient(prefix + statePath(key)).upload(body, Buffer.byteLength(body));
+    },
     rows: (query) => blobRows(blob.container(), prefix, query),
     leftovers: (query) => blobLeftovers(blob.container(), prefix, query),
     cleanup: () => blob.stop(),
@@ -116,6 +123,9 @@ export async function sqlFixture(dialect: DialectName): Promise<FixtureOpening> 
             retryable: true,
             secret: "s3cret-pw",
           },
+    async overwriteCursor(key, body) {
+      await h.select(`UPDATE ${h.table(`${h.prefix}_monitorlift_state`, true)} SET state = ? WHERE query = ? AND scope = ?`, [body, key.query, key.scope]);
+    },
     rows: (query) => sqlRows(h, query),
     leftovers: async () => [],
     cleanup: () => h.cleanup(),
