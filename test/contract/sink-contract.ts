@@ -24,7 +24,7 @@ import type { CursorState, CursorStore, Destination, RunSummary, StateKey, Windo
 import type { TimeWindow } from "../../src/window/window.ts";
 import type { FixtureOpening, SinkFixture } from "../support/sink-fixtures.ts";
 import { rowLabel } from "../support/sink-readers.ts";
-import { T0, commitWindow, nextState, open, rejectsWith, rowsFor, win } from "../support/sink-windows.ts";
+import { COLS, T0, commitWindow, nextState, open, rejectsWith, rowsFor, win } from "../support/sink-windows.ts";
 
 const key = (query: string, scope = "live"): StateKey => ({ query, scope });
 
@@ -214,6 +214,54 @@ export function defineSinkContract(opening: FixtureOpening): void {
         assert.deepEqual(await d.cursors.read(k), s1);
         await commitWindow(d.sink, k, win(5, 10), rowsFor(win(5, 10), 1, "b"), s1);
         assert.deepEqual(await fx.rows("Abort"), sorted(expected(win(0, 5), 2, "a"), expected(win(5, 10), 1, "b")));
+      } finally {
+        await closeAll();
+      }
+    });
+
+    it("windows opened side by side (look-ahead) commit in order, each on the cursor the previous one left", async () => {
+      try {
+        const d = destination();
+        const k = key("LookAhead");
+        const ws = [win(0, 5), win(5, 10), win(10, 15)];
+        const writers = await Promise.all(ws.map((w) => open(d.sink, k, w)));
+        // Written out of order, as parallel fetches finish.
+        for (const i of [2, 0, 1]) await writers[i]!.write(rowsFor(ws[i]!, i + 1, `p${i}-`));
+        assert.deepEqual(await fx.rows("LookAhead"), []);
+        let state: CursorState | undefined;
+        for (const [i, writer] of writers.entries()) {
+          const next = nextState(state, ws[i]!, i + 1);
+          state = { ...next, version: (await writer.commit(next, state)).version };
+          assert.deepEqual(await d.cursors.read(k), state);
+        }
+        assert.deepEqual(await fx.rows("LookAhead"), sorted(...ws.map((w, i) => expected(w, i + 1, `p${i}-`))));
+        assert.equal(state?.windows, 3);
+        assert.equal(state?.rows, 6);
+      } finally {
+        await closeAll();
+      }
+    });
+
+    it("an aborted target signal stops the writer: its window is never visible and the cursor does not move", async () => {
+      try {
+        const d = destination();
+        const k = key("Signal");
+        const s1 = await commitWindow(d.sink, k, win(0, 5), rowsFor(win(0, 5), 1, "a"), undefined);
+        const stop = new AbortController();
+        const writer = await d.sink.openWindow({ key: k, window: win(5, 10), columns: COLS, signal: stop.signal });
+        await writer.write(rowsFor(win(5, 10), 2, "b"));
+        stop.abort(new Error("the run was stopped"));
+        await assert.rejects(
+          (async () => {
+            await writer.write(rowsFor(win(5, 10), 2, "c"));
+            await writer.commit(nextState(s1, win(5, 10), 4), s1);
+          })(),
+        );
+        await writer.abort();
+        await rejectsWith(d.sink.openWindow({ key: k, window: win(10, 15), columns: COLS, signal: stop.signal }), "ABORTED");
+        assert.deepEqual(await fx.rows("Signal"), expected(win(0, 5), 1, "a"));
+        assert.deepEqual(await fx.leftovers("Signal"), []);
+        assert.deepEqual(await d.cursors.read(k), s1);
       } finally {
         await closeAll();
       }
