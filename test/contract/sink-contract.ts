@@ -35,7 +35,6 @@ function expected(w: TimeWindow, count: number, tag: string): string[] {
 
 const sorted = (...groups: string[][]): string[] => groups.flat().sort();
 
-
 /**
  * A cursor store that passes everything through until armed; once armed, `onRead` / `onWrite` decide
  * what the commit's next cursor calls do. `calls` records the order of the commit's cursor calls.
@@ -43,6 +42,8 @@ const sorted = (...groups: string[][]): string[] => groups.flat().sort();
 class Interceptor {
   armed = false;
   calls: string[] = [];
+  onRead?: (inner: () => Promise<CursorState | undefined>) => Promise<CursorState | undefined>;
+  onWrite?: (inner: () => Promise<string>) => Promise<string>;
   readonly #reached = Promise.withResolvers<void>();
 
   /** A promise that never settles: the process "dies" at this point. */
@@ -63,8 +64,6 @@ class Interceptor {
       clearTimeout(timer);
     }
   }
-  onRead?: (inner: () => Promise<CursorState | undefined>) => Promise<CursorState | undefined>;
-  onWrite?: (inner: () => Promise<string>) => Promise<string>;
 
   wrap = (store: CursorStore): CursorStore => ({
     read: (k) => {
