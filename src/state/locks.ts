@@ -80,11 +80,14 @@ export class Watchdog {
     this.#o.onLost?.();
   }
 
-  /** Stops beating (waits for a beat in flight); the signal stays as it is. */
+  /**
+   * Stops beating; the signal stays as it is. Waits for a beat in flight unless the lock is already
+   * lost (a lost lock's beat may hang on a dead session forever).
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#clear();
-    await this.#beating;
+    if (!this.#controller.signal.aborted) await this.#beating;
   }
 
   #clear(): void {
