@@ -22,11 +22,7 @@ export function checkKey(key: StateKey): void {
   }
 }
 
-export function parseCursorState(text: string, file: string): CursorState {
-  return decodeCursor(text, `the state file ${file}`);
-}
-
-export function nextVersion(current: string | undefined): string {
+function nextVersion(current: string | undefined): string {
   const n = current === undefined ? 0 : Number.parseInt(current, 10);
   return String((Number.isSafeInteger(n) && n >= 0 ? n : 0) + 1);
 }
@@ -58,7 +54,9 @@ export class StateStore implements CursorStore {
       if (errnoCode(err) === "ENOENT") return undefined;
       throw fsError(err, "read the state file", file);
     }
-    return parseCursorState(text, file);
+    const state = decodeCursor(text, `the state file ${file}`);
+    // A file written by hand without a version counts as version 0 (the next write makes it 1).
+    return { ...state, version: state.version ?? "0" };
   }
 
   async list(): Promise<Array<{ key: StateKey; state: CursorState }>> {
@@ -78,19 +76,10 @@ export class StateStore implements CursorStore {
     return out;
   }
 
-  /**
-   * Refuses with STATE_CONFLICT when the stored version is not `previous`'s; the state is untouched then.
-   * Returns the stored state it checked (undefined when none).
-   */
-  async check(key: StateKey, previous: CursorState | undefined): Promise<CursorState | undefined> {
-    const stored = await this.read(key);
-    if (!isSameVersion(stored, previous)) throw stateConflict(key, this.fileOf(key), stored, previous);
-    return stored;
-  }
-
   /** Checks `previous`, then writes `next` with an incremented version and returns that version. */
   async write(key: StateKey, next: CursorState, previous: CursorState | undefined): Promise<string> {
-    const stored = await this.check(key, previous);
+    const stored = await this.read(key);
+    if (!isSameVersion(stored, previous)) throw stateConflict(key, this.fileOf(key), stored, previous);
     const version = nextVersion(stored?.version);
     const file = this.fileOf(key);
     await writeFileAtomic(file, encodeCursor(next, { version, pretty: true }), this.#durable, "write the state file");
