@@ -133,11 +133,16 @@ export async function commitInOrder(o: OrderedCommitOptions): Promise<CommitOutc
   return { state };
 }
 
-/** Backfill: up to `lookAhead` windows are delivered at once and parts commit as they arrive (see the header). */
+/**
+ * Backfill: up to `lookAhead` windows are delivered at once and parts commit as they arrive (see the
+ * header). A delivery's onPart resolves once its part is committed (rejects when it was not), so at most
+ * `lookAhead` parts are written-but-uncommitted at any time (each may hold a connection or a file).
+ */
 export async function commitAsDelivered(o: OrderedCommitOptions): Promise<CommitOutcome> {
   const stop = new AbortController();
   const signal = AbortSignal.any([o.signal, stop.signal]);
   const queue = new PartQueue();
+  const settled = new Map<WrittenPart, { resolve(): void; reject(error: unknown): void }>();
   let firstError: unknown;
   const limit = pLimit(Math.max(1, o.lookAhead));
   const deliveries = Promise.all(
@@ -145,7 +150,12 @@ export async function commitAsDelivered(o: OrderedCommitOptions): Promise<Commit
       limit(async () => {
         if (firstError !== undefined || signal.aborted) return;
         try {
-          await o.deliver(w, signal, async (part) => queue.push(part));
+          await o.deliver(w, signal, (part) =>
+            new Promise<void>((resolve, reject) => {
+              settled.set(part, { resolve, reject });
+              queue.push(part);
+            }),
+          );
         } catch (error) {
           firstError ??= deliveryFailed(error);
           stop.abort(firstError);
@@ -155,16 +165,21 @@ export async function commitAsDelivered(o: OrderedCommitOptions): Promise<Commit
   ).then(() => queue.end());
   let state = o.state;
   for (let part = await queue.next(); part; part = await queue.next()) {
+    const settle = settled.get(part)!;
+    settled.delete(part);
     if (firstError !== undefined) {
       await abortParts([part]);
+      settle.reject(firstError);
       continue;
     }
     try {
       state = await commitPart(o, state, part);
+      settle.resolve();
     } catch (error) {
       firstError = error;
       stop.abort(error);
       await abortParts([part]);
+      settle.reject(error);
     }
   }
   await deliveries;
