@@ -37,8 +37,8 @@ function countingGate(deps: RunDeps): { starts: number[] } {
 
 /** Wraps the run's sink so that each window writer's write goes through `write` first. */
 function wrapWrites(deps: RunDeps, write: (rows: unknown[], inner: WindowWriter) => Promise<void>): void {
-  const sink = deps.sink;
-  deps.sink = new Proxy(sink, {
+  const sink = deps.destination.sink;
+  deps.destination = { ...deps.destination, sink: new Proxy(sink, {
     get(target, prop) {
       if (prop === "openWindow") {
         return async (t: Parameters<Sink["openWindow"]>[0]) => {
@@ -49,7 +49,7 @@ function wrapWrites(deps: RunDeps, write: (rows: unknown[], inner: WindowWriter)
       const value = Reflect.get(target, prop, target) as unknown;
       return typeof value === "function" ? value.bind(target) : value;
     },
-  });
+  }) };
 }
 
 async function assertExactlyOnce(h: Harness, query: string, table: string): Promise<void> {

@@ -13,13 +13,13 @@ export function validateCommand(globals: () => GlobalOptions): Command {
     .action(async (opts: { connect?: boolean }) => {
       const g = globals();
       const ctx = await openContext(g, process.env);
-      const out: string[] = [`config ${ctx.config.configPath}: ok (${ctx.config.queries.length} queries, sink ${ctx.sink.description})`];
+      const out: string[] = [`config ${ctx.config.configPath}: ok (${ctx.config.queries.length} queries, sink ${ctx.destination.sink.description})`];
       for (const w of ctx.config.warnings) out.push(`warning: ${w}`);
       let failed = false;
       if (opts.connect) {
         try {
-          await ctx.sink.start();
-          await ctx.sink.probe();
+          await ctx.destination.sink.start();
+          await ctx.destination.sink.probe();
           out.push(`sink: writable`);
         } catch (err) {
           failed = true;
@@ -39,7 +39,7 @@ export function validateCommand(globals: () => GlobalOptions): Command {
             out.push(`query ${job.name}: ${describeError(err, Boolean(g.verbose))}`);
           }
         }
-        await ctx.sink.shutdown().catch((err: unknown) => out.push(`sink shutdown: ${messageOf(err)}`));
+        await ctx.destination.shutdown().catch((err: unknown) => out.push(`sink shutdown: ${messageOf(err)}`));
       }
       process.stdout.write(`${out.join("\n")}\n`);
       if (failed) process.exitCode = EXIT_FAILED;

@@ -76,11 +76,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   await writeConfig();
   const withContext = async <T>(queries: string[] | undefined, work: (ctx: Context) => Promise<T>): Promise<T> => {
     const ctx = await openContext({ config: configPath }, options.env ?? {}, { queries });
-    await ctx.sink.start();
+    await ctx.destination.sink.start();
     try {
       return await work(ctx);
     } finally {
-      await ctx.sink.shutdown();
+      await ctx.destination.shutdown();
     }
   };
   return {
@@ -107,7 +107,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       }),
     watermark: (query) =>
       withContext(undefined, async (ctx) => {
-        const s = await ctx.sink.readState({ query, scope: LIVE_SCOPE });
+        const s = await ctx.destination.cursors.read({ query, scope: LIVE_SCOPE });
         return s ? { watermark: s.watermark, origin: s.origin } : undefined;
       }),
     async close() {
