@@ -39,7 +39,7 @@ export interface CommitResult {
 
 /** One window being written. Nothing is visible to readers until commit(). */
 export interface WindowWriter {
-  /** Append a batch of rows (raw cells, in `columns` order). */
+  /** Append a batch of rows (raw cells, in `columns` order: exactly one cell per column, checked once by the source's parser). */
   write(rows: readonly RawRow[]): Promise<void>;
   /**
    * Make the window's rows durable and visible and record `next` as the cursor of the target's key,
