@@ -10,10 +10,9 @@ import { backfillScope, LIVE_SCOPE, parseScopeRange } from "../sinks/layout.ts";
 import type { CursorStore, QueryRunOutcome, StateKey } from "../sinks/sink.ts";
 import { advanceCursor, planBackfill } from "../window/index.ts";
 import { formatWindow, type TimeWindow } from "../window/window.ts";
-import { failed, lockLost, type QueryResult, type RunDeps } from "./export-query.ts";
+import { delivery, failed, lockLost, type QueryResult, type RunDeps } from "./export-query.ts";
 import { commitAsDelivered } from "./ordered-commit.ts";
 import type { QueryJob } from "./query-job.ts";
-import { deliverWindow } from "./window-delivery.ts";
 
 export interface BackfillRange {
   from: number;
@@ -91,12 +90,7 @@ async function runBackfill(job: QueryJob, range: BackfillRange, key: StateKey, d
       lookAhead: deps.lookAhead,
       state: stored,
       signal,
-      deliver: (w, s, onPart) =>
-        deliverWindow(
-          { key, source: deps.source, sink, gate: deps.gate, logger: log, buildQuery: job.buildQuery, minWindowMs: job.minSizeMs, retry: deps.retry, random: deps.random, clock: deps.clock, signal: s },
-          w,
-          onPart,
-        ),
+      deliver: delivery(job, deps, key, log),
       nextState: (state, part) => {
         const moved = advanceCursor({ watermark: state?.watermark ?? range.from, completed: state?.completed ?? [] }, part.window);
         return {

@@ -4,12 +4,12 @@
  */
 import { MonitorliftError, messageOf } from "../errors.ts";
 import { LIVE_SCOPE, liveKey, parseScopeRange } from "../sinks/layout.ts";
-import type { CursorState, CursorStore, Destination, QueryRunOutcome } from "../sinks/sink.ts";
+import type { CursorState, CursorStore, Destination, QueryRunOutcome, StateKey } from "../sinks/sink.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { gridFloor, initialWatermark, planWindows } from "../window/index.ts";
 import { formatWindow } from "../window/window.ts";
 import type { LogsSource } from "../source/logs-source.ts";
-import { commitInOrder, type CommitProgress } from "./ordered-commit.ts";
+import { commitInOrder, type CommitProgress, type OrderedCommitOptions } from "./ordered-commit.ts";
 import type { QueryJob } from "./query-job.ts";
 import type { RequestGate } from "./request-gate.ts";
 import { deliverWindow, type RetrySettings } from "./window-delivery.ts";
@@ -79,12 +79,7 @@ async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome
       lookAhead: deps.lookAhead,
       state: stored,
       signal,
-      deliver: (w, s, onPart) =>
-        deliverWindow(
-          { key, source: deps.source, sink, gate: deps.gate, logger: log, buildQuery: job.buildQuery, minWindowMs: job.minSizeMs, retry: deps.retry, random: deps.random, clock: deps.clock, signal: s },
-          w,
-          onPart,
-        ),
+      deliver: delivery(job, deps, key, log),
       nextState: (state, part) => ({
         watermark: part.window.end,
         origin,
@@ -120,6 +115,16 @@ async function firstWatermark(job: QueryJob, cursors: CursorStore, now: number):
     if (range && range.to > start) start = range.to;
   }
   return start;
+}
+
+/** How the commit step fetches one window of `job` under `key`: deliverWindow with the run's source, sink, gate and retries. */
+export function delivery(job: QueryJob, deps: RunDeps, key: StateKey, log: Logger): OrderedCommitOptions["deliver"] {
+  return (w, signal, onPart) =>
+    deliverWindow(
+      { key, source: deps.source, sink: deps.destination.sink, gate: deps.gate, logger: log, buildQuery: job.buildQuery, minWindowMs: job.minSizeMs, retry: deps.retry, random: deps.random, clock: deps.clock, signal },
+      w,
+      onPart,
+    );
 }
 
 export function lockLost(query: string, cause: unknown): MonitorliftError {
