@@ -14,6 +14,8 @@ export interface AppEnv {
   workspaceId: string;
   /** The `_ResourceId` value (lower case, like the service writes it). */
   resourceId: string;
+  /** The `_SubscriptionId` value: the subscription part of the resource ID ("" when it has none). */
+  subscriptionId: string;
   pools: Pools;
 }
 
@@ -116,6 +118,23 @@ const METRICS = ["queue-length", "cache-hit-ratio", "orders-per-minute", "gc-hea
 const LOCATIONS = ["West Europe", "East US", "Japan East", "Brazil South"];
 const RESULT_FAIL = ["500", "503", "404", "400"];
 
+/** Typical billed size of a record per table (bytes), before the per-row variation. */
+const BILLED_BASE: Record<AppTableName, number> = {
+  AppRequests: 1180,
+  AppDependencies: 1240,
+  AppExceptions: 2950,
+  AppTraces: 860,
+  AppPageViews: 1320,
+  AppEvents: 940,
+  AppMetrics: 720,
+  AppAvailabilityResults: 1010,
+};
+
+/** The subscription GUID of an Azure resource ID, or "" (docs: the subscription part of the resource ID). */
+export function subscriptionOf(resourceId: string): string {
+  return /^\/subscriptions\/([^/]+)/i.exec(resourceId)?.[1]?.toLowerCase() ?? "";
+}
+
 function performanceBucket(ms: number): string {
   if (ms < 250) return "<250ms";
   if (ms < 500) return "250ms-500ms";
@@ -168,6 +187,10 @@ function commonGens(table: AppTableName, env: AppEnv): Record<string, Gen> {
     SourceSystem: () => "Azure",
     Type: () => table,
     _ResourceId: () => env.resourceId,
+    // Billed bytes of the record: a table-typical base plus what its variable parts add.
+    _BilledSize: (c) => BILLED_BASE[table] + 48 * (c.pick % 16) + (c.user === "" ? 0 : 96),
+    _IsBillable: () => "True",
+    _SubscriptionId: () => env.subscriptionId,
     _ItemId: (c) => c.itemId,
   };
 }

@@ -6,10 +6,13 @@
  * follows the column order of a recorded live response (azure-rest-api-specs
  * batch-query-example.json; azure-sdk-assets test recordings), which also shows two
  * columns the reference omits (PerformanceBucket, OperationLinks); the other tables
- * use the same ordering pattern. Hidden system columns (_BilledSize, _IsBillable,
- * _SubscriptionId) are left out; `_ItemId` is included as a normal last column
- * because the exporter keys on it (the service hides it from `take`, but it can be
- * projected).
+ * use the same ordering pattern. The hidden standard columns follow (`_BilledSize`,
+ * `_IsBillable`, `_SubscriptionId`, `_ItemId`, types as in the table reference): on the
+ * service `AppRequests | take 1` returns none of them, yet they can be filtered on
+ * and projected (azure-monitor-docs logs/log-standard-columns.md: "they won't show in
+ * query results unless you explicitly specify the column in the output"; the recorded
+ * AppRequests response ends at `_ResourceId`). `_ItemId` is last, so the exporter's
+ * `extend _ItemId = _ItemId` shows it where a visible last column would be.
  *
  * `MonitorliftTypes` is simulator-only: one column of every Log Analytics type,
  * filled with edge values (see edge-rows.ts).
@@ -78,9 +81,15 @@ function commonTail(opts: { measurements: boolean; operationLinks?: boolean; ref
     ["SourceSystem", "string"],
     ["Type", "string"],
     ["_ResourceId", "string"],
+    ["_BilledSize", "real"],
+    ["_IsBillable", "string"],
+    ["_SubscriptionId", "string"],
     ["_ItemId", "string"],
   ];
 }
+
+/** The standard columns the service hides in every App table. */
+export const HIDDEN_COLUMNS: ReadonlySet<string> = new Set(["_BilledSize", "_IsBillable", "_SubscriptionId", "_ItemId"]);
 
 const SPECS: Record<AppTableName, Spec> = {
   AppRequests: [
@@ -183,6 +192,11 @@ export function columnsOf(table: string): Column[] {
   const spec = table === TYPES_TABLE ? TYPES_SPEC : SPECS[table as AppTableName];
   if (spec === undefined) throw new RangeError(`unknown simulated table '${table}'`);
   return spec.map(([name, type]) => ({ name, type }));
+}
+
+/** The hidden columns of a simulated table (none in the simulator-only MonitorliftTypes). */
+export function hiddenColumnsOf(table: string): ReadonlySet<string> | undefined {
+  return isAppTable(table) ? HIDDEN_COLUMNS : undefined;
 }
 
 export function isAppTable(name: string): name is AppTableName {

@@ -15,13 +15,13 @@
 import type { Catalog, SimRow, SimTable, SimValue } from "../catalog.ts";
 import type { Clock } from "../clock.ts";
 import { setRowKey } from "../row-key.ts";
-import { type AppEnv, appRowBuilder, newRowContext, type RowContext } from "./app-rows.ts";
+import { type AppEnv, appRowBuilder, newRowContext, type RowContext, subscriptionOf } from "./app-rows.ts";
 import { type DelayModel, sampleDelayMs, sampleSkewMs } from "./delays.ts";
 import { TYPES_TABLE_ROWS, typesTableRows } from "./edge-rows.ts";
 import { uniqueItemId } from "./ids.ts";
 import { buildPools } from "./pools.ts";
 import { Rng, hash32 } from "./prng.ts";
-import { ALL_TABLES, type AppTableName, columnsOf, isAppTable, TYPES_TABLE } from "./schemas.ts";
+import { ALL_TABLES, type AppTableName, columnsOf, hiddenColumnsOf, isAppTable, TYPES_TABLE } from "./schemas.ts";
 import { TableStore, type TruthFilter } from "./table-store.ts";
 
 export interface EventInterval {
@@ -97,11 +97,12 @@ export class WorkspaceData implements Catalog {
     this.env = {
       workspaceId: opts.workspaceId,
       resourceId: opts.resourceId.toLowerCase(),
+      subscriptionId: subscriptionOf(opts.resourceId),
       pools: buildPools(opts.seed),
     };
     const readHook = (nowMs: number) => this.materializeTo(nowMs);
     names.forEach((name) => {
-      const store = new TableStore(name, columnsOf(name), opts.settleJitterMs, readHook);
+      const store = new TableStore(name, columnsOf(name), opts.settleJitterMs, readHook, hiddenColumnsOf(name));
       this.stores.set(name, store);
       if (isAppTable(name)) {
         this.appTables.push({
