@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { messageOf } from "../errors.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
 import { describeError, EXIT_FAILED } from "./exit.ts";
+import { missingItemIdWarning } from "../window/query-text.ts";
 
 export function validateCommand(globals: () => GlobalOptions): Command {
   return new Command("validate")
@@ -30,9 +31,12 @@ export function validateCommand(globals: () => GlobalOptions): Command {
           // A half-open window [t, t) is empty by construction: the query compiles and runs, no rows.
           const t = Date.now() - job.lagMs;
           try {
-            let columns = 0;
-            await source.run(job.buildQuery({ start: t, end: t }), { onColumns: async (c) => void (columns = c.length), onRows: async () => {} }, signal);
-            out.push(`query ${job.name}: ok (${columns} columns)`);
+            let columns: string[] = [];
+            await source.run(job.buildQuery({ start: t, end: t }), { onColumns: async (c) => void (columns = c.map((col) => col.name)), onRows: async () => {} }, signal);
+            out.push(`query ${job.name}: ok (${columns.length} columns)`);
+            const q = ctx.config.queries.find((x) => x.name === job.name);
+            const noItemId = q === undefined ? undefined : missingItemIdWarning(q, columns);
+            if (noItemId !== undefined) out.push(`warning: ${noItemId}`);
           } catch (err) {
             failed = true;
             out.push(`query ${job.name}: ${describeError(err, Boolean(g.verbose))}`);

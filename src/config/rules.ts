@@ -116,6 +116,14 @@ function checkQueries(config: MonitorliftConfig, file: ParsedConfigFile, f: Rule
     if (q.transform !== undefined && q.table === undefined) {
       f.errors.push(`${p}.transform: only applies with "table" — in a .kql file, write the stages after "| $window" in the file itself`);
     }
+    if (q.hiddenColumns !== undefined && q.table === undefined) {
+      f.errors.push(`${p}.hiddenColumns: only applies with "table" — in a .kql file, name the columns in its own project (e.g. "| project TimeGenerated, _ItemId, …")`);
+    }
+    if (q.table !== undefined && q.hiddenColumns === undefined && q.window.timeColumn === "timestamp") {
+      f.warnings.push(
+        `${p}.hiddenColumns: the query reads a classic Application Insights table (timeColumn "timestamp"), whose id column is itemId and visible — the default ["_ItemId"] names a column it does not have; set "hiddenColumns": []`,
+      );
+    }
 
     const override = file.queries[q.index]?.window;
     const overridden = (k: WindowKey): boolean => override?.[k] !== undefined;

@@ -222,6 +222,12 @@ export const querySchema = z
       .min(1)
       .optional()
       .describe("A .kql file (relative to this config file) of the form \"<Table> | $window | …\": $window is replaced by the window filter."),
+    hiddenColumns: z
+      .array(identifier("column name"))
+      .optional()
+      .describe(
+        "Hidden standard columns a table query exports: the service leaves _ItemId, _BilledSize, _IsBillable and _SubscriptionId out of results unless the query names them. Default [\"_ItemId\"] (the record's unique id); [] for none. Only with table (a .kql file names them in its own project).",
+      ),
     window: queryWindowSchema.optional(),
   })
   .describe("One exported query.");

@@ -95,6 +95,7 @@ describe("hidden standard columns", () => {
     const unioned = await query("union AppRequests, AppTraces | take 5");
     for (const h of HIDDEN) assert.ok(!names(unioned).includes(h), `union shows ${h}`);
     const types = await query("MonitorliftTypes | take 1");
-    assert.ok(names(types).includes("_ItemId"), "the simulator-only MonitorliftTypes keeps _ItemId visible");
+    assert.ok(!names(types).includes("_ItemId"), "the simulator-only MonitorliftTypes hides _ItemId too");
+    assert.equal(names(await query("MonitorliftTypes | extend _ItemId = _ItemId | take 1")).at(-1), "_ItemId");
   });
 });

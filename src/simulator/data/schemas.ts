@@ -15,7 +15,7 @@
  * `extend _ItemId = _ItemId` shows it where a visible last column would be.
  *
  * `MonitorliftTypes` is simulator-only: one column of every Log Analytics type,
- * filled with edge values (see edge-rows.ts).
+ * filled with edge values (see edge-rows.ts), and a hidden `_ItemId` last.
  */
 import type { Column, ColumnType } from "../../table.ts";
 
@@ -174,7 +174,6 @@ const SPECS: Record<AppTableName, Spec> = {
 /** The simulator-only table with one column of every type. */
 const TYPES_SPEC: Spec = [
   ["TimeGenerated", "datetime"],
-  ["_ItemId", "string"],
   ["BoolValue", "bool"],
   ["DatetimeValue", "datetime"],
   ["DynamicValue", "dynamic"],
@@ -186,6 +185,7 @@ const TYPES_SPEC: Spec = [
   ["GuidValue", "guid"],
   ["TimespanValue", "timespan"],
   ["Type", "string"],
+  ["_ItemId", "string"],
 ];
 
 export function columnsOf(table: string): Column[] {
@@ -194,9 +194,11 @@ export function columnsOf(table: string): Column[] {
   return spec.map(([name, type]) => ({ name, type }));
 }
 
-/** The hidden columns of a simulated table (none in the simulator-only MonitorliftTypes). */
+const TYPES_HIDDEN: ReadonlySet<string> = new Set(["_ItemId"]);
+
+/** The hidden columns of a simulated table (MonitorliftTypes, simulator-only, has just `_ItemId`, last, like the App tables). */
 export function hiddenColumnsOf(table: string): ReadonlySet<string> | undefined {
-  return isAppTable(table) ? HIDDEN_COLUMNS : undefined;
+  return isAppTable(table) ? HIDDEN_COLUMNS : table === TYPES_TABLE ? TYPES_HIDDEN : undefined;
 }
 
 export function isAppTable(name: string): name is AppTableName {
