@@ -69,8 +69,12 @@ test("timeouts and retry delays", async () => {
 test("window: size ≥ minSize, lookback/future ≥ size, reported at the key to change", async () => {
   const global = await check((c) => (c.window = { size: "PT0.5S" }));
   assert.deepEqual(global.errors, ["window.size: size PT0.5S is shorter than minSize PT1S"]);
-  const lookback = await check((c) => (c.window = { size: "P3D" }));
-  assert.deepEqual(lookback.errors, ["window.lookback: lookback P2D is shorter than size P3D", "window.future: future P1D is shorter than size P3D"]);
+  const lookback = await check((c) => (c.window = { size: "P4D" }));
+  assert.deepEqual(lookback.errors, ["window.lookback: lookback P3D is shorter than size P4D", "window.future: future P1D is shorter than size P4D"]);
+  const short = await check((c) => (c.window = { lookback: "P2D" }));
+  assert.deepEqual(short.errors, []);
+  assert.match(short.warnings.join("\n"), /^window\.lookback: lookback P2D is shorter than PT60H — the service accepts a record whose TimeGenerated is up to two days before it was received/m);
+  assert.deepEqual((await check(() => {})).warnings, [], "the default lookback (P3D) covers the service's 60 h");
   // A query's own size override is what is wrong: report it there, once.
   const perQuery = await check((c) => (c.queries[0]!.window = { size: "P3D", lookback: "P7D" }));
   assert.deepEqual(perQuery.errors, ["queries[0].window.size: future P1D is shorter than size P3D"]);
