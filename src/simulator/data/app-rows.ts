@@ -22,7 +22,10 @@ export interface AppEnv {
 /** Mutable per-row scratch state, reused across rows. */
 export interface RowContext {
   rng: Rng;
+  /** The event's time (TimeGenerated of the App tables; EventTime of MonitorliftEvents_CL). */
   timeGenerated: bigint;
+  /** When the row is ingested (ticks); MonitorliftEvents_CL's TimeGenerated is about this. */
+  ingestion: bigint;
   itemId: string;
   operationId: string;
   parentId: string;
@@ -44,6 +47,7 @@ export function newRowContext(rng: Rng, pools: Pools): RowContext {
   return {
     rng,
     timeGenerated: 0n,
+    ingestion: 0n,
     itemId: "",
     operationId: "",
     parentId: "",
@@ -317,5 +321,34 @@ export function appRowBuilder(table: AppTableName, env: AppEnv): (c: RowContext)
     const row: SimValue[] = new Array(n);
     for (let i = 0; i < n; i++) row[i] = (ordered[i] as Gen)(c);
     return row;
+  };
+}
+
+const LEVELS = ["Information", "Information", "Information", "Warning", "Error"];
+const EVENT_MESSAGES = ["batch imported", "order 42 shipped", "retrying upload (attempt 2)", "disk 91 % full", "worker restarted"];
+const COMPUTERS = ["batch-01", "batch-02", "edge-gw-7"];
+
+/**
+ * A row builder for MonitorliftEvents_CL (schemas.ts): TimeGenerated is the receipt time, taken
+ * as the ingestion time truncated to the millisecond; EventTime is the event's own time.
+ */
+export function eventRowBuilder(env: AppEnv): (c: RowContext) => SimValue[] {
+  return (c) => {
+    const pick = c.rng.next();
+    const received = c.ingestion - (c.ingestion % 10_000n);
+    return [
+      env.workspaceId,
+      received,
+      c.timeGenerated,
+      COMPUTERS[pick % COMPUTERS.length] as string,
+      LEVELS[(pick >>> 3) % LEVELS.length] as string,
+      EVENT_MESSAGES[(pick >>> 6) % EVENT_MESSAGES.length] as string,
+      "MonitorliftEvents_CL",
+      env.resourceId,
+      320 + 16 * (pick % 24),
+      "True",
+      env.subscriptionId,
+      c.itemId,
+    ];
   };
 }

@@ -34,7 +34,19 @@ export type AppTableName = (typeof APP_TABLES)[number];
 
 export const TYPES_TABLE = "MonitorliftTypes";
 
+/** The tables a simulator has unless told otherwise. */
 export const ALL_TABLES: readonly string[] = [...APP_TABLES, TYPES_TABLE];
+
+/**
+ * A simulator-only custom log table (on request only): like a table fed through the Logs Ingestion
+ * API whose source time is in its own column. `TimeGenerated` is the time the service received the
+ * record (what the service writes when the source does not set it, logs/data-ingestion-time.md) and
+ * `EventTime` is when it happened, earlier by the ingestion delay (later by clock skew).
+ */
+export const EVENTS_TABLE = "MonitorliftEvents_CL";
+
+/** Every table a simulator can have. */
+export const KNOWN_TABLES: readonly string[] = [...ALL_TABLES, EVENTS_TABLE];
 
 type Spec = readonly (readonly [string, ColumnType])[];
 
@@ -188,8 +200,23 @@ const TYPES_SPEC: Spec = [
   ["_ItemId", "string"],
 ];
 
+const EVENTS_SPEC: Spec = [
+  ["TenantId", "string"],
+  ["TimeGenerated", "datetime"],
+  ["EventTime", "datetime"],
+  ["Computer", "string"],
+  ["Level", "string"],
+  ["Message", "string"],
+  ["Type", "string"],
+  ["_ResourceId", "string"],
+  ["_BilledSize", "real"],
+  ["_IsBillable", "string"],
+  ["_SubscriptionId", "string"],
+  ["_ItemId", "string"],
+];
+
 export function columnsOf(table: string): Column[] {
-  const spec = table === TYPES_TABLE ? TYPES_SPEC : SPECS[table as AppTableName];
+  const spec = table === TYPES_TABLE ? TYPES_SPEC : table === EVENTS_TABLE ? EVENTS_SPEC : SPECS[table as AppTableName];
   if (spec === undefined) throw new RangeError(`unknown simulated table '${table}'`);
   return spec.map(([name, type]) => ({ name, type }));
 }
@@ -198,7 +225,7 @@ const TYPES_HIDDEN: ReadonlySet<string> = new Set(["_ItemId"]);
 
 /** The hidden columns of a simulated table (MonitorliftTypes, simulator-only, has just `_ItemId`, last, like the App tables). */
 export function hiddenColumnsOf(table: string): ReadonlySet<string> | undefined {
-  return isAppTable(table) ? HIDDEN_COLUMNS : table === TYPES_TABLE ? TYPES_HIDDEN : undefined;
+  return isAppTable(table) || table === EVENTS_TABLE ? HIDDEN_COLUMNS : table === TYPES_TABLE ? TYPES_HIDDEN : undefined;
 }
 
 export function isAppTable(name: string): name is AppTableName {
