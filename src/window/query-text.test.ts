@@ -61,7 +61,19 @@ test("table query with transform, time mode: exact text and timespan", () => {
       "| where timestamp >= datetime(2026-11-22T03:00:00.0000000Z) and timestamp < datetime(2026-11-22T03:05:00.0000000Z)\n" +
       "| where duration > 1000 | project timestamp, name",
   );
-  assert.equal(q.timespan, "2026-11-22T02:59:00.000Z/2026-11-22T03:06:00.000Z");
+  // timestamp is not TimeGenerated, to which the service applies the timespan: [start − future, end + lookback].
+  assert.equal(q.timespan, "2026-11-21T02:59:00.000Z/2026-11-24T03:06:00.000Z");
+});
+
+test("timespan: covers the TimeGenerated of every row the filter selects", () => {
+  const span = (mode: "ingestion" | "time", timeColumn: string) => buildWindowQuery({ table: "T" }, W, { mode, lookbackMs: 3 * DAY, futureMs: DAY, timeColumn }).timespan;
+  // time mode on TimeGenerated: the window itself
+  assert.equal(span("time", "TimeGenerated"), "2026-11-22T02:59:00.000Z/2026-11-22T03:06:00.000Z");
+  // ingestion mode: TimeGenerated within [ingestion − lookback, ingestion + future], whatever the filter's column
+  assert.equal(span("ingestion", "TimeGenerated"), "2026-11-19T02:59:00.000Z/2026-11-23T03:06:00.000Z");
+  assert.equal(span("ingestion", "EventTime"), "2026-11-19T02:59:00.000Z/2026-11-23T03:06:00.000Z");
+  // time mode on another column: TimeGenerated (the receipt) up to lookback after it, up to future before it
+  assert.equal(span("time", "EventTime"), "2026-11-21T02:59:00.000Z/2026-11-25T03:06:00.000Z");
 });
 
 test("file query: the $window stage is replaced in place, comments kept", () => {

@@ -114,11 +114,34 @@ export function windowFilter(w: TimeWindow, s: WindowFilterSettings): string {
   );
 }
 
-/** The request timespan: the time-column range of the filter, one minute wider on each side. */
+/**
+ * The request timespan, one minute wider on each side than what it must cover. The service applies
+ * it to each table's TimeGenerated, whatever column the filter uses, so it must cover the
+ * TimeGenerated of every row the filter selects:
+ * - timeColumn TimeGenerated: the filter's own range.
+ * - ingestion mode, another time column: the rows ingested in [start, end). The service keeps
+ *   TimeGenerated at most two days before receipt and one day after it, and ingests at most hours
+ *   after receipt (logs/data-ingestion-time.md), which is what lookback (default P3D) and future
+ *   (P1D) bound: [start − lookback, end + future], the same range as for TimeGenerated.
+ * - time mode, another time column: TimeGenerated is usually the receipt time, later than the event
+ *   time by the ingestion delay (at most lookback, the bound ingestion mode puts on it) and earlier
+ *   only by clock skew (at most future): [start − future, end + lookback]. The window's own range
+ *   would cut every row received more than a minute after its window.
+ */
 export function windowTimespan(w: TimeWindow, s: WindowFilterSettings): string {
   checkWindow(w);
-  const from = s.mode === "time" ? w.start : w.start - s.lookbackMs;
-  const to = s.mode === "time" ? w.end : w.end + s.futureMs;
+  let from: number;
+  let to: number;
+  if (s.mode === "ingestion") {
+    from = w.start - s.lookbackMs;
+    to = w.end + s.futureMs;
+  } else if (timeColumnOf(s) === "TimeGenerated") {
+    from = w.start;
+    to = w.end;
+  } else {
+    from = w.start - s.futureMs;
+    to = w.end + s.lookbackMs;
+  }
   return `${iso(from - TIMESPAN_MARGIN_MS)}/${iso(to + TIMESPAN_MARGIN_MS)}`;
 }
 
