@@ -155,7 +155,8 @@ async function main(): Promise<void> {
     const t = performance.now();
     let bytes = 0;
     for (const w of windows) {
-      const query = where(w);
+      // The shape the exporter asks for: _ItemId is hidden unless named (and rows are pre-encoded in this shape).
+      const query = `${where(w)} | extend _ItemId = _ItemId`;
       const r = await post(ready.origin, path, JSON.stringify({ query }), gzip);
       if (r.status !== 200) throw new Error(`HTTP ${r.status} for ${query}`);
       bytes += r.bytes;
