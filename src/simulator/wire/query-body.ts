@@ -95,7 +95,9 @@ export async function writeQueryBody(w: ChunkWriter, result: QueryResultData, pl
         truncated = { kind: "bytes", limit: maxBytes };
         break;
       }
-      if (cache !== undefined && key !== undefined) known = cache.store(key, sig, text);
+      // A row remembered in another shape (e.g. without its hidden _ItemId) keeps that entry: shapes
+      // that alternate would otherwise re-store the row each time.
+      if (cache !== undefined && key !== undefined && !cache.has(key)) known = cache.store(key, sig, text);
       else {
         flushRange();
         if (sep) w.ascii(COMMA);

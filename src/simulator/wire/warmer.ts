@@ -76,7 +76,7 @@ export class JsonWarmer {
       for (let i = job.next; i < end; i++) {
         const values = (job.rows[i] as SimRow).values;
         const key = rowKeyOf(values);
-        if (key === undefined || this.cache.length(key, enc.sig) >= 0) continue;
+        if (key === undefined || this.cache.has(key)) continue;
         this.cache.store(key, enc.sig, enc.text(values));
         this.encoded++;
       }
