@@ -151,15 +151,15 @@ export function revealStage(hiddenColumns: readonly string[] = DEFAULT_HIDDEN_CO
 }
 
 /** The stages after a table query's filter: "\n| extend …" for its hidden columns, "\n| <transform>". */
-function tableTail(q: { transform?: string; hiddenColumns?: readonly string[] }): string {
-  const reveal = revealStage(q.hiddenColumns);
-  const t = q.transform === undefined ? "" : stripPipe(q.transform);
+function tableTail(transform: string | undefined, hiddenColumns: readonly string[] | undefined): string {
+  const reveal = revealStage(hiddenColumns);
+  const t = transform === undefined ? "" : stripPipe(transform);
   return `${reveal === "" ? "" : `\n| ${reveal}`}${t === "" ? "" : `\n| ${t}`}`;
 }
 
 /** The macro form of a table query: "<table>\n| $window", its reveal stage and "\n| <transform>" when given. */
 export function tableQueryText(table: string, transform?: string, hiddenColumns?: readonly string[]): string {
-  return `${table}\n| ${WINDOW_MACRO}${tableTail({ ...(transform === undefined ? {} : { transform }), ...(hiddenColumns === undefined ? {} : { hiddenColumns }) })}`;
+  return `${table}\n| ${WINDOW_MACRO}${tableTail(transform, hiddenColumns)}`;
 }
 
 /** Problems of a hiddenColumns list: only the hidden standard columns, each once. */
@@ -320,7 +320,7 @@ export function buildWindowQuery(q: WindowQuerySource, w: TimeWindow, s: WindowF
   }
   const filter = windowFilter(w, s);
   const timespan = windowTimespan(w, s);
-  if (q.table !== undefined) return { query: `${q.table}\n| ${filter}${tableTail(q)}`, timespan };
+  if (q.table !== undefined) return { query: `${q.table}\n| ${filter}${tableTail(q.transform, q.hiddenColumns)}`, timespan };
   const kql = q.kql!;
   const macro = checkFile(kql, [])!;
   return { query: `${kql.slice(0, macro.start)}${filter}${kql.slice(macro.end)}`, timespan };
