@@ -27,7 +27,7 @@ Exit codes: 0 ok, 1 a query failed (the others carried on), 2 usage or configura
       const ctx = await openContext(g, process.env, { queries: opts.query });
       const stop = shutdownSignal((name) => ctx.logger.warn(`${name}: finishing the current window, then stopping`));
       try {
-        await ctx.sink.start(stop.signal);
+        await ctx.destination.sink.start(stop.signal);
         const runAll = async () => {
           const report = await runOnce("export", ctx.jobs, ctx.runDeps(stop.signal));
           process.stdout.write(`${formatRunReport(report, Boolean(g.verbose))}\n`);
@@ -39,14 +39,14 @@ Exit codes: 0 ok, 1 a query failed (the others carried on), 2 usage or configura
           return;
         }
         const expression = ctx.config.schedule;
-        ctx.logger.info({ schedule: expression, queries: ctx.jobs.map((j) => j.name), sink: ctx.sink.description }, "exporting on schedule (UTC)");
+        ctx.logger.info({ schedule: expression, queries: ctx.jobs.map((j) => j.name), sink: ctx.destination.sink.description }, "exporting on schedule (UTC)");
         await runOnSchedule({ expression, logger: ctx.logger, signal: stop.signal }, async () => {
           const report = await runAll();
           process.exitCode = report.errors.size > 0 ? EXIT_FAILED : EXIT_OK;
         });
       } finally {
         stop.dispose();
-        await ctx.sink.shutdown();
+        await ctx.destination.shutdown();
       }
     });
 }

@@ -1,6 +1,7 @@
 /** `monitorlift validate`: check the configuration; with --connect, each query and the sink too. */
 import { Command } from "commander";
 import { messageOf } from "../errors.ts";
+import { drain } from "../source/logs-source.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
 import { describeError, EXIT_FAILED } from "./exit.ts";
 import { missingItemIdWarning } from "../window/query-text.ts";
@@ -13,13 +14,13 @@ export function validateCommand(globals: () => GlobalOptions): Command {
     .action(async (opts: { connect?: boolean }) => {
       const g = globals();
       const ctx = await openContext(g, process.env);
-      const out: string[] = [`config ${ctx.config.configPath}: ok (${ctx.config.queries.length} queries, sink ${ctx.sink.description})`];
+      const out: string[] = [`config ${ctx.config.configPath}: ok (${ctx.config.queries.length} queries, sink ${ctx.destination.sink.description})`];
       for (const w of ctx.config.warnings) out.push(`warning: ${w}`);
       let failed = false;
       if (opts.connect) {
         try {
-          await ctx.sink.start();
-          await ctx.sink.probe();
+          await ctx.destination.sink.start();
+          await ctx.destination.sink.probe();
           out.push(`sink: writable`);
         } catch (err) {
           failed = true;
@@ -31,18 +32,18 @@ export function validateCommand(globals: () => GlobalOptions): Command {
           // A half-open window [t, t) is empty by construction: the query compiles and runs, no rows.
           const t = Date.now() - job.lagMs;
           try {
-            let columns: string[] = [];
-            await source.run(job.buildQuery({ start: t, end: t }), { onColumns: async (c) => void (columns = c.map((col) => col.name)), onRows: async () => {} }, signal);
-            out.push(`query ${job.name}: ok (${columns.length} columns)`);
+            const result = await source.query(job.buildQuery({ start: t, end: t }), signal);
+            await drain(result);
+            out.push(`query ${job.name}: ok (${result.columns.length} columns)`);
             const q = ctx.config.queries.find((x) => x.name === job.name);
-            const noItemId = q === undefined ? undefined : missingItemIdWarning(q, columns);
+            const noItemId = q === undefined ? undefined : missingItemIdWarning(q, result.columns.map((c) => c.name));
             if (noItemId !== undefined) out.push(`warning: ${noItemId}`);
           } catch (err) {
             failed = true;
             out.push(`query ${job.name}: ${describeError(err, Boolean(g.verbose))}`);
           }
         }
-        await ctx.sink.shutdown().catch((err: unknown) => out.push(`sink shutdown: ${messageOf(err)}`));
+        await ctx.destination.shutdown().catch((err: unknown) => out.push(`sink shutdown: ${messageOf(err)}`));
       }
       process.stdout.write(`${out.join("\n")}\n`);
       if (failed) process.exitCode = EXIT_FAILED;

@@ -4,7 +4,7 @@
  */
 import { MonitorliftError, messageOf } from "../errors.ts";
 import { LIVE_SCOPE, liveKey, parseScopeRange } from "../sinks/layout.ts";
-import type { CursorState, QueryRunOutcome, Sink } from "../sinks/sink.ts";
+import type { CursorState, CursorStore, Destination, QueryRunOutcome } from "../sinks/sink.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { gridFloor, initialWatermark, planWindows } from "../window/index.ts";
 import { formatWindow } from "../window/window.ts";
@@ -15,8 +15,9 @@ import type { RequestGate } from "./request-gate.ts";
 import { deliverWindow, type RetrySettings } from "./window-delivery.ts";
 
 export interface RunDeps {
-  source: Pick<LogsSource, "run">;
-  sink: Sink;
+  source: Pick<LogsSource, "query">;
+  /** Data (destination.sink), cursors, locks and run history. */
+  destination: Destination;
   gate: RequestGate;
   logger: Logger;
   clock: () => number;
@@ -26,7 +27,6 @@ export interface RunDeps {
   lookAhead: number;
   signal: AbortSignal;
   onCommitted?(query: string, progress: CommitProgress, state: CursorState): void;
-  onPlanned?(query: string, windows: number): void;
 }
 
 /** The outcome of one query in one run; `error` is the typed error when it failed. */
@@ -52,37 +52,36 @@ export function failed(outcome: QueryRunOutcome, err: unknown): QueryRunOutcome 
 async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome): Promise<void> {
   const key = liveKey(job.name);
   const log = deps.logger.child({ query: job.name });
-  const lock = await deps.sink.acquireLock(key, deps.signal);
+  const { sink, cursors, locks } = deps.destination;
+  const lock = await locks.acquire(key, deps.signal);
   const signal = AbortSignal.any([deps.signal, lock.signal]);
   try {
-    const stored = await deps.sink.readState(key);
+    const stored = await cursors.read(key);
     const now = deps.clock();
-    const watermark = stored?.watermark ?? (await firstWatermark(job, deps.sink, now));
+    const watermark = stored?.watermark ?? (await firstWatermark(job, cursors, now));
     const origin = stored?.origin ?? watermark;
     outcome.watermark = watermark;
     // Without a cursor, the start moves with the clock: a first run killed between its first chunk
     // and its first cursor left that chunk starting up to one window before this run's start, where
     // it would overlap this run's first window. Remove chunks overlapping [watermark, ∞) only.
     const removed = stored
-      ? await deps.sink.recover(key, watermark, Number.POSITIVE_INFINITY, () => false)
-      : await deps.sink.recover(key, watermark - job.sizeMs, Number.POSITIVE_INFINITY, (w) => w.end <= watermark);
+      ? await sink.recover(key, watermark, Number.POSITIVE_INFINITY, () => false)
+      : await sink.recover(key, watermark - job.sizeMs, Number.POSITIVE_INFINITY, (w) => w.end <= watermark);
     if (removed > 0) log.warn({ removed }, "removed uncommitted leftovers of an earlier run");
     const windows = planWindows({ watermark, now, size: job.sizeMs, lag: job.lagMs, maxWindows: job.maxWindowsPerRun });
-    deps.onPlanned?.(job.name, windows.length);
     if (windows.length === 0) {
       log.debug({ watermark: new Date(watermark).toISOString() }, "nothing to export yet");
       return;
     }
     const result = await commitInOrder({
       key,
-      sink: deps.sink,
       windows,
       lookAhead: deps.lookAhead,
       state: stored,
       signal,
       deliver: (w, s, onPart) =>
         deliverWindow(
-          { key, source: deps.source, sink: deps.sink, gate: deps.gate, logger: log, buildQuery: job.buildQuery, minWindowMs: job.minSizeMs, retry: deps.retry, random: deps.random, clock: deps.clock, signal: s },
+          { key, source: deps.source, sink, gate: deps.gate, logger: log, buildQuery: job.buildQuery, minWindowMs: job.minSizeMs, retry: deps.retry, random: deps.random, clock: deps.clock, signal: s },
           w,
           onPart,
         ),
@@ -113,9 +112,9 @@ async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome
  * window grid, so a first run re-planned a little later starts at the same instant), but never inside
  * a range a backfill already owns.
  */
-async function firstWatermark(job: QueryJob, sink: Sink, now: number): Promise<number> {
+async function firstWatermark(job: QueryJob, cursors: CursorStore, now: number): Promise<number> {
   let start = "ago" in job.start ? gridFloor(initialWatermark(job.start, now), job.sizeMs) : initialWatermark(job.start, now);
-  for (const { key } of await sink.listStates()) {
+  for (const { key } of await cursors.list()) {
     if (key.query !== job.name) continue;
     const range = parseScopeRange(key.scope);
     if (range && range.to > start) start = range.to;
@@ -123,7 +122,7 @@ async function firstWatermark(job: QueryJob, sink: Sink, now: number): Promise<n
   return start;
 }
 
-function lockLost(query: string, cause: unknown): MonitorliftError {
+export function lockLost(query: string, cause: unknown): MonitorliftError {
   return new MonitorliftError("LOCK_LOST", `Query '${query}': the single-writer lock was lost while exporting; stopped writing at once.`, {
     cause,
     retryable: true,
