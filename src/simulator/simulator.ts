@@ -48,7 +48,7 @@ export interface SimulatorOptions {
   tableRates?: Record<string, number>;
   /** Keep generating events as the clock advances (default true). */
   live?: boolean;
-  /** Tables to create (default: the 8 App tables and MonitorliftTypes). */
+  /** Tables to create (default: the 8 App tables and MonitorliftTypes; MonitorliftEvents_CL only when listed). */
   tables?: string[];
   /** Random fault configuration (default: none). */
   faults?: FaultConfig;
