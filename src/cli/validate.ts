@@ -4,6 +4,7 @@ import { messageOf } from "../errors.ts";
 import { drain } from "../source/logs-source.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
 import { describeError, EXIT_FAILED } from "./exit.ts";
+import { missingItemIdWarning } from "../window/query-text.ts";
 
 export function validateCommand(globals: () => GlobalOptions): Command {
   return new Command("validate")
@@ -34,6 +35,9 @@ export function validateCommand(globals: () => GlobalOptions): Command {
             const result = await source.query(job.buildQuery({ start: t, end: t }), signal);
             await drain(result);
             out.push(`query ${job.name}: ok (${result.columns.length} columns)`);
+            const q = ctx.config.queries.find((x) => x.name === job.name);
+            const noItemId = q === undefined ? undefined : missingItemIdWarning(q, result.columns.map((c) => c.name));
+            if (noItemId !== undefined) out.push(`warning: ${noItemId}`);
           } catch (err) {
             failed = true;
             out.push(`query ${job.name}: ${describeError(err, Boolean(g.verbose))}`);

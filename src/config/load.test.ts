@@ -39,7 +39,7 @@ test("valid fixture: loads, normalised", async () => {
     mode: "ingestion",
     sizeMs: 300_000,
     lagMs: 120_000,
-    lookbackMs: 172_800_000,
+    lookbackMs: 259_200_000,
     futureMs: 86_400_000,
     start: { ago: 10_800_000 },
     timeColumn: "TimeGenerated",
@@ -48,9 +48,9 @@ test("valid fixture: loads, normalised", async () => {
     minSizeMs: 1000,
     maxWindowsPerRun: 288,
   });
-  assert.equal(requests!.kql, "AppRequests\n| $window");
+  assert.equal(requests!.kql, "AppRequests\n| $window\n| extend _ItemId = _ItemId");
   assert.equal(slow!.transform, "where DurationMs > 1000 | project TimeGenerated, _ItemId, Name, DurationMs");
-  assert.equal(slow!.kql, "AppRequests\n| $window\n| where DurationMs > 1000 | project TimeGenerated, _ItemId, Name, DurationMs");
+  assert.equal(slow!.kql, "AppRequests\n| $window\n| extend _ItemId = _ItemId\n| where DurationMs > 1000 | project TimeGenerated, _ItemId, Name, DurationMs");
   // per-query overrides over the top-level block
   assert.equal(failed!.file, join(FIXTURES, "queries/failed.kql"));
   assert.match(failed!.kql, /^\/\/ Failed dependency calls/);

@@ -112,6 +112,7 @@ export function normaliseConfig(parsed: ParsedConfigFile, baseDir: string): { co
       out.transform = normaliseTransform(q.transform);
       if (out.transform === "") errors.push(`queries[${index}].transform: is empty — remove the key or give pipe stages such as "where Success == false"`);
     }
+    if (q.hiddenColumns !== undefined) out.hiddenColumns = [...q.hiddenColumns];
     if (q.file !== undefined) out.file = absolute(baseDir, q.file);
     return out;
   });

@@ -142,8 +142,8 @@ const windowDescriptions = {
   mode: "ingestion: windows over ingestion_time(), so records that arrive late are still exported exactly once (recommended); time: windows over the time column, which misses records arriving after the window was exported.",
   size: "Length of one export window, ISO 8601 duration. Windows are aligned to a UTC grid of this size (PT5M → :00, :05, …).",
   lag: "How far behind now the newest window must end, so records still being ingested are not cut off. Default PT2M in ingestion mode, PT15M in time mode.",
-  lookback: "Ingestion mode: how much older than the window the time column of a record may be (late-arriving data). Bounds the scan.",
-  future: "Ingestion mode: how much newer than the window the time column of a record may be (skewed clocks). Bounds the scan.",
+  lookback: "Ingestion mode: how much older than the window the time column of a record may be (late-arriving data). Bounds the scan. Default P3D: the service accepts TimeGenerated up to two days before receipt and may ingest hours later (up to ~60 h in all). In time mode with a timeColumn other than TimeGenerated: how much later than it TimeGenerated (the receipt time) may be (the timespan sent covers it).",
+  future: "Ingestion mode: how much newer than the window the time column of a record may be (skewed clocks). Bounds the scan. In time mode with a timeColumn other than TimeGenerated: how much earlier than it TimeGenerated may be (the timespan sent covers it).",
   start: "Where the first run starts when there is no watermark yet: an ISO 8601 timestamp (\"2026-11-01T00:00:00Z\") or a duration before now (\"PT3H\").",
   timeColumn: "The record time column (TimeGenerated in workspace tables; timestamp in classic Application Insights).",
   maxRows: "A window returning this many rows is split in two and retried (the service returns at most 500000 rows).",
@@ -172,7 +172,7 @@ export const windowSchema = z
     mode: windowBase.mode.default("ingestion").describe(D.mode),
     size: windowBase.size.default("PT5M").describe(D.size),
     lag: windowBase.lag.optional().describe(D.lag),
-    lookback: windowBase.lookback.default("P2D").describe(D.lookback),
+    lookback: windowBase.lookback.default("P3D").describe(D.lookback),
     future: windowBase.future.default("P1D").describe(D.future),
     start: windowBase.start.default("PT1H").describe(D.start),
     timeColumn: windowBase.timeColumn.default("TimeGenerated").describe(D.timeColumn),
@@ -222,6 +222,12 @@ export const querySchema = z
       .min(1)
       .optional()
       .describe("A .kql file (relative to this config file) of the form \"<Table> | $window | …\": $window is replaced by the window filter."),
+    hiddenColumns: z
+      .array(identifier("column name"))
+      .optional()
+      .describe(
+        "Hidden standard columns a table query exports: the service leaves _ItemId, _BilledSize, _IsBillable and _SubscriptionId out of results unless the query names them. Default [\"_ItemId\"] (the record's unique id); [] for none. Only with table (a .kql file names them in its own project).",
+      ),
     window: queryWindowSchema.optional(),
   })
   .describe("One exported query.");

@@ -68,6 +68,8 @@ export interface NormalisedQuery {
   /** Table query: the table, and the optional pipe stages after the window filter (leading "|" removed). */
   table?: string;
   transform?: string;
+  /** Table query: the hidden standard columns to export, as configured (unset: the default of src/window/query-text.ts, ["_ItemId"]). */
+  hiddenColumns?: string[];
   /** File query: absolute path of the .kql file. */
   file?: string;
   /** Effective window settings: the query's overrides over the top-level window block. */

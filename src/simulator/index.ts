@@ -20,4 +20,4 @@ export {
 export type { SimulatorStats } from "./stats.ts";
 export type { TruthFilter } from "./data/table-store.ts";
 export type { DelayModel } from "./data/delays.ts";
-export { APP_TABLES, ALL_TABLES, TYPES_TABLE } from "./data/schemas.ts";
+export { APP_TABLES, ALL_TABLES, EVENTS_TABLE, KNOWN_TABLES, TYPES_TABLE } from "./data/schemas.ts";

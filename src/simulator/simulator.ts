@@ -48,7 +48,7 @@ export interface SimulatorOptions {
   tableRates?: Record<string, number>;
   /** Keep generating events as the clock advances (default true). */
   live?: boolean;
-  /** Tables to create (default: the 8 App tables and MonitorliftTypes). */
+  /** Tables to create (default: the 8 App tables and MonitorliftTypes; MonitorliftEvents_CL only when listed). */
   tables?: string[];
   /** Random fault configuration (default: none). */
   faults?: FaultConfig;
@@ -112,6 +112,22 @@ function mergeIntervals(list: EventInterval[]): EventInterval[] {
   return out;
 }
 
+/**
+ * The shape rows are pre-encoded in: the visible columns plus `_ItemId`, in table order — what
+ * the exporter's default table query (`… | extend _ItemId = _ItemId`) returns. select is
+ * undefined when that is every column.
+ */
+function warmShape(table: SimTable): { columns: readonly Column[]; select?: readonly number[] } {
+  const hidden = table.hidden;
+  if (hidden === undefined || hidden.size === 0) return { columns: table.columns };
+  const select: number[] = [];
+  table.columns.forEach((c, i) => {
+    if (!hidden.has(c.name) || c.name === "_ItemId") select.push(i);
+  });
+  if (select.length === table.columns.length) return { columns: table.columns };
+  return { columns: select.map((i) => table.columns[i]!), select };
+}
+
 /** Expected bytes of the JSON of every stored row, from a sample of each table. */
 function estimateJsonBytes(data: WorkspaceData): number {
   let total = 0;
@@ -119,7 +135,8 @@ function estimateJsonBytes(data: WorkspaceData): number {
     const store = data.store(name);
     const sample = store.sample(64);
     if (sample.length === 0) continue;
-    const enc = rowEncoder(store.columns);
+    const shape = warmShape(store);
+    const enc = rowEncoder(shape.columns, shape.select);
     let bytes = 0;
     for (const row of sample) bytes += Buffer.byteLength(enc.text(row.values));
     total += (bytes / sample.length + 1) * store.size;
@@ -160,7 +177,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     startMs,
     ...(warmer === undefined
       ? {}
-      : { onRows: (table: SimTable, rows: readonly SimRow[]) => warmer.add(rows, table.columns as readonly Column[]) }),
+      : {
+          onRows: (table: SimTable, rows: readonly SimRow[]) => {
+            const shape = warmShape(table);
+            warmer.add(rows, shape.columns, shape.select);
+          },
+        }),
   });
   data.materializeTo(startMs);
   if (rowCache !== undefined) {

@@ -25,15 +25,17 @@ export interface TruthFilter {
 export class TableStore implements SimTable {
   readonly name: string;
   readonly columns: readonly Column[];
+  readonly hidden: ReadonlySet<string> | undefined;
   private readonly runs: Run[] = [];
   private readonly maxJitterMs: number;
   private readonly itemIdColumn: number;
   private readonly beforeRead: (nowMs: number) => void;
   private total = 0;
 
-  constructor(name: string, columns: readonly Column[], maxJitterMs: number, beforeRead: (nowMs: number) => void) {
+  constructor(name: string, columns: readonly Column[], maxJitterMs: number, beforeRead: (nowMs: number) => void, hidden?: ReadonlySet<string>) {
     this.name = name;
     this.columns = columns;
+    this.hidden = hidden;
     this.maxJitterMs = maxJitterMs;
     this.itemIdColumn = columns.findIndex((c) => c.name === "_ItemId");
     this.beforeRead = beforeRead;

@@ -18,6 +18,8 @@ import { rowEncoder } from "./row-encoder.ts";
 export interface QueryResultData {
   columns: readonly Column[];
   rows: readonly (readonly SimValue[])[];
+  /** Where column i's value sits in a row, when rows also hold hidden values (kql/execute.ts KqlResult). */
+  select?: readonly number[];
 }
 
 export interface BodyPlan {
@@ -59,7 +61,7 @@ export async function writeQueryBody(w: ChunkWriter, result: QueryResultData, pl
   }
   const toWrite = Math.min(total, rowLimit);
   const cutAt = plan.cutAfterFraction === undefined ? -1 : Math.floor(toWrite * plan.cutAfterFraction);
-  const enc = rowEncoder(result.columns);
+  const enc = rowEncoder(result.columns, result.select);
   const sig = enc.sig;
   const cache = plan.cache;
   const maxBytes = plan.maxBytes;
@@ -93,7 +95,9 @@ export async function writeQueryBody(w: ChunkWriter, result: QueryResultData, pl
         truncated = { kind: "bytes", limit: maxBytes };
         break;
       }
-      if (cache !== undefined && key !== undefined) known = cache.store(key, sig, text);
+      // A row remembered in another shape (e.g. without its hidden _ItemId) keeps that entry: shapes
+      // that alternate would otherwise re-store the row each time.
+      if (cache !== undefined && key !== undefined && !cache.has(key)) known = cache.store(key, sig, text);
       else {
         flushRange();
         if (sep) w.ascii(COMMA);
