@@ -14,7 +14,7 @@ export function validateCommand(globals: () => GlobalOptions): Command {
     .action(async (opts: { connect?: boolean }) => {
       const g = globals();
       const ctx = await openContext(g, process.env);
-      const out: string[] = [`config ${ctx.config.configPath}: ok (${ctx.config.queries.length} queries, sink ${ctx.destination.sink.description})`];
+      const out: string[] = [`config ${ctx.config.configPath}: ok (${ctx.config.queries.length} ${ctx.config.queries.length === 1 ? "query" : "queries"}, sink ${ctx.destination.sink.description})`];
       for (const w of ctx.config.warnings) out.push(`warning: ${w}`);
       let failed = false;
       if (opts.connect) {

@@ -73,7 +73,7 @@ export async function deliverWindow(
       { hint: "Narrow the query with a transform (project fewer columns, filter rows) or lower window.minSize; the watermark has not moved past this window." },
     );
   }
-  ctx.logger.info({ query: ctx.key.query, window: formatWindow(w), reason: first.reason }, "window truncated, splitting");
+  ctx.logger.info({ window: formatWindow(w), reason: first.reason }, "window truncated, splitting"); // the logger carries the query
   await deliverWindow(ctx, halves[0], onPart, splits + 1);
   await deliverWindow(ctx, halves[1], onPart, splits + 1);
 }
