@@ -44,7 +44,7 @@ test("valid fixture: loads, normalised", async () => {
     start: { ago: 10_800_000 },
     timeColumn: "TimeGenerated",
     maxRows: 500_000,
-    maxBytes: 67_108_864,
+    maxBytes: 104_857_600, // the query API's ~100 MiB (issue 8)
     minSizeMs: 1000,
     maxWindowsPerRun: 288,
   });

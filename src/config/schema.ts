@@ -147,7 +147,7 @@ const windowDescriptions = {
   start: "Where the first run starts when there is no watermark yet: an ISO 8601 timestamp (\"2026-11-01T00:00:00Z\") or a duration before now (\"PT3H\").",
   timeColumn: "The record time column (TimeGenerated in workspace tables; timestamp in classic Application Insights).",
   maxRows: "A window returning this many rows is split in two and retried (the service returns at most 500000 rows).",
-  maxBytes: "A window whose response reaches this many bytes is split in two and retried (the service limit is about 100 MiB).",
+  maxBytes: "A window whose response body (uncompressed) reaches this many bytes is split in two and retried, PartialError or not. Default: the query API's documented ~100 MiB; the engine's own 64000000-byte cut comes with a PartialError and a body of ~73 MB.",
   minSize: "Windows are not split below this length; a smaller window that is still too large fails with WINDOW_UNSPLITTABLE.",
   maxWindowsPerRun: "At most this many windows per query in one run; the rest waits for the next run.",
 } as const;
@@ -177,7 +177,7 @@ export const windowSchema = z
     start: windowBase.start.default("PT1H").describe(D.start),
     timeColumn: windowBase.timeColumn.default("TimeGenerated").describe(D.timeColumn),
     maxRows: windowBase.maxRows.default(SERVICE_MAX_ROWS).describe(D.maxRows),
-    maxBytes: windowBase.maxBytes.default(64 * 1024 * 1024).describe(D.maxBytes),
+    maxBytes: windowBase.maxBytes.default(SERVICE_MAX_BYTES).describe(D.maxBytes),
     minSize: windowBase.minSize.default("PT1S").describe(D.minSize),
     maxWindowsPerRun: windowBase.maxWindowsPerRun.default(288).describe(D.maxWindowsPerRun),
   })

@@ -14,10 +14,13 @@ import type { TruthFilter } from "./data/table-store.ts";
 import { type EventInterval, WorkspaceData } from "./data/workspace.ts";
 import { type FaultConfig, FaultController } from "./faults.ts";
 import { executeKql } from "./kql/index.ts";
+import type { AccessModel } from "./access.ts";
+import { ResponseCache } from "./response-cache.ts";
 import { createSimulatorServer } from "./server.ts";
 import { type SimulatorStats, StatsRecorder } from "./stats.ts";
 import { parseIsoDuration } from "./timespan.ts";
 import { RowJsonCache } from "./wire/row-cache.ts";
+import { DEFAULT_ENGINE_SIZE_RATIO } from "./wire/query-body.ts";
 import { rowEncoder } from "./wire/row-encoder.ts";
 import { JsonWarmer } from "./wire/warmer.ts";
 
@@ -52,8 +55,13 @@ export interface SimulatorOptions {
   tables?: string[];
   /** Random fault configuration (default: none). */
   faults?: FaultConfig;
-  /** Result limits (default 500000 rows, 64000000 bytes). */
-  limits?: { maxRows?: number; maxBytes?: number };
+  /**
+   * Result limits (default 500000 rows, 64000000 engine bytes). A body at the size cut is
+   * `engineSizeRatio` times the engine's bytes (default 73/64: a recorded cut at 64,000,000 came with ~73 MB).
+   */
+  limits?: { maxRows?: number; maxBytes?: number; engineSizeRatio?: number };
+  /** What the identity may read in resource-centric queries (default: everything). */
+  access?: AccessModel;
   /** Maximum settle jitter between ingestion and visibility, ms (default 20000). */
   settleJitterMs?: number;
   /** Ingestion-delay model overrides (see data/delays.ts). */
@@ -155,6 +163,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const maxRows = options.limits?.maxRows ?? DEFAULT_MAX_ROWS;
   const maxBytes = options.limits?.maxBytes ?? DEFAULT_MAX_BYTES;
   if (!(maxRows >= 0) || !(maxBytes >= 0)) throw new RangeError("limits.maxRows and limits.maxBytes must be >= 0");
+  const engineSizeRatio = options.limits?.engineSizeRatio ?? DEFAULT_ENGINE_SIZE_RATIO;
+  if (!(engineSizeRatio >= 1)) throw new RangeError("limits.engineSizeRatio must be >= 1");
 
   const intervals: EventInterval[] = [];
   const back = backfillInterval(options.backfill, startMs);
@@ -202,6 +212,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     faults,
     stats,
     rowCache,
+    engineSizeRatio,
+    access: { ...(options.access ?? {}) },
+    responseCache: new ResponseCache(),
     exec: {
       catalog: data,
       clock,
