@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { runOnce } from "../runner/run.ts";
 import { runOnSchedule } from "../runner/scheduler.ts";
+import { createMetrics } from "../telemetry/telemetry.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
 import { EXIT_FAILED, EXIT_OK } from "./exit.ts";
 import { formatRunReport } from "./report.ts";
@@ -26,11 +27,13 @@ Exit codes: 0 ok, 1 a query failed (the others carried on), 2 usage or configura
       const g = globals();
       const ctx = await openContext(g, process.env, { queries: opts.query });
       const stop = shutdownSignal((name) => ctx.logger.warn(`${name}: finishing the current window, then stopping`));
+      const metrics = await createMetrics({ env: process.env, logger: ctx.logger });
       try {
         await ctx.sink.start(stop.signal);
         const runAll = async () => {
           const report = await runOnce("export", ctx.jobs, ctx.runDeps(stop.signal));
           process.stdout.write(`${formatRunReport(report, Boolean(g.verbose))}\n`);
+          if (report.errors.size === 0) metrics.runSucceeded("export");
           return report;
         };
         if (opts.once || !ctx.config.schedule) {
@@ -46,7 +49,11 @@ Exit codes: 0 ok, 1 a query failed (the others carried on), 2 usage or configura
         });
       } finally {
         stop.dispose();
-        await ctx.sink.shutdown();
+        try {
+          await ctx.sink.shutdown();
+        } finally {
+          await metrics.shutdown(); // bounded; never throws, never changes the exit code
+        }
       }
     });
 }

@@ -11,7 +11,7 @@
  *    time of the last successful run, both in seconds.
  *  - `flush()` and `shutdown()` settle within the configured bound whatever the backends do.
  */
-import type { DropCode, RetryCode } from "./codes.ts";
+import { dropCodeOf, retryCodeOf, type DropCode, type DropContext, type RetryCode } from "./codes.ts";
 
 export type InstrumentKind = "counter" | "histogram" | "gauge";
 export type StatsdType = "c" | "ms" | "h" | "g";
@@ -162,6 +162,16 @@ export interface SinkLabels {
 }
 
 export type RowOutcome = { outcome: "success" } | { outcome: "retry"; code: RetryCode } | { outcome: "dropped"; code: DropCode };
+
+/** The outcome of rows written in an attempt that failed with `err` and will be tried again. */
+export function retriedBecause(err: unknown): RowOutcome {
+  return { outcome: "retry", code: retryCodeOf(err) };
+}
+
+/** The outcome of rows of a window that ended with `err` and is not exported in this run. */
+export function droppedBecause(err: unknown, context?: DropContext): RowOutcome {
+  return { outcome: "dropped", code: dropCodeOf(err, context) };
+}
 
 export interface RequestResult {
   /** The HTTP status, when an answer came. */
