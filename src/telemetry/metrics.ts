@@ -146,6 +146,8 @@ export interface MetricsBackend {
   gaugesChanged?(readings: readonly GaugeReading[]): void;
   flush(): Promise<void>;
   shutdown(): Promise<void>;
+  /** shutdown() did not settle within the bound: release sockets and timers now. */
+  abandon?(): void;
 }
 
 export interface GaugeReading {
@@ -334,12 +336,14 @@ export class FanOutMetrics implements Metrics {
 
   private each(call: (b: MetricsBackend) => void): void {
     if (this.closed) return;
-    for (const b of this.options.backends) {
-      try {
-        call(b);
-      } catch (err) {
-        this.report(b.name, err);
-      }
+    for (const b of this.options.backends) this.guard(b, () => call(b));
+  }
+
+  private guard(b: MetricsBackend, call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      this.report(b.name, err);
     }
   }
 
@@ -355,7 +359,10 @@ export class FanOutMetrics implements Metrics {
       }),
     );
     const outcome = await withTimeout(all, this.options.flushTimeoutMs);
-    if (outcome === "timeout") this.report(what, new Error(`telemetry ${what} did not finish within ${this.options.flushTimeoutMs} ms; left behind`));
+    if (outcome === "timeout") {
+      this.report(what, new Error(`telemetry ${what} did not finish within ${this.options.flushTimeoutMs} ms; left behind`));
+      if (what === "shutdown") for (const b of this.options.backends) this.guard(b, () => b.abandon?.());
+    }
   }
 
   private report(backend: string, err: unknown): void {

@@ -70,6 +70,12 @@ export class LineQueue extends Writable {
   /** Resolves when every queued line was handed to the OS (or immediately when stopped). */
   drained(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
+    // someone is waiting: try to reconnect now rather than at the end of the backoff
+    if (!this.socket && this.reconnect) {
+      clearTimeout(this.reconnect);
+      this.reconnect = undefined;
+      this.pump();
+    }
     return new Promise((resolve) => this.idle.add(resolve));
   }
 
@@ -224,13 +230,15 @@ export class StatsdBackend implements MetricsBackend {
     }
   }
 
+  /** Waits until the queue is written, then reports the lines dropped so far (once the queue has room). */
   async flush(): Promise<void> {
+    await this.queue.drained();
     const dropped = this.queue.droppedLines - this.reportedDrops;
     if (dropped > 0) {
       this.reportedDrops += dropped;
       this.client.increment(INSTRUMENTS.statsdDropped.name, dropped);
+      await this.queue.drained();
     }
-    await this.queue.drained();
   }
 
   async shutdown(): Promise<void> {
@@ -239,6 +247,11 @@ export class StatsdBackend implements MetricsBackend {
     } finally {
       this.queue.stop();
     }
+  }
+
+  /** The bound passed while the agent was unreachable: close the socket, count what is left as dropped. */
+  abandon(): void {
+    this.queue.stop();
   }
 
   private reportedDrops = 0;
