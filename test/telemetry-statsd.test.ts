@@ -113,7 +113,7 @@ test("TCP: a full queue drops the overflow and counts it; the kept lines and the
     await waitUntil(() => agent.lines.length >= 11, 10_000, "the kept lines and the drop count");
     assert.deepEqual(agent.lines.slice(0, 10), Array.from({ length: 10 }, (_, i) => `monitorlift.windows.split.q${i}:1|c`));
     assert.ok(agent.lines.includes("monitorlift.telemetry.statsd.dropped:15|c"), agent.lines.join("\n"));
-    assert.match(warnings.join("\n"), /15 StatsD lines were dropped/);
+    assert.match(warnings.join("\n"), /15 StatsD lines were not delivered/);
   } finally {
     await agent.close();
   }

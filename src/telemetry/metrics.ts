@@ -360,7 +360,7 @@ export class FanOutMetrics implements Metrics {
     );
     const outcome = await withTimeout(all, this.options.flushTimeoutMs);
     if (outcome === "timeout") {
-      this.report(what, new Error(`telemetry ${what} did not finish within ${this.options.flushTimeoutMs} ms; left behind`));
+      this.report(what, new Error(`did not finish within ${this.options.flushTimeoutMs} ms; left behind`));
       if (what === "shutdown") for (const b of this.options.backends) this.guard(b, () => b.abandon?.());
     }
   }

@@ -11,6 +11,7 @@
  *    endpoint) is stopped: monitorlift sends only to destinations the operator configured.
  *  - Gauges are observable: they are computed from the facade's state each time a reader collects.
  */
+import type { HttpClient } from "@azure/core-rest-pipeline";
 import type { Meter, ObservableResult } from "@opentelemetry/api";
 import type { MetricReader, PushMetricExporter } from "@opentelemetry/sdk-metrics";
 import { VERSION } from "../version.ts";
@@ -60,7 +61,7 @@ export async function createOtelBackend(options: OtelBackendOptions): Promise<Me
   }
   if (settings.console) readers.push(periodic(new sdk.ConsoleMetricExporter()));
   if (settings.azureMonitor) {
-    const exporter = await createAzureMonitorExporter(settings.azureMonitor.connectionString, options.onWarning);
+    const exporter = await createAzureMonitorExporter(settings.azureMonitor.connectionString, timeoutMillis, options.onWarning);
     if (exporter) readers.push(periodic(exporter));
   }
   if (readers.length === 0) return undefined;
@@ -128,11 +129,20 @@ const AZURE_QUIET_ENV: Readonly<Record<string, string>> = {
  * variables read by the exporter, so they are set on process.env (only where unset) before it is
  * constructed; the poller is stopped through the exporter's own module (pinned version 1.0.0-beta.47).
  */
-async function createAzureMonitorExporter(connectionString: string, warn: (m: string) => void): Promise<PushMetricExporter | undefined> {
+async function createAzureMonitorExporter(connectionString: string, timeoutMs: number, warn: (m: string) => void): Promise<PushMetricExporter | undefined> {
   for (const [k, v] of Object.entries(AZURE_QUIET_ENV)) process.env[k] ??= v;
   try {
     const { AzureMonitorMetricExporter } = await import("@azure/monitor-opentelemetry-exporter");
-    const exporter = new AzureMonitorMetricExporter({ connectionString, disableOfflineStorage: true });
+    const { createDefaultHttpClient } = await import("@azure/core-rest-pipeline");
+    const base = createDefaultHttpClient();
+    // The exporter's requests have no deadline of their own: a hanging endpoint would keep the process alive.
+    const httpClient: HttpClient = {
+      sendRequest(request) {
+        request.timeout = request.timeout > 0 ? Math.min(request.timeout, timeoutMs) : timeoutMs;
+        return base.sendRequest(request);
+      },
+    };
+    const exporter = new AzureMonitorMetricExporter({ connectionString, disableOfflineStorage: true, httpClient });
     await stopAzureOneSettingsPoller();
     return exporter as unknown as PushMetricExporter;
   } catch (err) {

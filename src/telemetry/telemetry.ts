@@ -54,7 +54,9 @@ export async function createMetricsFromSettings(settings: TelemetrySettings, opt
     onError: (backend, err) => warn(`telemetry: ${backend}: ${(err as Error)?.message ?? String(err)} (the export is not affected)`),
     afterShutdown: () => {
       const dropped = statsd?.queue.droppedLines ?? 0;
-    if (dropped > 0) warn(`telemetry: ${dropped} StatsD lines were dropped (the agent at ${settings.statsd?.host}:${settings.statsd?.port} was unreachable and the queue of ${settings.statsd?.queueSize} lines was full)`);
+      if (dropped > 0) {
+        warn(`telemetry: ${dropped} StatsD lines were not delivered: the agent at ${settings.statsd?.host}:${settings.statsd?.port} was unreachable (queue bound ${settings.statsd?.queueSize} lines, flush bound ${settings.flushTimeoutMs} ms)`);
+      }
     },
   });
   options.logger?.debug(`telemetry: metrics go to ${describeBackends(settings)}`);
