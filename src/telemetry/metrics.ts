@@ -360,7 +360,7 @@ export class FanOutMetrics implements Metrics {
     );
     const outcome = await withTimeout(all, this.options.flushTimeoutMs);
     if (outcome === "timeout") {
-      this.report(what, new Error(`did not finish within ${this.options.flushTimeoutMs} ms; left behind`));
+      this.report(what, new TelemetryTimeoutError(`did not finish within ${this.options.flushTimeoutMs} ms; left behind`));
       if (what === "shutdown") for (const b of this.options.backends) this.guard(b, () => b.abandon?.());
     }
   }
@@ -387,6 +387,11 @@ function outcomeAttributes(labels: SinkLabels, result: RowOutcome): Attributes {
   if (result.outcome === "retry") attributes[ATTR.retryCode] = result.code;
   if (result.outcome === "dropped") attributes[ATTR.dropCode] = result.code;
   return attributes;
+}
+
+/** A flush or shutdown that passed its bound (reported, never thrown to the caller). */
+export class TelemetryTimeoutError extends Error {
+  override name = "TelemetryTimeoutError";
 }
 
 /** Resolves "done" or "timeout" (the timer keeps the process alive only while it waits). */
