@@ -1,0 +1,71 @@
+/**
+ * The real CLI with telemetry configured by the environment: `export --once` against the local
+ * workspace flushes its metrics before it exits, and a collector that hangs changes neither the
+ * exit code nor the report, and holds the exit at most the flush bound (5 s).
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { after, before, test } from "node:test";
+import { CLI } from "./support/cli.ts";
+import { startHarness, type Harness } from "./support/harness.ts";
+import { findPoint } from "./support/otlp-decode.ts";
+import { startHangingServer, startOtlpReceiver, startStatsdUdp, waitUntil } from "./support/telemetry-receivers.ts";
+
+let h: Harness;
+before(async () => {
+  h = await startHarness({
+    sim: { seed: 7, backfill: "PT1H", rowsPerSecond: 0.2, tables: ["AppRequests"], settleJitterMs: 200 },
+    config: { queries: [{ name: "requests", table: "AppRequests" }], window: { size: "PT30M", lag: "PT5S", start: "PT1H" }, log: { level: "warn" } },
+  });
+});
+after(() => h?.close());
+
+/** Runs the CLI; `reportToExitMs` is from the run report on stdout to the process's exit. */
+function runExport(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string; reportToExitMs: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, "export", "--once", "--config", h.configPath], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "", ...env } });
+    let stdout = "";
+    let stderr = "";
+    let reportAt = 0;
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      reportAt ||= Date.now();
+    });
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const guard = setTimeout(() => child.kill("SIGKILL"), 90_000);
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      clearTimeout(guard);
+      resolve({ code, stdout, stderr, reportToExitMs: Date.now() - reportAt });
+    });
+  });
+}
+
+test("export --once pushes its metrics to the collector and the StatsD agent before it exits", { timeout: 120_000 }, async () => {
+  const otlp = await startOtlpReceiver();
+  const statsd = await startStatsdUdp();
+  try {
+    const before = Date.now() / 1000;
+    const r = await runExport({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, STATSD_HOST: "127.0.0.1", STATSD_PORT: String(statsd.port) });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const last = findPoint(otlp.decoded(), "monitorlift.run.last_success.time", { "monitorlift.command": "export" });
+    assert.ok(last?.value !== undefined && last.value >= before && last.value <= Date.now() / 1000, `last success ${last?.value}`);
+    await waitUntil(() => statsd.lines.some((l) => l.startsWith("monitorlift.run.last_success.time.export:")), 5000, "the StatsD gauge");
+  } finally {
+    await Promise.all([otlp.close(), statsd.close()]);
+  }
+});
+
+test("a hanging collector: same exit code and report, exit held at most the 5 s bound", { timeout: 120_000 }, async () => {
+  const hanging = await startHangingServer();
+  try {
+    const r = await runExport({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${hanging.port}` });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /requests/);
+    assert.ok(hanging.hits() > 0, "the collector was contacted");
+    assert.ok(r.reportToExitMs < 5000 + 2500, `exit came ${r.reportToExitMs} ms after the report`);
+    assert.match(r.stderr, /telemetry: shutdown: did not finish within 5000 ms/);
+  } finally {
+    await hanging.close();
+  }
+});
