@@ -69,3 +69,23 @@ test("a hanging collector: same exit code and report, exit held at most the 5 s 
     await hanging.close();
   }
 });
+
+test("the config's telemetry block: an OTLP endpoint set there is used; enabled: false silences the environment's", { timeout: 120_000 }, async () => {
+  const viaConfig = await startOtlpReceiver();
+  const viaEnv = await startOtlpReceiver();
+  try {
+    await h.writeConfig({ telemetry: { metrics: { otlp: { endpoint: `${viaConfig.url}/v1/metrics`, protocol: "http/json" } } } });
+    const on = await runExport({});
+    assert.equal(on.code, 0, on.stdout + on.stderr);
+    assert.ok(viaConfig.requests.length > 0 && viaConfig.requests.every((r) => r.headers["content-type"] === "application/json"));
+    assert.ok(findPoint(viaConfig.decoded(), "monitorlift.run.last_success.time", { "monitorlift.command": "export" }));
+
+    await h.writeConfig({ telemetry: { enabled: false } });
+    const off = await runExport({ OTEL_EXPORTER_OTLP_ENDPOINT: viaEnv.url });
+    assert.equal(off.code, 0, off.stdout + off.stderr);
+    assert.deepEqual(viaEnv.requests, []);
+  } finally {
+    await h.writeConfig({ telemetry: undefined });
+    await Promise.all([viaConfig.close(), viaEnv.close()]);
+  }
+});

@@ -35,7 +35,7 @@ or the live export.`,
       if (!(from < to)) throw new UsageError(`--from (${new Date(from).toISOString()}) must be before --to (${new Date(to).toISOString()}).`);
       const ctx = await openContext(g, process.env, { queries: opts.query });
       const stop = shutdownSignal((name) => ctx.logger.warn(`${name}: finishing committed windows, then stopping (re-run to resume)`));
-      const metrics = await createMetrics({ env: process.env, logger: ctx.logger });
+      const metrics = await createMetrics({ env: process.env, config: ctx.config.telemetry, logger: ctx.logger });
       const progress = createProgress({
         totalMs: (to - from) * ctx.jobs.length,
         label: "backfill",

@@ -27,7 +27,7 @@ Exit codes: 0 ok, 1 a query failed (the others carried on), 2 usage or configura
       const g = globals();
       const ctx = await openContext(g, process.env, { queries: opts.query });
       const stop = shutdownSignal((name) => ctx.logger.warn(`${name}: finishing the current window, then stopping`));
-      const metrics = await createMetrics({ env: process.env, logger: ctx.logger });
+      const metrics = await createMetrics({ env: process.env, config: ctx.config.telemetry, logger: ctx.logger });
       try {
         await ctx.sink.start(stop.signal);
         const runAll = async () => {
