@@ -25,10 +25,15 @@ test("Azure Monitor: metric envelopes reach the ingestion endpoint of the connec
 
     const envelopes = ingestion.envelopes();
     assert.ok(envelopes.length > 0);
-    for (const e of envelopes) {
-      assert.equal(e.iKey, "00000000-0000-0000-0000-000000000000");
-      assert.equal(e.data.baseType, "MetricData");
-    }
+    for (const e of envelopes) assert.equal(e.iKey, "00000000-0000-0000-0000-000000000000");
+    const events = envelopes.filter((e) => e.data.baseType === "EventData");
+    assert.equal(events.length, 1, "one customEvent: the run-complete event");
+    assert.equal(events[0]!.data.baseData.name, "monitorlift.run.complete");
+    assert.equal(events[0]!.data.baseData.properties?.["monitorlift.rows"], String(SCENARIO.rowsCommitted));
+    assert.equal(events[0]!.data.baseData.properties?.["monitorlift.outcome"], "ok");
+    assert.match(events[0]!.data.baseData.properties?.["monitorlift.queries.detail"] ?? "", /"queryHash":"[0-9a-f]{16}"/);
+    assert.ok(!JSON.stringify(envelopes).includes("do-not-send"), "the query text is never sent");
+    assert.ok(envelopes.filter((e) => e.data.baseType !== "EventData").every((e) => e.data.baseType === "MetricData"));
     const find = (name: string, props: Record<string, string>) =>
       envelopes.find(
         (e) => e.data.baseData.metrics?.[0]?.name === name && Object.entries(props).every(([k, v]) => e.data.baseData.properties?.[k] === v),

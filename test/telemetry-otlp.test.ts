@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { createMetrics } from "../src/telemetry/telemetry.ts";
 import { findPoint, type OtlpMetrics } from "./support/otlp-decode.ts";
 import { startOtlpReceiver } from "./support/telemetry-receivers.ts";
-import { recordScenario, SCENARIO } from "./support/telemetry-scenario.ts";
+import { recordScenario, SCENARIO, scenarioEvent } from "./support/telemetry-scenario.ts";
 
 for (const protocol of ["http/protobuf", "http/json"] as const) {
   test(`OTLP ${protocol}: the collector receives every metric with its unit, attributes and values`, { timeout: 30_000 }, async () => {
@@ -29,8 +29,8 @@ for (const protocol of ["http/protobuf", "http/json"] as const) {
       recordScenario(metrics, now);
       await metrics.shutdown(); // a one-shot run's exit: flushes every exporter
 
-      assert.ok(receiver.requests.length >= 1, "the collector got a request");
-      const req = receiver.requests[0]!;
+      assert.ok(receiver.requests.some((r) => r.path === "/v1/metrics"), "the collector got a metrics request");
+      const req = receiver.requests.find((r) => r.path === "/v1/metrics")!;
       assert.equal(req.method, "POST");
       assert.equal(req.path, "/v1/metrics");
       assert.equal(req.headers["content-type"], protocol === "http/json" ? "application/json" : "application/x-protobuf");
@@ -83,6 +83,20 @@ for (const protocol of ["http/protobuf", "http/json"] as const) {
       assert.equal(byName.get("monitorlift.export.lag")?.unit, "s");
       assert.equal(findPoint(decoded, "monitorlift.export.lag", q)?.value, SCENARIO.lagSeconds);
       assert.equal(findPoint(decoded, "monitorlift.run.last_success.time", { "monitorlift.command": "export" })?.value, now / 1000);
+
+      // The run-complete event, as one OTLP log record on the same collector (/v1/logs).
+      const logRequest = receiver.requests.find((r) => r.path === "/v1/logs");
+      assert.ok(logRequest, "the collector got the run-complete event");
+      assert.equal(logRequest.headers["x-api-key"], "s3cret value");
+      const records = receiver.decodedLogs().flatMap((l) => l.records);
+      assert.equal(records.length, 1);
+      const record = records[0]!;
+      assert.equal(record.eventName, "monitorlift.run.complete");
+      assert.equal(record.severityText, "INFO");
+      assert.deepEqual(record.body, JSON.parse(JSON.stringify(scenarioEvent(now))), "the body is the event object itself");
+      assert.equal(record.attributes["monitorlift.rows"], SCENARIO.rowsCommitted);
+      assert.equal(record.attributes["monitorlift.outcome"], "ok");
+      assert.ok(!logRequest.body.toString("latin1").includes("do-not-send"), "the query text is never sent");
     } finally {
       await receiver.close();
     }

@@ -3,7 +3,8 @@ import { Command } from "commander";
 import { UsageError } from "../errors.ts";
 import { runOnce } from "../runner/run.ts";
 import { createProgress } from "../telemetry/progress.ts";
-import { createMetrics } from "../telemetry/telemetry.ts";
+import { reportRun } from "../telemetry/run-event.ts";
+import { createMetrics, runEventContext } from "../telemetry/telemetry.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
 import { EXIT_FAILED, EXIT_OK } from "./exit.ts";
 import { formatRunReport } from "./report.ts";
@@ -50,7 +51,7 @@ or the live export.`,
         progress.stop();
         process.stdout.write(`${formatRunReport(report, Boolean(g.verbose))}\n`);
         process.exitCode = report.errors.size > 0 ? EXIT_FAILED : EXIT_OK;
-        if (report.errors.size === 0) metrics.runSucceeded("backfill");
+        reportRun(report.summary, { metrics, logger: ctx.logger, errors: report.errors, ...runEventContext(ctx.config) });
       } finally {
         progress.stop();
         stop.dispose();

@@ -2,7 +2,8 @@
 import { Command } from "commander";
 import { runOnce } from "../runner/run.ts";
 import { runOnSchedule } from "../runner/scheduler.ts";
-import { createMetrics } from "../telemetry/telemetry.ts";
+import { reportRun } from "../telemetry/run-event.ts";
+import { createMetrics, runEventContext } from "../telemetry/telemetry.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
 import { EXIT_FAILED, EXIT_OK } from "./exit.ts";
 import { formatRunReport } from "./report.ts";
@@ -33,7 +34,7 @@ Exit codes: 0 ok, 1 a query failed (the others carried on), 2 usage or configura
         const runAll = async () => {
           const report = await runOnce("export", ctx.jobs, ctx.runDeps(stop.signal));
           process.stdout.write(`${formatRunReport(report, Boolean(g.verbose))}\n`);
-          if (report.errors.size === 0) metrics.runSucceeded("export");
+          reportRun(report.summary, { metrics, logger: ctx.logger, errors: report.errors, ...runEventContext(ctx.config) });
           return report;
         };
         if (opts.once || !ctx.config.schedule) {

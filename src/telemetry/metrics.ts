@@ -12,6 +12,7 @@
  *  - `flush()` and `shutdown()` settle within the configured bound whatever the backends do.
  */
 import { dropCodeOf, retryCodeOf, type DropCode, type DropContext, type RetryCode } from "./codes.ts";
+import type { RunEvent } from "./run-event.ts";
 
 export type InstrumentKind = "counter" | "histogram" | "gauge";
 export type StatsdType = "c" | "ms" | "h" | "g";
@@ -148,6 +149,8 @@ export interface MetricsBackend {
   shutdown(): Promise<void>;
   /** shutdown() did not settle within the bound: release sockets and timers now. */
   abandon?(): void;
+  /** The run-complete event (backends with an event destination only). */
+  emitEvent?(event: RunEvent): void;
 }
 
 export interface GaugeReading {
@@ -196,6 +199,8 @@ export interface Metrics {
   watermark(query: string, watermark: Date): void;
   /** A run finished with every query successful, at `at`. */
   runSucceeded(command: string, at?: Date): void;
+  /** The run-complete event, to the configured event destinations (OTLP logs, Azure Monitor). */
+  runComplete(event: RunEvent): void;
   /** Lines dropped by the StatsD queue so far (0 without StatsD). */
   statsdDropped(): number;
   /** Push what is pending to every backend; settles within the bound, never rejects. */
@@ -216,6 +221,7 @@ export const noopMetrics: Metrics = Object.freeze({
   windowDropped() {},
   watermark() {},
   runSucceeded() {},
+  runComplete() {},
   statsdDropped: () => 0,
   flush: async () => {},
   shutdown: async () => {},
@@ -305,6 +311,10 @@ export class FanOutMetrics implements Metrics {
   runSucceeded(command: string, at: Date = new Date(this.now())): void {
     this.lastSuccess.set(command, at.getTime());
     this.gaugesChanged();
+  }
+
+  runComplete(event: RunEvent): void {
+    this.each((b) => b.emitEvent?.(event));
   }
 
   statsdDropped(): number {

@@ -1,7 +1,9 @@
 /**
  * The OpenTelemetry backend: one MeterProvider whose readers are the configured exporters (OTLP
- * over HTTP with protobuf or JSON, a Prometheus scrape endpoint, the console, Azure Monitor). Each
- * exporter package is imported only when it is configured, so the no-op path loads none of them.
+ * over HTTP with protobuf or JSON, a Prometheus scrape endpoint, the console, Azure Monitor), and
+ * a LoggerProvider per destination of the run-complete event (OTLP logs; Azure Monitor, where it
+ * becomes a customEvent). Each exporter package is imported only when it is configured, so the
+ * no-op path loads none of them.
  *
  * Rules
  *  - Every export request is bounded by the flush bound (the exporters' own timeoutMillis), so a
@@ -13,9 +15,12 @@
  */
 import type { HttpClient } from "@azure/core-rest-pipeline";
 import type { Meter, ObservableResult } from "@opentelemetry/api";
+import { SeverityNumber, type AnyValueMap, type Logger } from "@opentelemetry/api-logs";
+import type { LogRecordExporter } from "@opentelemetry/sdk-logs";
 import type { MetricReader, PushMetricExporter } from "@opentelemetry/sdk-metrics";
 import { VERSION } from "../version.ts";
 import { INSTRUMENTS, type Attributes, type GaugeReading, type InstrumentKey, type MetricsBackend } from "./metrics.ts";
+import { RUN_EVENT_NAME, runEventAttributes, type RunEvent } from "./run-event.ts";
 import type { TelemetrySettings } from "./settings.ts";
 
 export interface OtelBackendOptions {
@@ -28,7 +33,7 @@ export interface OtelBackendOptions {
 /** The backend, or undefined when no OpenTelemetry exporter is configured. */
 export async function createOtelBackend(options: OtelBackendOptions): Promise<MetricsBackend | undefined> {
   const { settings } = options;
-  if (!settings.otlp && !settings.prometheus && !settings.console && !settings.azureMonitor) return undefined;
+  if (!settings.otlp && !settings.prometheus && !settings.console && !settings.azureMonitor && !settings.otlpLogs) return undefined;
   const sdk = await import("@opentelemetry/sdk-metrics");
   const { resourceFromAttributes, defaultResource } = await import("@opentelemetry/resources");
   const timeoutMillis = settings.flushTimeoutMs;
@@ -60,18 +65,48 @@ export async function createOtelBackend(options: OtelBackendOptions): Promise<Me
     }
   }
   if (settings.console) readers.push(periodic(new sdk.ConsoleMetricExporter()));
+  const events: EventLogger[] = [];
   if (settings.azureMonitor) {
-    const exporter = await createAzureMonitorExporter(settings.azureMonitor.connectionString, timeoutMillis, options.onWarning);
-    if (exporter) readers.push(periodic(exporter));
+    const azure = await createAzureMonitorExporters(settings.azureMonitor.connectionString, timeoutMillis, settings.runEvent, options.onWarning);
+    if (azure?.metrics) readers.push(periodic(azure.metrics));
+    if (azure?.logs) events.push({ exporter: azure.logs, azure: true });
   }
-  if (readers.length === 0) return undefined;
+  if (settings.otlpLogs) {
+    const { url, headers, protocol } = settings.otlpLogs;
+    const config = { url, headers, timeoutMillis };
+    events.push({
+      exporter:
+        protocol === "http/json"
+          ? new (await import("@opentelemetry/exporter-logs-otlp-http")).OTLPLogExporter(config)
+          : new (await import("@opentelemetry/exporter-logs-otlp-proto")).OTLPLogExporter(config),
+      azure: false,
+    });
+  }
+  if (readers.length === 0 && events.length === 0) return undefined;
 
   const resource = defaultResource().merge(
     resourceFromAttributes({ ...settings.resourceAttributes, "service.name": settings.serviceName, "service.version": VERSION }),
   );
   const provider = new sdk.MeterProvider({ resource, readers });
   const meter = provider.getMeter("monitorlift", VERSION);
-  return new OtelBackend(provider, meter, options.readGauges);
+  const logs = events.length > 0 ? await import("@opentelemetry/sdk-logs") : undefined;
+  const eventProviders = events.map(({ exporter, azure }) => {
+    const logProvider = new logs!.LoggerProvider({ resource, processors: [new logs!.SimpleLogRecordProcessor({ exporter })] });
+    return { provider: logProvider, logger: logProvider.getLogger("monitorlift", VERSION), azure };
+  });
+  return new OtelBackend(provider, meter, options.readGauges, eventProviders);
+}
+
+interface EventLogger {
+  exporter: LogRecordExporter;
+  /** Azure Monitor: the record carries the customEvent name attribute. */
+  azure: boolean;
+}
+
+interface EventProvider {
+  provider: { forceFlush(): Promise<void>; shutdown(): Promise<void> };
+  logger: Logger;
+  azure: boolean;
 }
 
 type Instrument = { add?: (v: number, a: Attributes) => void; record?: (v: number, a: Attributes) => void };
@@ -81,9 +116,11 @@ class OtelBackend implements MetricsBackend {
   private readonly instruments = new Map<InstrumentKey, Instrument>();
 
   private readonly provider: { forceFlush(): Promise<void>; shutdown(): Promise<void> };
+  private readonly events: readonly EventProvider[];
 
-  constructor(provider: { forceFlush(): Promise<void>; shutdown(): Promise<void> }, meter: Meter, readGauges: () => GaugeReading[]) {
+  constructor(provider: { forceFlush(): Promise<void>; shutdown(): Promise<void> }, meter: Meter, readGauges: () => GaugeReading[], events: readonly EventProvider[]) {
     this.provider = provider;
+    this.events = events;
     for (const [key, spec] of Object.entries(INSTRUMENTS) as [InstrumentKey, (typeof INSTRUMENTS)[InstrumentKey]][]) {
       const base = { unit: spec.unit, description: spec.description };
       if (spec.kind === "counter") this.instruments.set(key, meter.createCounter(spec.name, base));
@@ -107,14 +144,30 @@ class OtelBackend implements MetricsBackend {
     this.instruments.get(key)?.record?.(value, attributes);
   }
 
-  flush(): Promise<void> {
-    return this.provider.forceFlush();
+  emitEvent(event: RunEvent): void {
+    const attributes = runEventAttributes(event);
+    for (const e of this.events) {
+      e.logger.emit({
+        eventName: RUN_EVENT_NAME,
+        severityNumber: SeverityNumber.INFO,
+        severityText: "INFO",
+        body: e.azure ? RUN_EVENT_NAME : (event as unknown as AnyValueMap),
+        attributes: e.azure ? { ...attributes, [AZURE_CUSTOM_EVENT_NAME]: RUN_EVENT_NAME } : attributes,
+      });
+    }
   }
 
-  shutdown(): Promise<void> {
-    return this.provider.shutdown();
+  async flush(): Promise<void> {
+    await Promise.all([this.provider.forceFlush(), ...this.events.map((e) => e.provider.forceFlush())]);
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.all([this.provider.shutdown(), ...this.events.map((e) => e.provider.shutdown())]);
   }
 }
+
+/** The log-record attribute the Azure Monitor exporter turns into a customEvent of that name. */
+const AZURE_CUSTOM_EVENT_NAME = "microsoft.custom_event.name";
 
 const AZURE_QUIET_ENV: Readonly<Record<string, string>> = {
   // No statsbeat / SDK stats: they report on the SDK to Microsoft-owned endpoints.
@@ -129,10 +182,15 @@ const AZURE_QUIET_ENV: Readonly<Record<string, string>> = {
  * variables read by the exporter, so they are set on process.env (only where unset) before it is
  * constructed; the poller is stopped through the exporter's own module (pinned version 1.0.0-beta.47).
  */
-async function createAzureMonitorExporter(connectionString: string, timeoutMs: number, warn: (m: string) => void): Promise<PushMetricExporter | undefined> {
+async function createAzureMonitorExporters(
+  connectionString: string,
+  timeoutMs: number,
+  withEvents: boolean,
+  warn: (m: string) => void,
+): Promise<{ metrics: PushMetricExporter; logs?: LogRecordExporter } | undefined> {
   for (const [k, v] of Object.entries(AZURE_QUIET_ENV)) process.env[k] ??= v;
   try {
-    const { AzureMonitorMetricExporter } = await import("@azure/monitor-opentelemetry-exporter");
+    const { AzureMonitorMetricExporter, AzureMonitorLogExporter } = await import("@azure/monitor-opentelemetry-exporter");
     const { createDefaultHttpClient } = await import("@azure/core-rest-pipeline");
     const base = createDefaultHttpClient();
     // The exporter's requests have no deadline of their own: a hanging endpoint would keep the process alive.
@@ -142,9 +200,11 @@ async function createAzureMonitorExporter(connectionString: string, timeoutMs: n
         return base.sendRequest(request);
       },
     };
-    const exporter = new AzureMonitorMetricExporter({ connectionString, disableOfflineStorage: true, httpClient });
+    const options = { connectionString, disableOfflineStorage: true, httpClient };
+    const metrics = new AzureMonitorMetricExporter(options) as unknown as PushMetricExporter;
+    const logs = withEvents ? (new AzureMonitorLogExporter(options) as unknown as LogRecordExporter) : undefined;
     await stopAzureOneSettingsPoller();
-    return exporter as unknown as PushMetricExporter;
+    return logs ? { metrics, logs } : { metrics };
   } catch (err) {
     warn(`telemetry: the Azure Monitor exporter could not start: ${(err as Error).message}`);
     return undefined;

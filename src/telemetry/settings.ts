@@ -42,6 +42,10 @@ export interface TelemetryConfig {
     queueSize?: number;
   };
   serviceName?: string;
+  /** false: no run-complete event leaves the process (the local log line stays). */
+  runEvent?: boolean;
+  /** OTLP/HTTP logs endpoint for the run-complete event (default OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, or the generic endpoint + /v1/logs). */
+  otlpLogsEndpoint?: string;
 }
 
 export interface OtlpSettings {
@@ -65,6 +69,10 @@ export interface TelemetrySettings {
   flushTimeoutMs: number;
   exportIntervalMs: number;
   otlp?: OtlpSettings;
+  /** Where the run-complete event goes as an OTLP log record. */
+  otlpLogs?: OtlpSettings;
+  /** False when the run-complete event must not leave the process. */
+  runEvent: boolean;
   prometheus?: { host: string; port: number };
   console: boolean;
   azureMonitor?: { connectionString: string };
@@ -96,12 +104,14 @@ export function resolveTelemetry(env: Env, config: TelemetryConfig = {}): Teleme
     flushTimeoutMs: positive(config.flushTimeoutMs, DEFAULT_FLUSH_TIMEOUT_MS),
     exportIntervalMs: positive(config.metrics?.exportIntervalMs ?? num(env.OTEL_METRIC_EXPORT_INTERVAL), DEFAULT_EXPORT_INTERVAL_MS),
     console: false,
+    runEvent: false,
     serviceName: config.serviceName ?? nonEmpty(env.OTEL_SERVICE_NAME) ?? "monitorlift",
     resourceAttributes: parseKeyValues(env.OTEL_RESOURCE_ATTRIBUTES, "OTEL_RESOURCE_ATTRIBUTES", warnings),
     warnings,
   };
   if (telemetryOff(env, config)) return base;
-  const settings: TelemetrySettings = { ...base, enabled: true };
+  const eventFlag = env.MONITORLIFT_RUN_EVENT?.trim().toLowerCase();
+  const settings: TelemetrySettings = { ...base, enabled: true, runEvent: config.runEvent ?? !(eventFlag !== undefined && OFF.has(eventFlag)) };
 
   const otelOff = ON.has(env.OTEL_SDK_DISABLED?.trim().toLowerCase() ?? "");
   if (!otelOff) {
@@ -138,6 +148,8 @@ export function resolveTelemetry(env: Env, config: TelemetryConfig = {}): Teleme
         warnings.push(`telemetry: unknown metrics exporter '${name}' (expected otlp, prometheus, console or none); ignored.`);
       }
     }
+    const logs = resolveOtlpLogs(env, config, warnings);
+    if (logs && settings.runEvent) settings.otlpLogs = logs;
     const connectionString = config.azureMonitor?.connectionString ?? nonEmpty(env.APPLICATIONINSIGHTS_CONNECTION_STRING);
     if (connectionString) {
       if (/InstrumentationKey=/i.test(connectionString)) settings.azureMonitor = { connectionString };
@@ -148,6 +160,35 @@ export function resolveTelemetry(env: Env, config: TelemetryConfig = {}): Teleme
   const statsd = resolveStatsd(env, config.statsd ?? {}, warnings);
   if (statsd) settings.statsd = statsd;
   return settings;
+}
+
+/**
+ * The OTLP logs destination of the run-complete event: OTEL_LOGS_EXPORTER=none turns it off; it is on
+ * when a logs endpoint is given, or the generic endpoint, or OTEL_LOGS_EXPORTER names otlp.
+ */
+function resolveOtlpLogs(env: Env, config: TelemetryConfig, warnings: string[]): OtlpSettings | undefined {
+  const listed = splitList(env.OTEL_LOGS_EXPORTER);
+  if (listed?.includes("none")) return undefined;
+  const generic = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const url =
+    config.otlpLogsEndpoint ??
+    nonEmpty(env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT) ??
+    (generic ? `${generic.replace(/\/+$/, "")}/v1/logs` : listed?.includes("otlp") ? "http://localhost:4318/v1/logs" : undefined);
+  if (!url) return undefined;
+  if (!isHttpUrl(url)) {
+    warnings.push(`telemetry: the OTLP logs endpoint '${url}' is not an http(s) URL; the run-complete event is not sent over OTLP.`);
+    return undefined;
+  }
+  const protocol = nonEmpty(env.OTEL_EXPORTER_OTLP_LOGS_PROTOCOL) ?? config.metrics?.otlp?.protocol ?? nonEmpty(env.OTEL_EXPORTER_OTLP_PROTOCOL) ?? "http/protobuf";
+  if (protocol !== "http/protobuf" && protocol !== "http/json") {
+    warnings.push(`telemetry: OTLP logs protocol '${protocol}' is not supported (use http/protobuf or http/json); the run-complete event is not sent over OTLP.`);
+    return undefined;
+  }
+  const headers = {
+    ...parseKeyValues(env.OTEL_EXPORTER_OTLP_HEADERS, "OTEL_EXPORTER_OTLP_HEADERS", warnings),
+    ...parseKeyValues(env.OTEL_EXPORTER_OTLP_LOGS_HEADERS, "OTEL_EXPORTER_OTLP_LOGS_HEADERS", warnings),
+  };
+  return { url, protocol, headers };
 }
 
 function resolveStatsd(env: Env, c: NonNullable<TelemetryConfig["statsd"]>, warnings: string[]): StatsdSettings | undefined {

@@ -73,3 +73,8 @@ export function describeBackends(settings: TelemetrySettings): string {
   if (settings.statsd) out.push(`StatsD ${settings.statsd.protocol} ${settings.statsd.host}:${settings.statsd.port}`);
   return out.length > 0 ? out.join(", ") : "nowhere";
 }
+
+/** What the run-complete event needs from the configuration: each query's KQL (hashed) and the sink type. */
+export function runEventContext(config: { queries: readonly { name: string; kql: string }[]; sink: { type: string } }): { queryTexts: Record<string, string>; sink: string } {
+  return { queryTexts: Object.fromEntries(config.queries.map((q) => [q.name, q.kql])), sink: config.sink.type };
+}

@@ -6,7 +6,7 @@
  */
 
 export interface OtlpPoint {
-  attributes: Record<string, string | number | boolean>;
+  attributes: Record<string, Plain>;
   /** Sum and gauge points. */
   value?: number;
   /** Histogram points. */
@@ -25,7 +25,7 @@ export interface OtlpMetric {
 }
 
 export interface OtlpMetrics {
-  resource: Record<string, string | number | boolean>;
+  resource: Record<string, Plain>;
   scopes: string[];
   metrics: OtlpMetric[];
 }
@@ -89,17 +89,21 @@ function packedFixed64(f: Map<number, Field[]>, n: number, read: (b: Buffer, o: 
   return out;
 }
 
-function anyValue(buf: Buffer): string | number | boolean {
+export type Plain = string | number | boolean | Plain[] | { [key: string]: Plain };
+
+function anyValue(buf: Buffer): Plain {
   const f = decodeFields(buf);
   if (f.has(1)) return str(f, 1);
   if (f.has(2)) return f.get(2)![0]!.varint !== 0n;
   if (f.has(3)) return Number(BigInt.asIntN(64, f.get(3)![0]!.varint!));
   if (f.has(4)) return double(f.get(4)![0])!;
+  if (f.has(5)) return msgs(decodeFields(f.get(5)![0]!.bytes!), 1).map(anyValue);
+  if (f.has(6)) return keyValues(msgs(decodeFields(f.get(6)![0]!.bytes!), 1));
   return "";
 }
 
-function keyValues(list: Buffer[]): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
+function keyValues(list: Buffer[]): Record<string, Plain> {
+  const out: Record<string, Plain> = {};
   for (const kv of list) {
     const f = decodeFields(kv);
     out[str(f, 1)] = f.has(2) ? anyValue(f.get(2)![0]!.bytes!) : "";
@@ -152,16 +156,86 @@ export function decodeOtlpMetricsProtobuf(body: Buffer): OtlpMetrics {
   return out;
 }
 
+export interface OtlpLogRecord {
+  eventName: string;
+  severityNumber: number;
+  severityText: string;
+  body: Plain;
+  attributes: Record<string, Plain>;
+}
+
+export interface OtlpLogs {
+  resource: Record<string, Plain>;
+  records: OtlpLogRecord[];
+}
+
+/** An ExportLogsServiceRequest in protobuf (logs/v1/logs.proto). */
+export function decodeOtlpLogsProtobuf(body: Buffer): OtlpLogs {
+  const out: OtlpLogs = { resource: {}, records: [] };
+  for (const rl of msgs(decodeFields(body), 1)) {
+    const r = decodeFields(rl);
+    for (const res of msgs(r, 1)) Object.assign(out.resource, keyValues(msgs(decodeFields(res), 1)));
+    for (const sl of msgs(r, 2)) {
+      for (const lr of msgs(decodeFields(sl), 2)) {
+        const f = decodeFields(lr);
+        out.records.push({
+          eventName: str(f, 12),
+          severityNumber: Number(f.get(2)?.[0]?.varint ?? 0n),
+          severityText: str(f, 3),
+          body: f.has(5) ? anyValue(f.get(5)![0]!.bytes!) : "",
+          attributes: keyValues(msgs(f, 6)),
+        });
+      }
+    }
+  }
+  return out;
+}
+
 // ---- JSON (the protobuf JSON mapping) ----
 
-type JsonAny = { stringValue?: string; boolValue?: boolean; intValue?: string | number; doubleValue?: number };
+type JsonAny = {
+  stringValue?: string;
+  boolValue?: boolean;
+  intValue?: string | number;
+  doubleValue?: number;
+  arrayValue?: { values?: JsonAny[] };
+  kvlistValue?: { values?: JsonKv[] };
+};
 type JsonKv = { key: string; value?: JsonAny };
 
-function jsonAttributes(list: JsonKv[] | undefined): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
-  for (const kv of list ?? []) {
-    const v = kv.value ?? {};
-    out[kv.key] = v.stringValue ?? v.boolValue ?? (v.intValue !== undefined ? Number(v.intValue) : undefined) ?? v.doubleValue ?? "";
+function jsonAny(v: JsonAny): Plain {
+  if (v.stringValue !== undefined) return v.stringValue;
+  if (v.boolValue !== undefined) return v.boolValue;
+  if (v.intValue !== undefined) return Number(v.intValue);
+  if (v.doubleValue !== undefined) return v.doubleValue;
+  if (v.arrayValue) return (v.arrayValue.values ?? []).map(jsonAny);
+  if (v.kvlistValue) return jsonAttributes(v.kvlistValue.values);
+  return "";
+}
+
+function jsonAttributes(list: JsonKv[] | undefined): Record<string, Plain> {
+  const out: Record<string, Plain> = {};
+  for (const kv of list ?? []) out[kv.key] = jsonAny(kv.value ?? {});
+  return out;
+}
+
+/** An ExportLogsServiceRequest in the OTLP JSON encoding. */
+export function otlpJsonToLogs(body: unknown): OtlpLogs {
+  const out: OtlpLogs = { resource: {}, records: [] };
+  type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (const rl of ((body as J).resourceLogs ?? []) as J[]) {
+    Object.assign(out.resource, jsonAttributes(rl.resource?.attributes));
+    for (const sl of (rl.scopeLogs ?? []) as J[]) {
+      for (const r of (sl.logRecords ?? []) as J[]) {
+        out.records.push({
+          eventName: r.eventName ?? "",
+          severityNumber: Number(r.severityNumber ?? 0),
+          severityText: r.severityText ?? "",
+          body: jsonAny(r.body ?? {}),
+          attributes: jsonAttributes(r.attributes),
+        });
+      }
+    }
   }
   return out;
 }

@@ -13,7 +13,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import zlib from "node:zlib";
-import { decodeOtlpMetricsProtobuf, otlpJsonToMetrics, type OtlpMetrics } from "./otlp-decode.ts";
+import { decodeOtlpLogsProtobuf, decodeOtlpMetricsProtobuf, otlpJsonToLogs, otlpJsonToMetrics, type OtlpLogs, type OtlpMetrics } from "./otlp-decode.ts";
 
 /** Waits until `check()` is true, polling; throws after `ms` with `what` in the message. */
 export async function waitUntil(check: () => boolean, ms: number, what: string): Promise<void> {
@@ -90,6 +90,8 @@ export interface OtlpReceiver {
   requests: HttpRequestSeen[];
   /** Every metrics request decoded (protobuf or JSON by its content type). */
   decoded(): OtlpMetrics[];
+  /** Every logs request decoded. */
+  decodedLogs(): OtlpLogs[];
   close(): Promise<void>;
 }
 
@@ -116,6 +118,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
             ? otlpJsonToMetrics(JSON.parse(r.body.toString("utf8")))
             : decodeOtlpMetricsProtobuf(r.body),
         ),
+    decodedLogs: () =>
+      requests
+        .filter((r) => r.path === "/v1/logs")
+        .map((r) => (String(r.headers["content-type"]).includes("json") ? otlpJsonToLogs(JSON.parse(r.body.toString("utf8"))) : decodeOtlpLogsProtobuf(r.body))),
     close: () => closeServer(server),
   };
 }
@@ -145,7 +151,7 @@ export interface AzureEnvelope {
   name: string;
   iKey: string;
   time: string;
-  data: { baseType: string; baseData: { metrics?: { name: string; value: number; count?: number }[]; properties?: Record<string, string> } };
+  data: { baseType: string; baseData: { name?: string; metrics?: { name: string; value: number; count?: number }[]; properties?: Record<string, string> } };
 }
 
 export interface AzureIngestion {

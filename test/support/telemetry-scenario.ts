@@ -5,6 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import type { Metrics } from "../../src/telemetry/metrics.ts";
+import { buildRunEvent, type RunEvent } from "../../src/telemetry/run-event.ts";
 
 export const SCENARIO = {
   labels: { query: "requests", sink: "filesystem", format: "parquet" },
@@ -17,7 +18,23 @@ export const SCENARIO = {
   lagSeconds: 90,
 } as const;
 
-/** Three committed windows, one 429 retry, one split, one window dropped for a full disk. */
+/** The query text of the scenario: hashed into the run-complete event, never sent. */
+export const SCENARIO_KQL = "AppRequests\n| $window\n| where Secret == 'do-not-send'";
+
+/** The run-complete event of the scenario's run, ended at `now`. */
+export function scenarioEvent(now: number): RunEvent {
+  return buildRunEvent(
+    {
+      command: "export",
+      startedAt: new Date(now - 12_000).toISOString(),
+      finishedAt: new Date(now).toISOString(),
+      queries: { requests: { outcome: "ok", rows: SCENARIO.rowsCommitted, windows: SCENARIO.windows.length, watermark: now - SCENARIO.lagSeconds * 1000 } },
+    },
+    { queryTexts: { requests: SCENARIO_KQL }, sink: SCENARIO.labels.sink },
+  );
+}
+
+/** Three committed windows, one 429 retry, one split, one window dropped for a full disk, then the run-complete event. */
 export function recordScenario(metrics: Metrics, now = Date.now()): void {
   const L = SCENARIO.labels;
   for (const rows of SCENARIO.windows) {
@@ -35,6 +52,7 @@ export function recordScenario(metrics: Metrics, now = Date.now()): void {
   metrics.windowDropped(L, "sink_capacity");
   metrics.watermark(L.query, new Date(now - SCENARIO.lagSeconds * 1000));
   metrics.runSucceeded("export", new Date(now));
+  metrics.runComplete(scenarioEvent(now));
 }
 
 export interface ChildResult {
