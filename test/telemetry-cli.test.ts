@@ -1,11 +1,13 @@
 /**
  * The real CLI with telemetry configured by the environment: `export --once` against the local
- * workspace flushes its metrics before it exits, and a collector that hangs changes neither the
- * exit code nor the report, and holds the exit at most the flush bound (5 s).
+ * workspace flushes its metrics and the run-complete event before it exits (the lag gauge agrees
+ * with the watermark the sink committed), and a collector that hangs changes neither the exit code
+ * nor the report, and holds the exit at most the flush bound (5 s).
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, test } from "node:test";
+import type { RunEvent } from "../src/telemetry/run-event.ts";
 import { CLI } from "./support/cli.ts";
 import { startHarness, type Harness } from "./support/harness.ts";
 import { findPoint } from "./support/otlp-decode.ts";
@@ -21,9 +23,9 @@ before(async () => {
 after(() => h?.close());
 
 /** Runs the CLI; `reportToExitMs` is from the run report on stdout to the process's exit. */
-function runExport(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string; reportToExitMs: number }> {
+function runExport(env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string; reportToExitMs: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, "export", "--once", "--config", h.configPath], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "", ...env } });
+    const child = spawn(process.execPath, [CLI, "export", "--once", "--config", h.configPath, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "", ...env } });
     let stdout = "";
     let stderr = "";
     let reportAt = 0;
@@ -46,11 +48,29 @@ test("export --once pushes its metrics to the collector and the StatsD agent bef
   const statsd = await startStatsdUdp();
   try {
     const before = Date.now() / 1000;
-    const r = await runExport({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, STATSD_HOST: "127.0.0.1", STATSD_PORT: String(statsd.port) });
+    const r = await runExport({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, STATSD_HOST: "127.0.0.1", STATSD_PORT: String(statsd.port) }, ["--log-level", "info", "--log-format", "json"]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const last = findPoint(otlp.decoded(), "monitorlift.run.last_success.time", { "monitorlift.command": "export" });
     assert.ok(last?.value !== undefined && last.value >= before && last.value <= Date.now() / 1000, `last success ${last?.value}`);
     await waitUntil(() => statsd.lines.some((l) => l.startsWith("monitorlift.run.last_success.time.export:")), 5000, "the StatsD gauge");
+
+    // The run-complete event: the JSON log line and the OTLP log record carry the same object.
+    const line = r.stderr.split("\n").filter((l) => l.includes('"runComplete"')).map((l) => JSON.parse(l) as { runComplete: RunEvent });
+    assert.equal(line.length, 1, r.stderr);
+    const event = line[0]!.runComplete;
+    const records = otlp.decodedLogs().flatMap((l) => l.records);
+    assert.equal(records.length, 1);
+    assert.deepEqual(records[0]!.body, JSON.parse(JSON.stringify(event)));
+    assert.equal(event.outcome, "ok");
+    const wm = await h.watermark("requests");
+    assert.ok(wm, "the sink has a watermark");
+    const q = event.queries.find((x) => x.name === "requests")!;
+    assert.ok(q.rows > 0 && q.windows > 0, JSON.stringify(q));
+    // The lag gauge is now − the watermark the sink committed: at least the event's lag at the end of the run.
+    const lag = findPoint(otlp.decoded(), "monitorlift.export.lag", { "monitorlift.query": "requests" })?.value;
+    const expected = (Date.parse(event.finishedAt) - wm.watermark) / 1000;
+    assert.ok(lag !== undefined && lag >= expected - 0.001 && lag < expected + 10, `lag ${lag}, expected about ${expected}`);
+    assert.equal(q.lagSeconds, Math.round(expected));
   } finally {
     await Promise.all([otlp.close(), statsd.close()]);
   }

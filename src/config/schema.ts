@@ -250,6 +250,10 @@ export const telemetrySchema = z
       .boolean()
       .default(true)
       .describe("false turns off every outbound signal (metrics, StatsD); the same as MONITORLIFT_TELEMETRY=off. Each key below wins over its environment variable."),
+    runEvent: z
+      .boolean()
+      .optional()
+      .describe("false keeps the run-complete event local (its log line); the same as MONITORLIFT_RUN_EVENT=off."),
     flushTimeout: duration().default("PT5S").describe("Upper bound of the metrics flush at exit: a backend that hangs is abandoned after it."),
     serviceName: z.string().min(1).optional().describe("service.name of the metrics (default OTEL_SERVICE_NAME, else monitorlift)."),
     metrics: z

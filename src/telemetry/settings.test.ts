@@ -94,3 +94,17 @@ test("Azure Monitor from APPLICATIONINSIGHTS_CONNECTION_STRING; resource from OT
   assert.equal(bad.azureMonitor, undefined);
   assert.match(bad.warnings.join("\n"), /no InstrumentationKey/);
 });
+
+test("the run-complete event over OTLP: the logs endpoint, or the generic one + /v1/logs; OTEL_LOGS_EXPORTER=none and MONITORLIFT_RUN_EVENT=off keep it local", () => {
+  assert.equal(resolveTelemetry({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" }).otlpLogs?.url, "http://c:4318/v1/logs");
+  const own = resolveTelemetry({ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: "https://logs/v1/logs", OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: "http/json", OTEL_EXPORTER_OTLP_LOGS_HEADERS: "k=v" });
+  assert.deepEqual(own.otlpLogs, { url: "https://logs/v1/logs", protocol: "http/json", headers: { k: "v" } });
+  assert.equal(own.otlp, undefined, "a logs endpoint alone starts no metrics exporter");
+  assert.equal(resolveTelemetry({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_LOGS_EXPORTER: "none" }).otlpLogs, undefined);
+  const off = resolveTelemetry({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", MONITORLIFT_RUN_EVENT: "off" });
+  assert.equal(off.otlpLogs, undefined);
+  assert.equal(off.runEvent, false);
+  assert.ok(off.otlp, "metrics unchanged");
+  assert.equal(resolveTelemetry({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" }, { runEvent: false }).otlpLogs, undefined);
+  assert.equal(resolveTelemetry({}).otlpLogs, undefined);
+});
