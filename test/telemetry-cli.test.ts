@@ -109,3 +109,20 @@ test("the config's telemetry block: an OTLP endpoint set there is used; enabled:
     await Promise.all([viaConfig.close(), viaEnv.close()]);
   }
 });
+
+test("validate says where the metrics go (never a secret) and warns about unusable telemetry settings", { timeout: 60_000 }, async () => {
+  const r = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, "validate", "--config", h.configPath], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { PATH: process.env.PATH ?? "", OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector.example:4318", OTEL_EXPORTER_OTLP_HEADERS: "api-key=SECRET", STATSD_HOST: "127.0.0.1", STATSD_PROTOCOL: "quic" },
+    });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.on("error", reject);
+    child.on("exit", (code) => resolve({ code, stdout }));
+  });
+  assert.equal(r.code, 0, r.stdout);
+  assert.match(r.stdout, /telemetry: metrics go to OTLP http\/protobuf http:\/\/collector\.example:4318/);
+  assert.match(r.stdout, /warning: telemetry: STATSD_PROTOCOL 'quic' is not tcp or udp; StatsD is off\./);
+  assert.doesNotMatch(r.stdout, /SECRET/);
+});

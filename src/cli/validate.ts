@@ -1,6 +1,8 @@
 /** `monitorlift validate`: check the configuration; with --connect, each query and the sink too. */
 import { Command } from "commander";
 import { messageOf } from "../errors.ts";
+import { resolveTelemetry } from "../telemetry/settings.ts";
+import { describeBackends } from "../telemetry/telemetry.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
 import { describeError, EXIT_FAILED } from "./exit.ts";
 
@@ -14,6 +16,9 @@ export function validateCommand(globals: () => GlobalOptions): Command {
       const ctx = await openContext(g, process.env);
       const out: string[] = [`config ${ctx.config.configPath}: ok (${ctx.config.queries.length} queries, sink ${ctx.sink.description})`];
       for (const w of ctx.config.warnings) out.push(`warning: ${w}`);
+      const telemetry = resolveTelemetry(process.env, ctx.config.telemetry);
+      out.push(`telemetry: ${telemetry.enabled ? `metrics go to ${describeBackends(telemetry)}` : "off"}`);
+      for (const w of telemetry.warnings) out.push(`warning: ${w}`);
       let failed = false;
       if (opts.connect) {
         try {

@@ -71,7 +71,10 @@ export function describeBackends(settings: TelemetrySettings): string {
   if (settings.console) out.push("the console");
   if (settings.azureMonitor) out.push("Azure Monitor (Application Insights)");
   if (settings.statsd) out.push(`StatsD ${settings.statsd.protocol} ${settings.statsd.host}:${settings.statsd.port}`);
-  return out.length > 0 ? out.join(", ") : "nowhere";
+  const events: string[] = [];
+  if (settings.otlpLogs) events.push(`OTLP ${settings.otlpLogs.protocol} ${new URL(settings.otlpLogs.url).origin}`);
+  if (settings.azureMonitor && settings.runEvent) events.push("Azure Monitor");
+  return `${out.length > 0 ? out.join(", ") : "nowhere"}; the run-complete event to ${events.length > 0 ? events.join(", ") : "the log only"}`;
 }
 
 /** What the run-complete event needs from the configuration: each query's KQL (hashed) and the sink type. */
