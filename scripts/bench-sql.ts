@@ -9,7 +9,7 @@
  * Tables get a unique prefix and are dropped afterwards.
  */
 import type { Column, RawRow } from "../src/table.ts";
-import { openHarness, type DialectName } from "../src/sinks/sql/sql-test-harness.ts";
+import { openHarness, type DialectName } from "../test/support/sql-test-harness.ts";
 
 const ROWS = Number(process.argv[2] ?? 100_000);
 const PAGE = 5_000;
@@ -82,11 +82,11 @@ for (const dialect of ["postgres", "mysql", "sqlite"] as DialectName[]) {
   }
   const sink = h.sink();
   try {
-    await sink.start();
+    await sink.sink.start();
     const key = { query: "AppRequests", scope: "live" };
     const window = { start: START, end: START + 3_600_000 };
     const began = performance.now();
-    const writer = await sink.openWindow({ key, window, columns: COLUMNS, signal: new AbortController().signal });
+    const writer = await sink.sink.openWindow({ key, window, columns: COLUMNS, signal: new AbortController().signal });
     for (const page of pages) await writer.write(page);
     const done = await writer.commit({ watermark: window.end, origin: window.start, rows: ROWS, windows: 1, updatedAt: new Date().toISOString() }, undefined);
     const seconds = (performance.now() - began) / 1000;

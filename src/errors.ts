@@ -34,6 +34,7 @@ export type ErrorCode =
   | "SINK_UNAVAILABLE"
   | "SINK_SCHEMA"
   | "STATE_CONFLICT"
+  | "STATE_CORRUPT" // a stored cursor that cannot be decoded (category: permanent)
   | "LOCK_HELD"
   | "LOCK_LOST"
   | "BACKFILL_OVERLAP"
@@ -63,6 +64,7 @@ export const CATEGORY_BY_CODE: Readonly<Record<ErrorCode, ErrorCategory>> = {
   SINK_UNAVAILABLE: "transient",
   SINK_SCHEMA: "permanent",
   STATE_CONFLICT: "permanent", // another writer moved the cursor: this attempt must not overwrite it
+  STATE_CORRUPT: "permanent", // a stored cursor that does not decode: a human must repair or remove it
   LOCK_HELD: "permanent", // another exporter is running: this run leaves the query to it
   LOCK_LOST: "permanent",
   BACKFILL_OVERLAP: "usage", // the --from/--to given overlaps a range another cursor owns

@@ -47,11 +47,25 @@ test("an exporter killed at random moments, then re-run, writes every row to the
     assert.equal((await h.watermark("requests"))!.watermark, wm0.watermark, "the refused run did not touch the cursor");
     assert.ok((await breakLeases(container)) >= 1, "the killed run's lease was still active");
 
-    // 2. Killed at random moments; each time the leases it left are broken.
+    // 2. Killed at random moments; each time the leases it left are broken. The first at a random instant
+    // (start-up, lease, recovery, first windows); the others a random moment after they committed their first
+    // window (staging, commit, next windows), so each kill lands in the middle of work however slowly the
+    // machine starts a process (the same scheme as test/sql-kill.test.ts).
     const random = seededRandom(4242);
+    const watermarkOf = async () => (await h.watermark("requests"))?.watermark ?? 0;
     let killed = 0;
     for (let i = 0; i < 6; i++) {
-      const r = await runCli(args, { env, killAfterMs: 400 + Math.floor(random() * 900) });
+      const before = await watermarkOf();
+      let exited = false;
+      const killWhen =
+        i === 0
+          ? sleep(400 + random() * 900)
+          : (async () => {
+              while (!exited && (await watermarkOf()) === before) await sleep(25);
+              await sleep(random() * 150);
+            })();
+      const r = await runCli(args, { env, killWhen });
+      exited = true;
       if (r.signal === "SIGKILL") killed++;
       else assert.equal(r.code, 0, r.stderr);
       await breakLeases(container);

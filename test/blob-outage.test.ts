@@ -81,13 +81,13 @@ test("a short outage mid-run is ridden out by the storage client's retries: the 
 async function exportWithShortRetries(h: Harness, onCommitted?: RunDeps["onCommitted"]) {
   const env = envOf(azurite);
   const ctx = await openContext({ config: h.configPath }, env);
-  const sink = createBlobSink(ctx.config.sink as BlobSinkConfig, { logger: ctx.logger, env, baseDir: ctx.config.baseDir }, { retry: FAST_RETRY });
-  await sink.start();
+  const destination = createBlobSink(ctx.config.sink as BlobSinkConfig, { logger: ctx.logger, env, baseDir: ctx.config.baseDir }, { retry: FAST_RETRY });
+  await destination.sink.start();
   try {
-    return await runOnce("export", ctx.jobs, { ...ctx.runDeps(new AbortController().signal, h.sim.clock), sink, onCommitted });
+    return await runOnce("export", ctx.jobs, { ...ctx.runDeps(new AbortController().signal, h.sim.clock), destination, onCommitted });
   } finally {
-    await sink.shutdown();
-    await ctx.sink.shutdown();
+    await destination.shutdown();
+    await ctx.destination.shutdown();
   }
 }
 

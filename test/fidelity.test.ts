@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { parquetReadObjects } from "hyparquet";
 import { createManualClock } from "../src/simulator/index.ts";
 import { ResultParser } from "../src/source/result-parser.ts";
-import { decodeDatetime, dynamicJsonText } from "../src/sinks/cells.ts";
+import { decodeDatetime } from "../src/sinks/cells.ts";
 import type { Column, RawRow } from "../src/table.ts";
 import { decodeChunkText, listDataFiles, readChunk } from "./support/read-export.ts";
 import { startHarness, type Harness } from "./support/harness.ts";
@@ -42,8 +42,51 @@ before(async () => {
 });
 after(() => h?.close());
 
+/**
+ * The line text a dynamic cell must become, by the documented rule and independently of the exporter's code:
+ * a string whose text is a JSON object or array is that JSON (one line); anything else stays the very string
+ * token the service sent (a dynamic "42" stays the string "42": its type is never changed).
+ */
+function expectedDynamicText(raw: string): string {
+  if (raw === "null") return "null";
+  const inner = JSON.parse(raw) as string;
+  const first = inner.trimStart()[0];
+  if (first === "{" || first === "[") {
+    try {
+      JSON.parse(inner);
+      return inner.replace(/[\r\n]/g, " ");
+    } catch {
+      // not JSON: stays a string
+    }
+  }
+  return raw;
+}
+
 function expectedLine(columns: Column[], row: RawRow): string {
-  return `{${columns.map((c, i) => `${JSON.stringify(c.name)}:${c.type === "dynamic" ? (dynamicJsonText(row[i]!) ?? "null") : row[i]}`).join(",")}}`;
+  return `{${columns.map((c, i) => `${JSON.stringify(c.name)}:${c.type === "dynamic" ? expectedDynamicText(row[i]!) : row[i]}`).join(",")}}`;
+}
+
+/** The dynamic scalar rows of MonitorliftTypes (IntValue marks them) and the value each must keep. */
+const DYNAMIC_SCALARS: Record<number, string> = {
+  100: "42", // a dynamic string "42": stays a string
+  101: "true",
+  102: "null",
+  103: "",
+  104: "plain",
+  105: "42", // a dynamic number 42: the service sends "42" too, so it can only be kept as that string
+  106: "true", // a dynamic bool
+  107: "{not json",
+  108: "[1,2",
+};
+
+function assertDynamicKinds(rows: Record<string, unknown>[], format: string): void {
+  const byMark = new Map(rows.map((r) => [Number(r.IntValue), r.DynamicValue]));
+  for (const [mark, value] of Object.entries(DYNAMIC_SCALARS)) {
+    assert.equal(byMark.get(Number(mark)), value, `${format}: dynamic scalar row ${mark} keeps its string`);
+  }
+  const objects = rows.map((r) => r.DynamicValue).filter((v) => v !== null && typeof v === "object");
+  assert.ok(objects.some((v) => !Array.isArray(v) && "a" in (v as object)), `${format}: objects are JSON`);
+  assert.ok(objects.some((v) => Array.isArray(v) && v.length === 4), `${format}: arrays are JSON`);
 }
 
 test("ndjson: each line is exactly the wire's cells (7-digit datetimes, longs beyond 2^53, decimals, unicode, dynamic)", async () => {
@@ -60,6 +103,7 @@ test("ndjson: each line is exactly the wire's cells (7-digit datetimes, longs be
   // dynamic values are JSON in the line, not strings holding JSON
   const withDynamic = lines.map((l) => JSON.parse(l) as { DynamicValue: unknown }).find((o) => o.DynamicValue && typeof o.DynamicValue === "object" && !Array.isArray(o.DynamicValue) && "a" in o.DynamicValue);
   assert.deepEqual(withDynamic?.DynamicValue, { a: 123, b: "hello", c: [1, 2, 3], d: {} });
+  assertDynamicKinds(lines.map((l) => JSON.parse(l) as Record<string, unknown>), "ndjson");
 });
 
 test("json: the rows of the {columns, rows} document are the wire's rows", async () => {
@@ -120,4 +164,6 @@ test("parquet: typed values are exact, and a datetime parquet cannot hold fails 
     else assert.equal(row.DatetimeValue, dt.epochNanos, "datetime exact to 100 ns");
     assert.equal(row.DecimalValue === null ? "null" : JSON.stringify(row.DecimalValue), w[idx("DecimalValue")], "decimal exact text");
   }
+  // hyparquet decodes the JSON logical type: objects come back as objects, JSON strings as strings.
+  assertDynamicKinds(got, "parquet (JSON column)");
 });

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createManualClock } from "../src/simulator/index.ts";
-import type { Harness as Db } from "../src/sinks/sql/sql-test-harness.ts";
+import type { Harness as Db } from "./support/sql-test-harness.ts";
 import { startHarness } from "./support/harness.ts";
 import { assertExactlyOnce, describeSql, errorsOf, storedState } from "./support/sql-target.ts";
 

@@ -44,7 +44,7 @@ or the live export.`,
         tty: Boolean(process.stderr.isTTY),
       });
       try {
-        await ctx.sink.start(stop.signal);
+        await ctx.destination.sink.start(stop.signal);
         const deps = ctx.runDeps(stop.signal);
         deps.onCommitted = (_query, p) => progress.advance(p.window.end - p.window.start, p.rows);
         const report = await runOnce("backfill", ctx.jobs, deps, { from, to });
@@ -56,7 +56,7 @@ or the live export.`,
         progress.stop();
         stop.dispose();
         try {
-          await ctx.sink.shutdown();
+          await ctx.destination.shutdown();
         } finally {
           await metrics.shutdown(); // bounded; never throws, never changes the exit code
         }

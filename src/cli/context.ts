@@ -10,7 +10,7 @@ import type { RunDeps } from "../runner/export-query.ts";
 import type { QueryJob } from "../runner/query-job.ts";
 import { createRequestGate } from "../runner/request-gate.ts";
 import { createSink } from "../sinks/registry.ts";
-import type { Sink } from "../sinks/sink.ts";
+import type { Destination } from "../sinks/sink.ts";
 import { LogsSource } from "../source/logs-source.ts";
 import { createLogger, type Logger } from "../telemetry/logger.ts";
 import { buildWindowQuery } from "../window/query-text.ts";
@@ -25,7 +25,7 @@ export interface GlobalOptions {
 export interface Context {
   config: ResolvedConfig;
   logger: Logger;
-  sink: Sink;
+  destination: Destination;
   jobs: QueryJob[];
   /** Created on first use: `status` needs no source. */
   source(): LogsSource;
@@ -51,7 +51,7 @@ export async function openContext(
   });
   for (const w of config.warnings) logger.warn(w);
   const queries = selectQueries(config.queries, select.queries);
-  const sink = await createSink(config.sink, { logger, env, baseDir: config.baseDir });
+  const destination = await createSink(config.sink, { logger, env, baseDir: config.baseDir });
   let source: LogsSource | undefined;
   const getSource = () =>
     (source ??= new LogsSource({
@@ -64,9 +64,6 @@ export async function openContext(
       serverTimeoutMs: config.source.serverTimeoutMs,
       requestTimeoutMs: config.source.requestTimeoutMs,
       idleTimeoutMs: config.source.idleTimeoutMs,
-      maxRetries: config.source.maxRetries,
-      retryDelayMs: config.source.retryDelayMs,
-      maxRetryDelayMs: config.source.maxRetryDelayMs,
       maxRows: config.window.maxRows,
       maxBytes: config.window.maxBytes,
     }));
@@ -77,21 +74,21 @@ export async function openContext(
   return {
     config,
     logger,
-    sink,
+    destination,
     jobs: queries.map(jobFor),
     source: getSource,
     runDeps: (signal, clock = Date.now) => ({
       source: getSource(),
-      sink,
+      destination,
       gate,
       logger,
       clock,
       random: Math.random,
       retry: {
-        maxAttempts: config.source.maxRetries + 1,
-        maxElapsedMs: config.source.maxRetryElapsedMs,
-        baseDelayMs: config.source.retryDelayMs,
-        maxDelayMs: config.source.maxRetryDelayMs,
+        maxRetries: config.source.maxRetries,
+        retryDelayMs: config.source.retryDelayMs,
+        maxRetryDelayMs: config.source.maxRetryDelayMs,
+        maxRetryElapsedMs: config.source.maxRetryElapsedMs,
       },
       lookAhead: config.concurrency,
       signal,

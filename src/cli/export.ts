@@ -30,7 +30,7 @@ Exit codes: 0 ok, 1 a query failed (the others carried on), 2 usage or configura
       const stop = shutdownSignal((name) => ctx.logger.warn(`${name}: finishing the current window, then stopping`));
       const metrics = await createMetrics({ env: process.env, config: ctx.config.telemetry, logger: ctx.logger });
       try {
-        await ctx.sink.start(stop.signal);
+        await ctx.destination.sink.start(stop.signal);
         const runAll = async () => {
           const report = await runOnce("export", ctx.jobs, ctx.runDeps(stop.signal));
           process.stdout.write(`${formatRunReport(report, Boolean(g.verbose))}\n`);
@@ -43,7 +43,7 @@ Exit codes: 0 ok, 1 a query failed (the others carried on), 2 usage or configura
           return;
         }
         const expression = ctx.config.schedule;
-        ctx.logger.info({ schedule: expression, queries: ctx.jobs.map((j) => j.name), sink: ctx.sink.description }, "exporting on schedule (UTC)");
+        ctx.logger.info({ schedule: expression, queries: ctx.jobs.map((j) => j.name), sink: ctx.destination.sink.description }, "exporting on schedule (UTC)");
         await runOnSchedule({ expression, logger: ctx.logger, signal: stop.signal }, async () => {
           const report = await runAll();
           process.exitCode = report.errors.size > 0 ? EXIT_FAILED : EXIT_OK;
@@ -51,7 +51,7 @@ Exit codes: 0 ok, 1 a query failed (the others carried on), 2 usage or configura
       } finally {
         stop.dispose();
         try {
-          await ctx.sink.shutdown();
+          await ctx.destination.shutdown();
         } finally {
           await metrics.shutdown(); // bounded; never throws, never changes the exit code
         }

@@ -23,9 +23,11 @@ export function statusCommand(globals: () => GlobalOptions): Command {
     .action(async (opts: { json?: boolean }) => {
       const ctx = await openContext(globals(), process.env);
       try {
-        await ctx.sink.start();
-        const states = await ctx.sink.listStates();
-        const runs = await ctx.sink.lastRuns();
+        const { sink, cursors, runs: history } = ctx.destination;
+        await sink.start();
+        const states = await cursors.list();
+        // The last run of each query: the one definition in src/state/run-history.ts.
+        const runs = await history.lastRuns();
         const now = Date.now();
         const rows: QueryStatus[] = ctx.config.queries.map((q) => {
           const live = states.find((s) => s.key.query === q.name && s.key.scope === LIVE_SCOPE)?.state;
@@ -58,7 +60,7 @@ export function statusCommand(globals: () => GlobalOptions): Command {
         }
         process.stdout.write(`${formatStatusTable(rows)}\n`);
       } finally {
-        await ctx.sink.shutdown();
+        await ctx.destination.shutdown();
       }
     });
 }

@@ -1,6 +1,7 @@
 /** `monitorlift validate`: check the configuration; with --connect, each query and the sink too. */
 import { Command } from "commander";
 import { messageOf } from "../errors.ts";
+import { drain } from "../source/logs-source.ts";
 import { resolveTelemetry } from "../telemetry/settings.ts";
 import { describeBackends } from "../telemetry/telemetry.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
@@ -14,7 +15,7 @@ export function validateCommand(globals: () => GlobalOptions): Command {
     .action(async (opts: { connect?: boolean }) => {
       const g = globals();
       const ctx = await openContext(g, process.env);
-      const out: string[] = [`config ${ctx.config.configPath}: ok (${ctx.config.queries.length} queries, sink ${ctx.sink.description})`];
+      const out: string[] = [`config ${ctx.config.configPath}: ok (${ctx.config.queries.length} queries, sink ${ctx.destination.sink.description})`];
       for (const w of ctx.config.warnings) out.push(`warning: ${w}`);
       const telemetry = resolveTelemetry(process.env, ctx.config.telemetry);
       out.push(`telemetry: ${telemetry.enabled ? `metrics go to ${describeBackends(telemetry)}` : "off"}`);
@@ -22,8 +23,8 @@ export function validateCommand(globals: () => GlobalOptions): Command {
       let failed = false;
       if (opts.connect) {
         try {
-          await ctx.sink.start();
-          await ctx.sink.probe();
+          await ctx.destination.sink.start();
+          await ctx.destination.sink.probe();
           out.push(`sink: writable`);
         } catch (err) {
           failed = true;
@@ -35,15 +36,15 @@ export function validateCommand(globals: () => GlobalOptions): Command {
           // A half-open window [t, t) is empty by construction: the query compiles and runs, no rows.
           const t = Date.now() - job.lagMs;
           try {
-            let columns = 0;
-            await source.run(job.buildQuery({ start: t, end: t }), { onColumns: async (c) => void (columns = c.length), onRows: async () => {} }, signal);
-            out.push(`query ${job.name}: ok (${columns} columns)`);
+            const result = await source.query(job.buildQuery({ start: t, end: t }), signal);
+            await drain(result);
+            out.push(`query ${job.name}: ok (${result.columns.length} columns)`);
           } catch (err) {
             failed = true;
             out.push(`query ${job.name}: ${describeError(err, Boolean(g.verbose))}`);
           }
         }
-        await ctx.sink.shutdown().catch((err: unknown) => out.push(`sink shutdown: ${messageOf(err)}`));
+        await ctx.destination.shutdown().catch((err: unknown) => out.push(`sink shutdown: ${messageOf(err)}`));
       }
       process.stdout.write(`${out.join("\n")}\n`);
       if (failed) process.exitCode = EXIT_FAILED;

@@ -4,19 +4,20 @@
  */
 import { MonitorliftError, messageOf } from "../errors.ts";
 import { LIVE_SCOPE, liveKey, parseScopeRange } from "../sinks/layout.ts";
-import type { CursorState, QueryRunOutcome, Sink } from "../sinks/sink.ts";
+import type { CursorState, CursorStore, Destination, QueryRunOutcome, StateKey } from "../sinks/sink.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { gridFloor, initialWatermark, planWindows } from "../window/index.ts";
 import { formatWindow } from "../window/window.ts";
 import type { LogsSource } from "../source/logs-source.ts";
-import { commitInOrder, type CommitProgress } from "./ordered-commit.ts";
+import { commitInOrder, type CommitProgress, type OrderedCommitOptions } from "./ordered-commit.ts";
 import type { QueryJob } from "./query-job.ts";
 import type { RequestGate } from "./request-gate.ts";
 import { deliverWindow, type RetrySettings } from "./window-delivery.ts";
 
 export interface RunDeps {
-  source: Pick<LogsSource, "run">;
-  sink: Sink;
+  source: Pick<LogsSource, "query">;
+  /** Data (destination.sink), cursors, locks and run history. */
+  destination: Destination;
   gate: RequestGate;
   logger: Logger;
   clock: () => number;
@@ -26,7 +27,6 @@ export interface RunDeps {
   lookAhead: number;
   signal: AbortSignal;
   onCommitted?(query: string, progress: CommitProgress, state: CursorState): void;
-  onPlanned?(query: string, windows: number): void;
 }
 
 /** The outcome of one query in one run; `error` is the typed error when it failed. */
@@ -52,40 +52,34 @@ export function failed(outcome: QueryRunOutcome, err: unknown): QueryRunOutcome 
 async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome): Promise<void> {
   const key = liveKey(job.name);
   const log = deps.logger.child({ query: job.name });
-  const lock = await deps.sink.acquireLock(key, deps.signal);
+  const { sink, cursors, locks } = deps.destination;
+  const lock = await locks.acquire(key, deps.signal);
   const signal = AbortSignal.any([deps.signal, lock.signal]);
   try {
-    const stored = await deps.sink.readState(key);
+    const stored = await cursors.read(key);
     const now = deps.clock();
-    const watermark = stored?.watermark ?? (await firstWatermark(job, deps.sink, now));
+    const watermark = stored?.watermark ?? (await firstWatermark(job, cursors, now));
     const origin = stored?.origin ?? watermark;
     outcome.watermark = watermark;
     // Without a cursor, the start moves with the clock: a first run killed between its first chunk
     // and its first cursor left that chunk starting up to one window before this run's start, where
     // it would overlap this run's first window. Remove chunks overlapping [watermark, ∞) only.
     const removed = stored
-      ? await deps.sink.recover(key, watermark, Number.POSITIVE_INFINITY, () => false)
-      : await deps.sink.recover(key, watermark - job.sizeMs, Number.POSITIVE_INFINITY, (w) => w.end <= watermark);
+      ? await sink.recover(key, watermark, Number.POSITIVE_INFINITY, () => false)
+      : await sink.recover(key, watermark - job.sizeMs, Number.POSITIVE_INFINITY, (w) => w.end <= watermark);
     if (removed > 0) log.warn({ removed }, "removed uncommitted leftovers of an earlier run");
     const windows = planWindows({ watermark, now, size: job.sizeMs, lag: job.lagMs, maxWindows: job.maxWindowsPerRun });
-    deps.onPlanned?.(job.name, windows.length);
     if (windows.length === 0) {
       log.debug({ watermark: new Date(watermark).toISOString() }, "nothing to export yet");
       return;
     }
     const result = await commitInOrder({
       key,
-      sink: deps.sink,
       windows,
       lookAhead: deps.lookAhead,
       state: stored,
       signal,
-      deliver: (w, s, onPart) =>
-        deliverWindow(
-          { key, source: deps.source, sink: deps.sink, gate: deps.gate, logger: log, buildQuery: job.buildQuery, minWindowMs: job.minSizeMs, retry: deps.retry, random: deps.random, clock: deps.clock, signal: s },
-          w,
-          onPart,
-        ),
+      deliver: delivery(job, deps, key, log),
       nextState: (state, part) => ({
         watermark: part.window.end,
         origin,
@@ -113,9 +107,9 @@ async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome
  * window grid, so a first run re-planned a little later starts at the same instant), but never inside
  * a range a backfill already owns.
  */
-async function firstWatermark(job: QueryJob, sink: Sink, now: number): Promise<number> {
+async function firstWatermark(job: QueryJob, cursors: CursorStore, now: number): Promise<number> {
   let start = "ago" in job.start ? gridFloor(initialWatermark(job.start, now), job.sizeMs) : initialWatermark(job.start, now);
-  for (const { key } of await sink.listStates()) {
+  for (const { key } of await cursors.list()) {
     if (key.query !== job.name) continue;
     const range = parseScopeRange(key.scope);
     if (range && range.to > start) start = range.to;
@@ -123,7 +117,17 @@ async function firstWatermark(job: QueryJob, sink: Sink, now: number): Promise<n
   return start;
 }
 
-function lockLost(query: string, cause: unknown): MonitorliftError {
+/** How the commit step fetches one window of `job` under `key`: deliverWindow with the run's source, sink, gate and retries. */
+export function delivery(job: QueryJob, deps: RunDeps, key: StateKey, log: Logger): OrderedCommitOptions["deliver"] {
+  return (w, signal, onPart) =>
+    deliverWindow(
+      { key, source: deps.source, sink: deps.destination.sink, gate: deps.gate, logger: log, buildQuery: job.buildQuery, minWindowMs: job.minSizeMs, retry: deps.retry, random: deps.random, clock: deps.clock, signal },
+      w,
+      onPart,
+    );
+}
+
+export function lockLost(query: string, cause: unknown): MonitorliftError {
   return new MonitorliftError("LOCK_LOST", `Query '${query}': the single-writer lock was lost while exporting; stopped writing at once.`, {
     cause,
     retryable: true,

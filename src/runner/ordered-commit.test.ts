@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { CursorState, Sink, WindowWriter } from "../sinks/sink.ts";
+import type { CursorState, WindowWriter } from "../sinks/sink.ts";
 import type { TimeWindow } from "../window/window.ts";
-import { commitInOrder } from "./ordered-commit.ts";
+import { commitAsDelivered, commitInOrder } from "./ordered-commit.ts";
 import type { WrittenPart } from "./window-delivery.ts";
 
 /** A writer that records what happened to it. */
@@ -27,13 +27,11 @@ const nextState = (state: CursorState | undefined, part: WrittenPart): CursorSta
   windows: (state?.windows ?? 0) + 1,
   updatedAt: "t",
 });
-const sink = { readState: async () => undefined } as unknown as Sink;
 
 test("parts commit in time order even when later windows finish first, split parts included", async () => {
   const log: string[] = [];
   const result = await commitInOrder({
     key: { query: "q", scope: "live" },
-    sink,
     windows,
     lookAhead: 3,
     state: undefined,
@@ -60,7 +58,6 @@ test("a failing window stops the watermark before it and aborts every later part
   const log: string[] = [];
   const result = await commitInOrder({
     key: { query: "q", scope: "live" },
-    sink,
     windows,
     lookAhead: 5,
     state: undefined,
@@ -84,7 +81,6 @@ test("a failing commit aborts its part and the rest, and keeps the last good sta
   const log: string[] = [];
   const result = await commitInOrder({
     key: { query: "q", scope: "live" },
-    sink,
     windows,
     lookAhead: 2,
     state: undefined,
@@ -98,4 +94,62 @@ test("a failing commit aborts its part and the rest, and keeps the last good sta
   assert.equal(result.state?.watermark, 10);
   assert.ok(log.includes("abort 10"));
   assert.ok(!log.some((l) => l.startsWith("commit 2") || l.startsWith("commit 3") || l.startsWith("commit 4")));
+});
+
+test("backfill: parts commit one at a time as they arrive, each on the cursor the previous commit left, with at most lookAhead uncommitted", async () => {
+  const log: string[] = [];
+  let uncommitted = 0;
+  let most = 0;
+  const seen: Array<string | undefined> = [];
+  const result = await commitAsDelivered({
+    key: { query: "q", scope: "backfill-x" },
+    windows,
+    lookAhead: 2,
+    state: undefined,
+    signal: new AbortController().signal,
+    nextState: (state, part) => {
+      seen.push(state?.version);
+      return nextState(state, part);
+    },
+    deliver: async (w, _signal, onPart) => {
+      await delay(w.start === 0 ? 30 : 5); // window 0 arrives after window 10
+      uncommitted++;
+      most = Math.max(most, uncommitted);
+      const part = { window: w, writer: recordingWriter(log, String(w.start)), columns: [], rows: 1, bytes: 1, splits: 0 };
+      await onPart(part);
+      uncommitted--;
+    },
+  });
+  assert.equal(result.error, undefined);
+  assert.equal(log[0], "commit 10 → 20", "in arrival order: window 10 arrived first");
+  assert.ok(log.indexOf("commit 0 → 10") > 0, "window 0 commits when it arrives, after later ones");
+  assert.equal(log.length, 5);
+  const versions = log.map((l) => l.split("→ ")[1]);
+  assert.deepEqual(seen, [undefined, ...versions.slice(0, 4)], "each commit builds on the version the previous one returned");
+  assert.ok(most <= 2, `at most lookAhead parts uncommitted (saw ${most})`);
+  assert.equal(result.state?.windows, 5);
+});
+
+test("backfill: a failing commit stops the backfill, rejects the delivery's onPart, and aborts what arrives later", async () => {
+  const log: string[] = [];
+  const rejected: string[] = [];
+  const result = await commitAsDelivered({
+    key: { query: "q", scope: "backfill-x" },
+    windows,
+    lookAhead: 1,
+    state: undefined,
+    signal: new AbortController().signal,
+    nextState,
+    deliver: async (w, signal, onPart) => {
+      if (signal.aborted) throw signal.reason;
+      await onPart({ window: w, writer: recordingWriter(log, String(w.start), w.start === 10), columns: [], rows: 1, bytes: 1, splits: 0 }).catch((err: unknown) => {
+        rejected.push(String(w.start));
+        throw err;
+      });
+    },
+  });
+  assert.match(String(result.error), /commit 10 failed/);
+  assert.equal(result.state?.watermark, 10);
+  assert.deepEqual(log, ["commit 0 → 10", "abort 10"]);
+  assert.deepEqual(rejected, ["10"]);
 });

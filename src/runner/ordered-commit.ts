@@ -1,11 +1,24 @@
 /**
- * Delivers windows with bounded look-ahead and commits their parts strictly in time order, each
- * part as soon as every part before it is committed. A window that fails stops the sequence:
- * every later part already written is aborted, so the watermark never passes a window that was
- * not delivered.
+ * The commit step of every export, live and backfill: windows are delivered with bounded
+ * look-ahead, and their written parts are committed ONE AT A TIME through commitPart(), each on top
+ * of the cursor the previous commit returned. Two orders:
+ *   - commitInOrder (live): strictly in time order, each part as soon as every part before it is
+ *     committed, so the watermark never passes a window that was not delivered;
+ *   - commitAsDelivered (backfill): in the order parts arrive (the backfill cursor records windows
+ *     done beyond its contiguous watermark).
+ * A failure stops the sequence: later deliveries are stopped, and every part written but not
+ * committed is aborted.
+ *
+ * Transient sink errors at commit time are NOT retried here: the failed part is aborted, the query
+ * stops with the typed error (retryable errors exit as failures that a re-run — the next scheduled
+ * tick — continues from the stored watermark). A commit is not idempotent from the writer's side
+ * (its staged data is consumed), so retrying would mean re-fetching the window; that is what the
+ * next run does.
  */
-import type { CursorState, Sink, StateKey } from "../sinks/sink.ts";
+import { MonitorliftError } from "../errors.ts";
+import type { CursorState, StateKey } from "../sinks/sink.ts";
 import type { TimeWindow } from "../window/window.ts";
+import pLimit from "p-limit";
 import { abortParts, type WrittenPart } from "./window-delivery.ts";
 
 export interface CommitProgress {
@@ -17,9 +30,8 @@ export interface CommitProgress {
 
 export interface OrderedCommitOptions {
   key: StateKey;
-  sink: Sink;
   windows: readonly TimeWindow[];
-  /** How many windows may be fetched ahead of the one being committed. */
+  /** How many windows may be fetched ahead of the one being committed (backfill: fetched at once). */
   lookAhead: number;
   /** Delivers one window, handing its parts to `onPart` in time order. */
   deliver(w: TimeWindow, signal: AbortSignal, onPart: (part: WrittenPart) => Promise<void>): Promise<void>;
@@ -30,7 +42,13 @@ export interface OrderedCommitOptions {
   onCommitted?(progress: CommitProgress, state: CursorState): void;
 }
 
-/** The parts of one window as they arrive, and how its delivery ended. */
+export interface CommitOutcome {
+  /** The last committed cursor (with its version), or the starting one when nothing was committed. */
+  state: CursorState | undefined;
+  error?: unknown;
+}
+
+/** The parts of one or more windows as they arrive, and how their delivery ended. */
 class PartQueue {
   readonly parts: WrittenPart[] = [];
   ended = false;
@@ -61,7 +79,21 @@ class PartQueue {
   }
 }
 
-export async function commitInOrder(o: OrderedCommitOptions): Promise<{ state: CursorState | undefined; error?: unknown }> {
+/** The one commit step: commit `part` on top of `state`; returns the new cursor (with its version). */
+export async function commitPart(o: Pick<OrderedCommitOptions, "nextState" | "onCommitted">, state: CursorState | undefined, part: WrittenPart): Promise<CursorState> {
+  const next = o.nextState(state, part);
+  const done = await part.writer.commit(next, state);
+  const committed: CursorState = { ...next, version: done.version };
+  o.onCommitted?.({ window: part.window, rows: done.rows, bytes: done.bytes, location: done.location }, committed);
+  return committed;
+}
+
+function deliveryFailed(error: unknown): unknown {
+  return error ?? new MonitorliftError("INTERNAL", "a window delivery failed without an error");
+}
+
+/** Live: parts commit strictly in time order (see the header). */
+export async function commitInOrder(o: OrderedCommitOptions): Promise<CommitOutcome> {
   const stopAhead = new AbortController();
   const signal = AbortSignal.any([o.signal, stopAhead.signal]);
   const queues: PartQueue[] = [];
@@ -73,7 +105,7 @@ export async function commitInOrder(o: OrderedCommitOptions): Promise<{ state: C
       deliveries.push(
         o.deliver(o.windows[queues.length - 1]!, signal, async (part) => q.push(part)).then(
           () => q.end(),
-          (error: unknown) => q.end(error ?? new Error("window delivery failed")),
+          (error: unknown) => q.end(deliveryFailed(error)),
         ),
       );
     }
@@ -91,11 +123,7 @@ export async function commitInOrder(o: OrderedCommitOptions): Promise<{ state: C
     const queue = queues[i]!;
     for (let part = await queue.next(); part; part = await queue.next()) {
       try {
-        const next = o.nextState(state, part);
-        const done = await part.writer.commit(next, state);
-        state = done.version !== undefined ? { ...next, version: done.version } : await o.sink.readState(o.key);
-        if (!state) throw new Error(`the state of ${o.key.query}/${o.key.scope} is missing right after a commit`);
-        o.onCommitted?.({ window: part.window, rows: done.rows, bytes: done.bytes, location: done.location }, state);
+        state = await commitPart(o, state, part);
       } catch (error) {
         return fail(error, [part]);
       }
@@ -103,4 +131,57 @@ export async function commitInOrder(o: OrderedCommitOptions): Promise<{ state: C
     if (queue.error !== undefined) return fail(queue.error, []);
   }
   return { state };
+}
+
+/**
+ * Backfill: up to `lookAhead` windows are delivered at once and parts commit as they arrive (see the
+ * header). A delivery's onPart resolves once its part is committed (rejects when it was not), so at most
+ * `lookAhead` parts are written-but-uncommitted at any time (each may hold a connection or a file).
+ */
+export async function commitAsDelivered(o: OrderedCommitOptions): Promise<CommitOutcome> {
+  const stop = new AbortController();
+  const signal = AbortSignal.any([o.signal, stop.signal]);
+  const queue = new PartQueue();
+  const settled = new Map<WrittenPart, { resolve(): void; reject(error: unknown): void }>();
+  let firstError: unknown;
+  const limit = pLimit(Math.max(1, o.lookAhead));
+  const deliveries = Promise.all(
+    o.windows.map((w) =>
+      limit(async () => {
+        if (firstError !== undefined || signal.aborted) return;
+        try {
+          await o.deliver(w, signal, (part) =>
+            new Promise<void>((resolve, reject) => {
+              settled.set(part, { resolve, reject });
+              queue.push(part);
+            }),
+          );
+        } catch (error) {
+          firstError ??= deliveryFailed(error);
+          stop.abort(firstError);
+        }
+      }),
+    ),
+  ).then(() => queue.end());
+  let state = o.state;
+  for (let part = await queue.next(); part; part = await queue.next()) {
+    const settle = settled.get(part)!;
+    settled.delete(part);
+    if (firstError !== undefined) {
+      await abortParts([part]);
+      settle.reject(firstError);
+      continue;
+    }
+    try {
+      state = await commitPart(o, state, part);
+      settle.resolve();
+    } catch (error) {
+      firstError = error;
+      stop.abort(error);
+      await abortParts([part]);
+      settle.reject(error);
+    }
+  }
+  await deliveries;
+  return firstError === undefined ? { state } : { state, error: firstError };
 }

@@ -1,6 +1,8 @@
 /**
  * The service's per-user limits, shared by every query of a run: at most
  * `maxConcurrent` requests at once (p-limit) and `maxPer30s` started per 30 s (p-throttle).
+ * The runner's retry loop passes every attempt through it, and an attempt is exactly one HTTP
+ * request (the SDK pipeline does not retry), so the gate sees every request the service sees.
  */
 import pLimit from "p-limit";
 import pThrottle from "p-throttle";

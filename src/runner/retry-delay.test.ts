@@ -18,7 +18,7 @@ test("full jitter: delay within [0, min(max, base·2^(attempt-1))) and spread ov
   const random = seeded(42);
   for (let attempt = 1; attempt <= 10; attempt++) {
     const ceiling = Math.min(60_000, 1000 * 2 ** (attempt - 1));
-    const samples = Array.from({ length: 400 }, () => retryDelay({ attempt, baseMs: 1000, maxMs: 60_000, random }));
+    const samples = Array.from({ length: 400 }, () => retryDelay({ attempt, retryDelayMs: 1000, maxRetryDelayMs: 60_000, random }));
     assert.ok(samples.every((d) => Number.isInteger(d) && d >= 0 && d < ceiling), `attempt ${attempt}`);
     // full jitter: both low and high parts of the range are used
     assert.ok(Math.min(...samples) < ceiling * 0.1, `attempt ${attempt} min`);
@@ -27,41 +27,41 @@ test("full jitter: delay within [0, min(max, base·2^(attempt-1))) and spread ov
 });
 
 test("bounds: random 0 gives 0, random just below 1 gives just below the ceiling", () => {
-  assert.equal(retryDelay({ attempt: 3, baseMs: 1000, maxMs: 60_000, random: () => 0 }), 0);
-  assert.equal(retryDelay({ attempt: 3, baseMs: 1000, maxMs: 60_000, random: () => 0.999999 }), 3999);
-  assert.equal(retryDelay({ attempt: 30, baseMs: 1000, maxMs: 60_000, random: () => 0.999999 }), 59_999);
-  assert.equal(retryDelay({ attempt: 5000, baseMs: 1000, maxMs: 60_000, random: () => 0.5 }), 30_000);
+  assert.equal(retryDelay({ attempt: 3, retryDelayMs: 1000, maxRetryDelayMs: 60_000, random: () => 0 }), 0);
+  assert.equal(retryDelay({ attempt: 3, retryDelayMs: 1000, maxRetryDelayMs: 60_000, random: () => 0.999999 }), 3999);
+  assert.equal(retryDelay({ attempt: 30, retryDelayMs: 1000, maxRetryDelayMs: 60_000, random: () => 0.999999 }), 59_999);
+  assert.equal(retryDelay({ attempt: 5000, retryDelayMs: 1000, maxRetryDelayMs: 60_000, random: () => 0.5 }), 30_000);
   // a broken random source cannot push the delay out of range
-  assert.equal(retryDelay({ attempt: 2, baseMs: 1000, maxMs: 60_000, random: () => 7 }), 1999);
-  assert.equal(retryDelay({ attempt: 2, baseMs: 1000, maxMs: 60_000, random: () => Number.NaN }), 0);
+  assert.equal(retryDelay({ attempt: 2, retryDelayMs: 1000, maxRetryDelayMs: 60_000, random: () => 7 }), 1999);
+  assert.equal(retryDelay({ attempt: 2, retryDelayMs: 1000, maxRetryDelayMs: 60_000, random: () => Number.NaN }), 0);
 });
 
 test("Retry-After wins over the exponential delay, plus a small jitter", () => {
   const random = seeded(7);
   for (let i = 0; i < 200; i++) {
-    const d = retryDelay({ attempt: 1, baseMs: 1000, maxMs: 2000, retryAfterMs: 30_000, random });
+    const d = retryDelay({ attempt: 1, retryDelayMs: 1000, maxRetryDelayMs: 2000, retryAfterMs: 30_000, random });
     assert.ok(d >= 30_000 && d < 30_000 + RETRY_AFTER_JITTER_MS, String(d));
   }
-  assert.equal(retryDelay({ attempt: 1, baseMs: 1000, maxMs: 2000, retryAfterMs: 0, random: () => 0 }), 0);
+  assert.equal(retryDelay({ attempt: 1, retryDelayMs: 1000, maxRetryDelayMs: 2000, retryAfterMs: 0, random: () => 0 }), 0);
 });
 
 test("Retry-After is capped at a sane bound", () => {
-  assert.equal(retryDelay({ attempt: 1, baseMs: 1000, maxMs: 2000, retryAfterMs: 86_400_000, random: () => 0 }), RETRY_AFTER_CAP_MS);
+  assert.equal(retryDelay({ attempt: 1, retryDelayMs: 1000, maxRetryDelayMs: 2000, retryAfterMs: 86_400_000, random: () => 0 }), RETRY_AFTER_CAP_MS);
   // negative or non-finite values are ignored: back to exponential
-  assert.equal(retryDelay({ attempt: 2, baseMs: 1000, maxMs: 60_000, retryAfterMs: -5, random: () => 0.5 }), 1000);
-  assert.equal(retryDelay({ attempt: 2, baseMs: 1000, maxMs: 60_000, retryAfterMs: Number.NaN, random: () => 0.5 }), 1000);
+  assert.equal(retryDelay({ attempt: 2, retryDelayMs: 1000, maxRetryDelayMs: 60_000, retryAfterMs: -5, random: () => 0.5 }), 1000);
+  assert.equal(retryDelay({ attempt: 2, retryDelayMs: 1000, maxRetryDelayMs: 60_000, retryAfterMs: Number.NaN, random: () => 0.5 }), 1000);
 });
 
 test("retryDelay rejects a bad attempt number", () => {
-  assert.throws(() => retryDelay({ attempt: 0, baseMs: 1, maxMs: 1, random: Math.random }), RangeError);
-  assert.throws(() => retryDelay({ attempt: 1.5, baseMs: 1, maxMs: 1, random: Math.random }), RangeError);
+  assert.throws(() => retryDelay({ attempt: 0, retryDelayMs: 1, maxRetryDelayMs: 1, random: Math.random }), RangeError);
+  assert.throws(() => retryDelay({ attempt: 1.5, retryDelayMs: 1, maxRetryDelayMs: 1, random: Math.random }), RangeError);
 });
 
-test("shouldRetry: stops at maxAttempts and at maxElapsedMs", () => {
-  const budget = { maxAttempts: 3, maxElapsedMs: 10_000 };
+test("shouldRetry: stops after maxRetries retries and at maxRetryElapsedMs", () => {
+  const budget = { maxRetries: 2, maxRetryElapsedMs: 10_000 };
   assert.equal(shouldRetry(1, 0, budget), true);
   assert.equal(shouldRetry(2, 9_999, budget), true);
   assert.equal(shouldRetry(3, 0, budget), false);
   assert.equal(shouldRetry(1, 10_000, budget), false);
-  assert.equal(shouldRetry(1, 0, { maxAttempts: 1, maxElapsedMs: 10_000 }), false);
+  assert.equal(shouldRetry(1, 0, { maxRetries: 0, maxRetryElapsedMs: 10_000 }), false);
 });

@@ -1,6 +1,6 @@
 /**
  * Back-off between attempts of a failed request: exponential with full jitter (a uniformly random
- * delay between 0 and min(maxMs, baseMs·2^(attempt-1))), so many clients retrying at once spread
+ * delay between 0 and min(maxRetryDelayMs, retryDelayMs·2^(attempt-1))), so many clients retrying at once spread
  * out. A server's Retry-After wins over the computed delay, capped at RETRY_AFTER_CAP_MS, plus up to
  * RETRY_AFTER_JITTER_MS so clients told the same instant do not all return together. Pure: the
  * random source is passed in.
@@ -14,8 +14,10 @@ export const RETRY_AFTER_JITTER_MS = 1_000;
 export interface RetryDelayInput {
   /** The attempt that just failed, 1-based. */
   attempt: number;
-  baseMs: number;
-  maxMs: number;
+  /** The first back-off's ceiling (config `source.retryDelay`). */
+  retryDelayMs: number;
+  /** No back-off longer than this (config `source.maxRetryDelay`). */
+  maxRetryDelayMs: number;
   /** Delay asked by the server (Retry-After / x-ms-retry-after-ms), if any. */
   retryAfterMs?: number;
   /** A number in [0, 1): Math.random, or a seeded generator in tests. */
@@ -30,22 +32,22 @@ function unit(random: () => number): number {
 
 /** Milliseconds to wait before the next attempt. */
 export function retryDelay(input: RetryDelayInput): number {
-  const { attempt, baseMs, maxMs, retryAfterMs, random } = input;
+  const { attempt, retryDelayMs, maxRetryDelayMs, retryAfterMs, random } = input;
   if (!Number.isInteger(attempt) || attempt < 1) throw new RangeError(`attempt must be an integer ≥ 1, got ${attempt}`);
-  if (!(baseMs >= 0) || !(maxMs >= 0)) throw new RangeError(`baseMs and maxMs must be ≥ 0`);
+  if (!(retryDelayMs >= 0) || !(maxRetryDelayMs >= 0)) throw new RangeError(`retryDelayMs and maxRetryDelayMs must be ≥ 0`);
   if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) {
     return Math.floor(Math.min(retryAfterMs, RETRY_AFTER_CAP_MS) + unit(random) * RETRY_AFTER_JITTER_MS);
   }
   // 2^(attempt-1) overflows to Infinity for huge attempts; min() keeps the cap.
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt - 1, 1024));
+  const ceiling = Math.min(maxRetryDelayMs, retryDelayMs * 2 ** Math.min(attempt - 1, 1024));
   return Math.floor(unit(random) * ceiling);
 }
 
 export interface RetryBudget {
-  /** Total attempts allowed, the first included (a config's maxRetries + 1). */
-  maxAttempts: number;
-  /** No new attempt once this much time has passed since the first one started. */
-  maxElapsedMs: number;
+  /** Attempts allowed after the first one (config `source.maxRetries`): at most maxRetries + 1 in all. */
+  maxRetries: number;
+  /** No new attempt once this much time has passed since the first one started (config `source.maxRetryElapsed`). */
+  maxRetryElapsedMs: number;
 }
 
 /**
@@ -53,5 +55,5 @@ export interface RetryBudget {
  * attempt began. Pass elapsed + the planned delay to also refuse a retry that would start too late.
  */
 export function shouldRetry(attempt: number, elapsedMs: number, budget: RetryBudget): boolean {
-  return attempt < budget.maxAttempts && elapsedMs < budget.maxElapsedMs;
+  return attempt <= budget.maxRetries && elapsedMs < budget.maxRetryElapsedMs;
 }

@@ -1,7 +1,7 @@
 /**
  * One run over the selected queries: every query runs concurrently (the request gate keeps
  * the service's limits), a failing query does not stop the others, and the run's summary
- * is kept in the sink for `status`.
+ * is kept in the destination's run history for `status`.
  */
 import { randomUUID } from "node:crypto";
 import { messageOf } from "../errors.ts";
@@ -37,7 +37,7 @@ export async function runOnce(
   const errors = new Map(results.filter(([, r]) => r.error !== undefined).map(([name, r]) => [name, r.error]));
   for (const [name, err] of errors) deps.logger.error({ query: name, err: messageOf(err), code: (err as { code?: string }).code }, "query failed");
   try {
-    await deps.sink.recordRun(summary);
+    await deps.destination.runs.record(summary);
   } catch (err) {
     deps.logger.warn({ err: messageOf(err) }, "could not record the run summary");
   }

@@ -1,19 +1,24 @@
 /**
- * One window's life up to (not including) its commit: query the source, stream the rows
- * into a sink writer, retry what is transient, split what was truncated. The result is a
- * list of written-but-uncommitted parts, in time order, for the caller to commit in order.
+ * One window's life up to (not including) its commit: query the source, pull its rows into a
+ * sink writer, retry what is transient, split what was truncated. The result is a list of
+ * written-but-uncommitted parts, in time order, for the caller to commit in order.
+ *
+ * The one retry layer: every attempt is exactly one HTTP request (the source's pipeline does not
+ * retry), started through the request gate, and the delay between attempts is the pure
+ * `retryDelay()` (the server's Retry-After first). At most `maxRetries + 1` attempts per window
+ * part, and none started after `maxRetryElapsedMs`.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { MonitorliftError, SourceError, isMonitorliftError } from "../errors.ts";
+import { MonitorliftError, isMonitorliftError } from "../errors.ts";
 import type { Sink, StateKey, WindowWriter } from "../sinks/sink.ts";
 import type { Logger } from "../telemetry/logger.ts";
-import type { Column } from "../table.ts";
+import type { Column, RawRow } from "../table.ts";
 import type { TimeWindow } from "../window/window.ts";
 import { formatWindow } from "../window/window.ts";
 import { splitWindow } from "../window/index.ts";
-import type { LogsSource, QueryRequest } from "../source/logs-source.ts";
+import type { QueryRequest, QuerySource } from "../source/logs-source.ts";
 import type { RequestGate } from "./request-gate.ts";
-import { retryDelay, shouldRetry } from "./retry-delay.ts";
+import { retryDelay, shouldRetry, type RetryBudget } from "./retry-delay.ts";
 
 export interface WrittenPart {
   window: TimeWindow;
@@ -26,16 +31,15 @@ export interface WrittenPart {
   splits: number;
 }
 
-export interface RetrySettings {
-  maxAttempts: number;
-  maxElapsedMs: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
+/** The retry knobs, named as in the config (`source.maxRetries`, `retryDelay`, …), durations in ms. */
+export interface RetrySettings extends RetryBudget {
+  retryDelayMs: number;
+  maxRetryDelayMs: number;
 }
 
 export interface DeliveryContext {
   key: StateKey;
-  source: Pick<LogsSource, "run">;
+  source: QuerySource;
   sink: Sink;
   gate: RequestGate;
   logger: Logger;
@@ -45,7 +49,6 @@ export interface DeliveryContext {
   random: () => number;
   clock: () => number;
   signal: AbortSignal;
-  onSplit?(w: TimeWindow, reason: string): void;
 }
 
 /**
@@ -70,7 +73,6 @@ export async function deliverWindow(
       { hint: "Narrow the query with a transform (project fewer columns, filter rows) or lower window.minSize; the watermark has not moved past this window." },
     );
   }
-  ctx.onSplit?.(w, first.reason);
   ctx.logger.info({ query: ctx.key.query, window: formatWindow(w), reason: first.reason }, "window truncated, splitting");
   await deliverWindow(ctx, halves[0], onPart, splits + 1);
   await deliverWindow(ctx, halves[1], onPart, splits + 1);
@@ -90,14 +92,11 @@ async function fetchWithRetries(ctx: DeliveryContext, w: TimeWindow): Promise<At
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       const retryable = isMonitorliftError(err) && err.retryable;
-      const elapsed = ctx.clock() - began;
-      if (!retryable || !shouldRetry(attempt, elapsed, { maxAttempts: ctx.retry.maxAttempts, maxElapsedMs: ctx.retry.maxElapsedMs })) {
-        throw err;
-      }
+      if (!retryable || !shouldRetry(attempt, ctx.clock() - began, ctx.retry)) throw err;
       const delay = retryDelay({
         attempt,
-        baseMs: ctx.retry.baseDelayMs,
-        maxMs: ctx.retry.maxDelayMs,
+        retryDelayMs: ctx.retry.retryDelayMs,
+        maxRetryDelayMs: ctx.retry.maxRetryDelayMs,
         retryAfterMs: (err as MonitorliftError).retryAfterMs,
         random: ctx.random,
       });
@@ -110,29 +109,37 @@ async function fetchWithRetries(ctx: DeliveryContext, w: TimeWindow): Promise<At
   }
 }
 
+/**
+ * One attempt: one request. The writer is opened once the columns are known, and batches are
+ * pulled and written one at a time, so the body is read only as fast as the sink writes. Errors
+ * before the columns and in the body come typed from the source; a sink's error is thrown as the
+ * sink raised it (the source never sees it).
+ */
 async function fetchOnce(ctx: DeliveryContext, w: TimeWindow): Promise<Attempt> {
+  const result = await ctx.source.query(ctx.buildQuery(w), ctx.signal);
   let writer: WindowWriter | undefined;
-  let columns: Column[] = [];
-  let rows = 0;
   try {
-    const outcome = await ctx.source.run(
-      ctx.buildQuery(w),
-      {
-        onColumns: async (c) => {
-          columns = c;
-          writer = await ctx.sink.openWindow({ key: ctx.key, window: w, columns, signal: ctx.signal });
-        },
-        onRows: async (batch) => {
-          rows += batch.length;
-          await writer!.write(batch);
-        },
-      },
-      ctx.signal,
-    );
-    return { kind: "written", part: { window: w, columns, writer: writer!, rows: outcome.rows, bytes: outcome.bytes } };
+    writer = await ctx.sink.openWindow({ key: ctx.key, window: w, columns: result.columns, signal: ctx.signal });
+    // Not `for await`: V8 keeps a for-await loop's last value alive while it waits for the next
+    // one, which holds two batches per window in memory instead of one (measured: +15 MB live,
+    // ~+170 MB peak RSS at concurrency 4). Clearing `batch` after each write lets it go.
+    const batches = result.batches[Symbol.asyncIterator]();
+    for (;;) {
+      let batch: IteratorResult<RawRow[]> | undefined = await batches.next();
+      if (batch.done) break;
+      await writer.write(batch.value);
+      batch = undefined;
+    }
   } catch (err) {
+    result.cancel();
     await writer?.abort().catch(() => undefined);
-    if (err instanceof SourceError && err.code === "SOURCE_TRUNCATED") return { kind: "truncated", reason: err.message };
     throw err;
   }
+  const outcome = await result.outcome;
+  if (outcome.kind === "ok") {
+    return { kind: "written", part: { window: w, columns: result.columns, writer, rows: outcome.rows, bytes: outcome.bytes } };
+  }
+  await writer.abort().catch(() => undefined);
+  if (outcome.kind === "truncated") return { kind: "truncated", reason: `Result truncated: ${outcome.reason}.` };
+  throw outcome.error;
 }

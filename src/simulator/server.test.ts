@@ -55,6 +55,16 @@ describe("query API", () => {
       String.raw`[false,"2000-01-01T00:00:00.0000001Z","[{\"x\":null},{\"y\":false}]",-999,-1,"-Infinity","100",null,"-3.04:05:06"]`,
       String.raw`[true,"2030-07-15T08:09:10Z","{\"中文\":\"值\",\"key with spaces\":\"v\",\"\":\"empty key\"}",7,1234567890123,null,"1.5",` + long + String.raw`,"01:00:00"]`,
       "[null,null,null,null,null,null,null,null,null]",
+      // Dynamic scalars: a string is sent bare, a number or bool as its text — "42" and 42 look alike.
+      '[null,null,"42",100,null,null,null,null,null]',
+      '[null,null,"true",101,null,null,null,null,null]',
+      '[null,null,"null",102,null,null,null,null,null]',
+      '[null,null,"",103,null,null,null,null,null]',
+      '[null,null,"plain",104,null,null,null,null,null]',
+      '[null,null,"42",105,null,null,null,null,null]',
+      '[null,null,"true",106,null,null,null,null,null]',
+      '[null,null,"{not json",107,null,null,null,null,null]',
+      '[null,null,"[1,2",108,null,null,null,null,null]',
     ];
     assert.equal(rowsText(res.text), expected.join(","));
     const body = JSON.parse(res.text) as QueryBody;
@@ -78,7 +88,7 @@ describe("query API", () => {
     assert.ok(table);
     const cols = table.columnDescriptors.map((c) => c.name);
     const cell = (row: number, name: string) => table.rows[row]?.[cols.indexOf(name)];
-    assert.equal(table.rows.length, 11);
+    assert.equal(table.rows.length, 20);
     assert.deepEqual(cell(0, "DatetimeValue"), new Date("2024-02-29T12:34:56.123Z"));
     assert.deepEqual(cell(0, "DynamicValue"), { a: 123, b: "hello", c: [1, 2, 3], d: {} });
     assert.deepEqual(cell(3, "DynamicValue"), { emoji: "😀👩‍👩‍👧", nested: { "ünï": "çødé", arr: [1, "two", null, true, { k: 'v"q' }] } });
@@ -86,6 +96,9 @@ describe("query API", () => {
     assert.equal(cell(2, "TimespanValue"), "1.02:03:04.5000000");
     assert.equal(cell(6, "RealValue"), "NaN");
     assert.equal(cell(10, "BoolValue"), null);
+    // The SDK JSON.parses every dynamic string: text that parses changes type there ("42" → 42), the rest stays.
+    assert.equal(cell(11, "DynamicValue"), 42);
+    assert.equal(cell(15, "DynamicValue"), "plain");
     assert.ok(cell(0, "TimeGenerated") instanceof Date);
   });
 
@@ -303,7 +316,7 @@ describe("query API", () => {
     const health = await control(sim, "health");
     assert.equal((health.json as { workspaceId: string }).workspaceId, sim.workspaceId);
     const truth = (await control(sim, "truth?table=MonitorliftTypes")).json as { count: number; itemIds: string[] };
-    assert.equal(truth.count, 11);
+    assert.equal(truth.count, 20);
     assert.deepEqual(truth.itemIds, sim.truth("MonitorliftTypes"));
     assert.equal((await control(sim, "truth?table=Nope")).status, 404);
     const faults = await control(sim, "faults", { queue: ["503"], match: "MARKER-1" });

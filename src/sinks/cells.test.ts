@@ -81,11 +81,18 @@ test("decodeBool", () => {
   rejects(() => decodeBool("yes"), /not a valid bool/);
 });
 
-test("dynamicJsonText: inner JSON text kept exactly, invalid inner text becomes a JSON string", () => {
+test("dynamicJsonText: object and array text kept exactly; any other string stays the string sent (types never change)", () => {
   assert.equal(dynamicJsonText('"{\\"a\\":1,\\"big\\":12345678901234567890}"'), '{"a":1,"big":12345678901234567890}');
   assert.equal(dynamicJsonText('"[1,\\"x\\",{\\"n\\":null}]"'), '[1,"x",{"n":null}]');
-  assert.equal(dynamicJsonText('"42"'), "42");
-  assert.equal(dynamicJsonText('"\\"quoted\\""'), '"quoted"');
+  assert.equal(dynamicJsonText('" [1, 2] "'), " [1, 2] ", "leading and trailing JSON whitespace");
+  // A dynamic string "42", "true" or "null" (or a number / bool, which the service sends the same way) stays a string.
+  assert.equal(dynamicJsonText('"42"'), '"42"');
+  assert.equal(dynamicJsonText('"true"'), '"true"');
+  assert.equal(dynamicJsonText('"null"'), '"null"');
+  assert.equal(dynamicJsonText('"-1.5e3"'), '"-1.5e3"');
+  assert.equal(dynamicJsonText('"\\"quoted\\""'), '"\\"quoted\\""', "a string whose text is a JSON string stays that string");
+  assert.equal(dynamicJsonText('"{not json"'), '"{not json"');
+  assert.equal(dynamicJsonText('"[1,2"'), '"[1,2"');
   assert.equal(dynamicJsonText('"not json"'), '"not json"');
   assert.equal(dynamicJsonText('""'), '""');
   assert.equal(dynamicJsonText('"{\\n  \\"a\\": 1\\r\\n}"'), '{   "a": 1  }');

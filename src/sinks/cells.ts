@@ -218,17 +218,21 @@ export function decodeBool(raw: string): boolean | null {
 }
 
 /**
- * The JSON text of a dynamic cell. The service sends dynamic values as a JSON string whose
- * content is JSON text ("{\"a\":1}"): the inner text is returned when it is valid JSON (with any
- * line breaks between tokens turned into spaces, so it can sit on one NDJSON line), else the
- * cell's own string token (a JSON string). A cell that already is a JSON object, array, number or
- * literal is returned as it is; `null` gives null.
+ * The JSON text of a dynamic cell. The service sends an object or array as a JSON string holding its
+ * compact JSON text ("{\"a\":1}"), but a dynamic string as the bare string and a number or bool as its
+ * text, so the string "42" and the number 42 arrive alike. The rule, so that a value's type is never
+ * changed: only a string whose text is a JSON object or array is embedded as JSON (with any line breaks
+ * between tokens turned into spaces, so it sits on one NDJSON line); anything else stays the string token
+ * the service sent. A cell that already is a JSON object, array, number or literal is returned as it is;
+ * `null` gives null.
  */
 export function dynamicJsonText(raw: string): string | null {
   if (raw === "null") return null;
   if (raw.charCodeAt(0) !== QUOTE) return raw;
   const inner = decodeString(raw);
-  if (inner === null || inner.length === 0) return raw;
+  if (inner === null) return raw;
+  const first = firstNonSpace(inner);
+  if (first !== OPEN_BRACE && first !== OPEN_BRACKET) return raw;
   try {
     JSON.parse(inner);
   } catch {
@@ -236,6 +240,18 @@ export function dynamicJsonText(raw: string): string | null {
   }
   // A valid JSON text can hold a raw CR/LF only as whitespace between tokens.
   return inner.indexOf("\n") === -1 && inner.indexOf("\r") === -1 ? inner : inner.replace(/[\r\n]/g, " ");
+}
+
+const OPEN_BRACE = 123;
+const OPEN_BRACKET = 91;
+
+/** The first character code of `s` that is not JSON whitespace, or -1. */
+function firstNonSpace(s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return c;
+  }
+  return -1;
 }
 
 /** A timespan cell ("[-][d.]hh:mm:ss[.fffffff]") to its text and its length in 100 ns ticks. */

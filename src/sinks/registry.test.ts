@@ -66,7 +66,7 @@ describe("sink registry", () => {
         const { silentLogger } = await import(${JSON.stringify(join(SRC, "telemetry/logger.ts"))});
         const config = await loadConfigOrThrow(${JSON.stringify(file)}, {});
         const sink = await createSink(config.sink, { logger: silentLogger(), env: {}, baseDir: config.baseDir });
-        if (!sink.description.endsWith("/out")) throw new Error("unexpected sink " + sink.description);
+        if (!sink.sink.description.endsWith("/out")) throw new Error("unexpected sink " + sink.sink.description);
       `);
       assert.ok(loaded.some((m) => SINK_CODE("filesystem").test(m)), "the filesystem sink itself was loaded");
       for (const pattern of [...SDKS, SINK_CODE("blob"), SINK_CODE("sql")]) {

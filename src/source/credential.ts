@@ -2,7 +2,7 @@
 import type { TokenCredential } from "@azure/identity";
 import { ClientSecretCredential, DefaultAzureCredential, ManagedIdentityCredential } from "@azure/identity";
 import type { SourceAuth } from "../config/types.ts";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, MonitorliftError } from "../errors.ts";
 
 export function createCredential(auth: SourceAuth, env: Readonly<Record<string, string | undefined>>): TokenCredential | undefined {
   switch (auth.method) {
@@ -27,6 +27,6 @@ export function createCredential(auth: SourceAuth, env: Readonly<Record<string, 
 /** A credential for `auth: none`: the bearer policy is removed, so it is never asked; if it is, that is a bug. */
 export const noCredential: TokenCredential = {
   getToken() {
-    return Promise.reject(new Error("auth method 'none' sends no token"));
+    return Promise.reject(new MonitorliftError("INTERNAL", "auth method 'none' sends no token, yet one was asked for"));
   },
 };

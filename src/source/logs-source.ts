@@ -1,14 +1,13 @@
 /**
  * The door to the Log Analytics query API. It uses the real `@azure/monitor-query-logs`
- * client's pipeline (auth, retry policies for 429/5xx/connection errors with Retry-After,
- * user agent, logging) but sends the request itself and reads the raw body as a stream,
- * because the client's convenience results lose sub-millisecond datetimes and longs
- * beyond 2^53 and would hold a whole 64 MB result in memory.
+ * client's pipeline (auth, user agent, redirects, logging) but sends the request itself and
+ * reads the raw body as a stream, because the client's convenience results lose sub-millisecond
+ * datetimes and longs beyond 2^53 and would hold a whole 64 MB result in memory.
  *
- * Every request carries its own deadline and an idle watchdog: with the SDK's node HTTP
- * client a connection reset part-way through a gzip body never settles (the gunzip stream
- * is left waiting), and a plain-body reset is not retried by the pipeline either. Both end
- * here as retryable SourceErrors that the runner retries at the window level.
+ * The pipeline's retry policies are removed: one call of `query()` is one HTTP request, and the
+ * runner's one retry loop (src/runner/window-delivery.ts) decides whether and when to try again,
+ * each attempt through the request gate. Every request carries its own deadline; the body is
+ * pulled by the caller (src/source/query-result.ts) with an idle watchdog on each network read.
  */
 import { LogsQueryClient } from "@azure/monitor-query-logs";
 import {
@@ -19,17 +18,28 @@ import {
   type HttpClient,
   type PipelineResponse,
 } from "@azure/core-rest-pipeline";
-import { AbortedError, MonitorliftError, SourceError, messageOf } from "../errors.ts";
-import type { Column, RawRow } from "../table.ts";
+import { AbortedError, ConfigError, MonitorliftError, SourceError, messageOf } from "../errors.ts";
 import type { SourceAuth } from "../config/types.ts";
 import { createCredential, noCredential } from "./credential.ts";
 import { isLoopbackHost } from "../config/loopback.ts";
 import { checkEndpoint } from "./endpoint.ts";
-import { ResultParser } from "./result-parser.ts";
+import { readQueryResult, type QueryResult } from "./query-result.ts";
+import { cut } from "./result-parser.ts";
 import { serviceErrorFromBody } from "./service-error.ts";
 
-/** About this much response text (UTF-16 code units) is parsed before its rows go to the sink in one batch. */
+export { drain, type QueryOutcome, type QueryResult } from "./query-result.ts";
+
+/** About this much response text (UTF-16 code units) is parsed before its rows are handed out as one batch. */
 export const BATCH_CHARS = 1 << 20;
+
+/**
+ * Whether a pipeline policy retries on its own (core-rest-pipeline's defaultRetryPolicy, and the
+ * exponential, throttling and systemError retry policies): all are removed, so that the runner's
+ * loop is the only one.
+ */
+export function isRetryPolicy(name: string): boolean {
+  return /RetryPolicy$/.test(name);
+}
 
 export interface LogsSourceOptions {
   /** e.g. https://api.loganalytics.azure.com/v1 */
@@ -42,17 +52,15 @@ export interface LogsSourceOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Sent as `Prefer: wait=N` (the service gives up after this; max 600 s). */
   serverTimeoutMs: number;
-  /** Deadline of one query request, pipeline retries and body included. */
+  /** Deadline of one query request, its body included. */
   requestTimeoutMs: number;
-  /** Give up on a body that sends nothing for this long. */
+  /** Give up on a body when one read from the network waits this long. */
   idleTimeoutMs: number;
-  /** Pipeline retry options (429/503 with Retry-After, 5xx, connection errors before the body). */
-  maxRetries: number;
-  retryDelayMs: number;
-  maxRetryDelayMs: number;
   /** A result at or over these is treated as truncated even without a PartialError (per request when given there). */
   maxRows: number;
   maxBytes: number;
+  /** Body text per row batch (default BATCH_CHARS). */
+  batchChars?: number;
 }
 
 export interface QueryRequest {
@@ -64,21 +72,12 @@ export interface QueryRequest {
   maxBytes?: number;
 }
 
-export interface QueryHandlers {
-  /** Called once, before any rows. */
-  onColumns(columns: Column[]): Promise<void>;
-  onRows(rows: RawRow[]): Promise<void>;
+/** What the runner needs of a source: one request per call, rows pulled by the caller. */
+export interface QuerySource {
+  query(req: QueryRequest, signal: AbortSignal): Promise<QueryResult>;
 }
 
-export interface QueryOutcome {
-  columns: Column[];
-  rows: number;
-  /** Decompressed body bytes. */
-  bytes: number;
-  statistics?: unknown;
-}
-
-export class LogsSource {
+export class LogsSource implements QuerySource {
   private readonly client: LogsQueryClient;
   private readonly httpClient: HttpClient;
   private readonly url: string;
@@ -88,19 +87,15 @@ export class LogsSource {
   constructor(options: LogsSourceOptions) {
     const endpoint = checkEndpoint(options.endpoint, options.auth.method);
     if (!options.workspaceId === !options.resourceId) {
-      throw new SourceError("SOURCE_NOT_FOUND", "source: set exactly one of workspaceId and resourceId.");
+      throw new ConfigError("source: set exactly one of workspaceId and resourceId.", ["source: set exactly one of workspaceId and resourceId"]);
     }
     this.options = options;
     const credential = createCredential(options.auth, options.env);
     this.client = new LogsQueryClient(credential ?? noCredential, {
       endpoint: endpoint.href.replace(/\/$/, ""),
       ...(options.audience ? { credentials: { scopes: [`${options.audience.replace(/\/$/, "")}/.default`] } } : {}),
-      retryOptions: {
-        maxRetries: options.maxRetries,
-        retryDelayInMs: options.retryDelayMs,
-        maxRetryDelayInMs: options.maxRetryDelayMs,
-      },
     });
+    for (const { name } of this.client.pipeline.getOrderedPolicies()) if (isRetryPolicy(name)) this.client.pipeline.removePolicy({ name });
     if (!credential) this.client.pipeline.removePolicy({ name: bearerTokenAuthenticationPolicyName });
     this.httpClient = createDefaultHttpClient();
     const base = endpoint.href.replace(/\/$/, "");
@@ -110,37 +105,54 @@ export class LogsSource {
     this.insecure = endpoint.protocol === "http:" && isLoopbackHost(endpoint.hostname);
   }
 
+  /** The names of the pipeline's policies, in order (for tests and debugging). */
+  get policies(): string[] {
+    return this.client.pipeline.getOrderedPolicies().map((p) => p.name);
+  }
+
   /** Where queries go, for logs (no secrets in it). */
   get target(): string {
     return this.url;
   }
 
   /**
-   * Runs one query, handing out rows as the body streams in. Throws SourceError
-   * (SOURCE_TRUNCATED when the service cut the result or a limit was reached: the caller
-   * must discard what it got and split), or AbortedError when `signal` aborted.
+   * Sends one query request (exactly one HTTP request: no retries here) and reads its body up to
+   * the result's columns. Rejects with a typed error when there are no columns to be had: a
+   * non-200 answer, a connection failure, the deadline, a cut or unreadable head, or AbortedError
+   * when `signal` aborted. Past that point, errors and truncation are told by the result's outcome.
    */
-  async run(req: QueryRequest, handlers: QueryHandlers, signal: AbortSignal): Promise<QueryOutcome> {
+  async query(req: QueryRequest, signal: AbortSignal): Promise<QueryResult> {
     const deadline = new AbortController();
+    const release = new AbortController();
     const timer = setTimeout(
       () => deadline.abort(new SourceError("SOURCE_TIMEOUT", `the query did not finish within ${this.options.requestTimeoutMs} ms`, { retryable: true })),
       this.options.requestTimeoutMs,
     );
-    const combined = AbortSignal.any([signal, deadline.signal]);
+    const combined = AbortSignal.any([signal, deadline.signal, release.signal]);
+    const done = (complete: boolean) => {
+      clearTimeout(timer);
+      if (!complete) release.abort(new AbortedError("the query result was not read to its end"));
+    };
+    let response: PipelineResponse;
     try {
-      const response = await this.send(req, combined);
+      response = await this.send(req, combined);
       if (response.status !== 200) {
         throw serviceErrorFromBody(response.status, response.bodyAsText ?? "", response.headers.get("retry-after"));
       }
-      return await this.readBody(response, handlers, combined, {
-        maxRows: req.maxRows ?? this.options.maxRows,
-        maxBytes: req.maxBytes ?? this.options.maxBytes,
-      });
+      if (!response.readableStreamBody) throw cut("the query response has no body");
     } catch (err) {
-      throw this.classify(err, signal, deadline.signal);
-    } finally {
-      clearTimeout(timer);
+      done(true);
+      throw this.classifyRequest(err, signal, deadline.signal);
     }
+    return readQueryResult({
+      body: response.readableStreamBody,
+      limits: { maxRows: req.maxRows ?? this.options.maxRows, maxBytes: req.maxBytes ?? this.options.maxBytes },
+      idleTimeoutMs: this.options.idleTimeoutMs,
+      batchChars: this.options.batchChars ?? BATCH_CHARS,
+      signal: combined,
+      classify: (err) => this.classifyBody(err, signal, deadline.signal),
+      release: done,
+    });
   }
 
   private async send(req: QueryRequest, signal: AbortSignal): Promise<PipelineResponse> {
@@ -161,94 +173,15 @@ export class LogsSource {
     return this.client.pipeline.sendRequest(this.httpClient, request);
   }
 
-  private async readBody(
-    response: PipelineResponse,
-    handlers: QueryHandlers,
-    signal: AbortSignal,
-    limits: { maxRows: number; maxBytes: number },
-  ): Promise<QueryOutcome> {
-    const body = response.readableStreamBody;
-    if (!body) throw new SourceError("SOURCE_PROTOCOL", "the query response has no body", { retryable: true });
-    const parser = new ResultParser();
-    const decoder = new TextDecoder("utf-8", { fatal: true });
-    let bytes = 0;
-    let columnsSent = false;
-    // The watchdog and the deadline destroy the stream: a gunzip stream left by a reset never ends otherwise.
-    let idle: NodeJS.Timeout | undefined;
-    const stop = (reason: unknown) => (body as NodeJS.ReadableStream & { destroy(e?: Error): void }).destroy(reason as Error);
-    const armIdle = () => {
-      clearTimeout(idle);
-      idle = setTimeout(
-        () => stop(new SourceError("SOURCE_TIMEOUT", `the response body stalled for ${this.options.idleTimeoutMs} ms`, { retryable: true })),
-        this.options.idleTimeoutMs,
-      );
-    };
-    const onAbort = () => stop(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      armIdle();
-      // Rows are handed to the sink in batches of about BATCH_CHARS of body text: few, large writes,
-      // with memory bounded by the batch, not the result.
-      let pending: RawRow[] = [];
-      let pendingChars = 0;
-      const flush = async () => {
-        const rows = pending;
-        pending = [];
-        pendingChars = 0;
-        clearTimeout(idle); // the sink's time is not the service's silence
-        await handlers.onRows(rows);
-        armIdle();
-      };
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        armIdle();
-        bytes += chunk.length;
-        const text = decoder.decode(chunk, { stream: true });
-        const rows = parser.push(text);
-        if (!columnsSent && parser.columns) {
-          columnsSent = true;
-          await handlers.onColumns(parser.columns);
-        }
-        if (rows.length > 0) {
-          for (const row of rows) pending.push(row);
-          pendingChars += text.length;
-          if (pendingChars >= BATCH_CHARS) await flush();
-        }
-        if (bytes > limits.maxBytes) throw truncated(`the response exceeded ${limits.maxBytes} bytes`);
-      }
-      if (signal.aborted) throw signal.reason;
-      for (const row of parser.push(decoder.decode())) pending.push(row);
-      const tail = parser.end();
-      if (!columnsSent) {
-        if (!parser.columns) throw new SourceError("SOURCE_PROTOCOL", "the query response has no result table", { retryable: false });
-        await handlers.onColumns(parser.columns);
-      }
-      if (pending.length > 0) await flush();
-      if (tail.error) {
-        const detail = describeServiceError(tail.error);
-        throw truncated(`the service returned a partial result: ${detail}`);
-      }
-      if (parser.rows >= limits.maxRows) throw truncated(`the result reached the ${limits.maxRows}-row limit`);
-      if (bytes >= limits.maxBytes) throw truncated(`the result reached the ${limits.maxBytes}-byte limit`);
-      return { columns: parser.columns!, rows: parser.rows, bytes, statistics: tail.statistics };
-    } finally {
-      clearTimeout(idle);
-      signal.removeEventListener("abort", onAbort);
-      if (!(body as { destroyed?: boolean }).destroyed) stop(undefined);
-    }
-  }
-
-  private classify(err: unknown, runSignal: AbortSignal, deadline: AbortSignal): unknown {
+  /** An error before the response body: HTTP status, connection, deadline or shutdown. */
+  private classifyRequest(err: unknown, runSignal: AbortSignal, deadline: AbortSignal): MonitorliftError {
     if (runSignal.aborted) return err instanceof AbortedError ? err : new AbortedError("the query was stopped by shutdown", { cause: err });
-    // Errors of our own (a sink's write failing inside onRows, a protocol error) pass through as they are.
     if (err instanceof MonitorliftError) return err;
-    if (deadline.aborted) return deadline.reason;
+    if (deadline.aborted) return deadline.reason as MonitorliftError;
     const code = (err as { code?: string }).code;
     const name = (err as { name?: string }).name;
     if (name === "AbortError") {
       return new SourceError("SOURCE_TIMEOUT", `the query was cut off: ${messageOf(err)}`, { cause: err, retryable: true });
-    }
-    if (err instanceof TypeError && (err as { code?: string }).code === "ERR_ENCODING_INVALID_ENCODED_DATA") {
-      return new SourceError("SOURCE_PROTOCOL", "the response body is not valid UTF-8", { cause: err, retryable: true });
     }
     const status = (err as { statusCode?: number }).statusCode;
     if (typeof status === "number") {
@@ -260,15 +193,21 @@ export class LogsSource {
       { cause: err, retryable: true, hint: "Check source.endpoint and the network; the window is retried and the watermark has not moved." },
     );
   }
-}
 
-function truncated(detail: string): SourceError {
-  return new SourceError("SOURCE_TRUNCATED", `Result truncated: ${detail}.`, { retryable: false });
-}
-
-function describeServiceError(error: { code?: string; message?: string; details?: unknown[] }): string {
-  const details = (error.details ?? [])
-    .map((d) => (d as { message?: string }).message)
-    .filter((m): m is string => typeof m === "string");
-  return [error.code, error.message, ...details].filter(Boolean).join(" — ");
+  /**
+   * An error while reading the body: our own typed errors (the watchdog, a cut or unreadable
+   * document) pass through; a stream error (reset, aborted) is a cut body: a retryable
+   * SOURCE_CONNECTION.
+   */
+  private classifyBody(err: unknown, runSignal: AbortSignal, deadline: AbortSignal): MonitorliftError {
+    if (runSignal.aborted) return err instanceof AbortedError ? err : new AbortedError("the query was stopped by shutdown", { cause: err });
+    if (err instanceof MonitorliftError) return err;
+    if (deadline.aborted) return deadline.reason as MonitorliftError;
+    const code = (err as { code?: string }).code;
+    return new SourceError("SOURCE_CONNECTION", `The query response was cut off${code ? ` (${code})` : ""}: ${messageOf(err)}.`, {
+      cause: err,
+      retryable: true,
+      hint: "The connection broke part-way; the window is retried and the watermark has not moved.",
+    });
+  }
 }

@@ -86,3 +86,30 @@ test("invalid JSON in the tail is a protocol error", () => {
   p.push('{"tables":[{"name":"P","columns":[],"rows":[]}],"error":{');
   assert.throws(() => p.end(), (e: any) => e.code === "SOURCE_PROTOCOL");
 });
+
+test("every row has exactly one cell per column: checked once, here", () => {
+  const p = new ResultParser();
+  const head = '{"tables":[{"name":"P","columns":[{"name":"a","type":"int"},{"name":"b","type":"string"}],"rows":[';
+  assert.deepEqual(p.push(head + '[1,"x"],'), [["1", '"x"']]);
+  assert.throws(() => p.push('[2,"y",3]]}]}'), (e: any) => e.code === "SOURCE_PROTOCOL" && e.retryable === false && /row 2 has 3 cells but the result has 2 columns/.test(e.message));
+  assert.throws(() => new ResultParser().push(head + "[1]]}]}"), (e: any) => e.code === "SOURCE_PROTOCOL" && e.retryable === false);
+});
+
+test("a body that ended part-way is retryable; a whole body that is not the result format is not", () => {
+  const ended = (text: string) => {
+    const p = new ResultParser();
+    p.push(text);
+    return () => p.end();
+  };
+  const cut = (e: any) => e.code === "SOURCE_PROTOCOL" && e.retryable === true && /cut off/.test(e.message);
+  const unreadable = (e: any) => e.code === "SOURCE_PROTOCOL" && e.retryable === false && /Could not read/.test(e.message);
+  assert.throws(ended(""), cut);
+  assert.throws(ended('{"tables":[{"name":"P","colu'), cut);
+  assert.throws(ended('{"tables":[{"name":"P","columns":[],"rows":[]}],"statistics":{"q":'), cut);
+  assert.throws(ended('{"tables":[{"name":"P","columns":[],"rows":[]}],"error":{'), cut);
+  assert.throws(ended("<html>Bad gateway</html>"), unreadable);
+  assert.throws(ended('{"tables": nope}'), unreadable);
+  assert.throws(ended('{"tables":[{"name":"P","columns":[],"rows":[]}],"statistics":{"q":nope}}'), unreadable);
+  assert.throws(() => new ResultParser().push('{"tables":[{"name":"P","columns":[{"name":"a","type":"nosuchtype"}],"rows":[]}]}'), unreadable);
+  assert.throws(() => new ResultParser().push('{"tables":[{"name":"P","columns":[{"name":"a","type":"int"}],"rows":[x]}]}'), unreadable);
+});

@@ -48,15 +48,17 @@ export class ResultParser {
     return [];
   }
 
-  /** Call at the end of the body: parses what follows the rows. */
+  /**
+   * Call at the end of the body: parses what follows the rows. A body that stops before its
+   * document is complete was cut (SOURCE_PROTOCOL, retryable); a complete one that is not the expected
+   * JSON is unreadable (SOURCE_PROTOCOL, permanent).
+   */
   end(): ParsedTail {
-    if (this.phase === "rows") {
-      throw protocolError("the response body ended inside the rows of the result (connection closed early?)");
-    }
+    if (this.phase === "rows") throw cut("the response body ended inside the rows of the result");
     if (this.phase === "head") {
       // No first table with rows: an error-only or empty body.
-      const doc = parseJson(this.buf);
-      if (doc === null || typeof doc !== "object") throw protocolError("the response body is not a JSON object");
+      const doc = parseDocument(this.buf);
+      if (doc === null || typeof doc !== "object") throw unreadable("the response body is not a JSON object");
       const tables = (doc as { tables?: unknown }).tables;
       if (Array.isArray(tables) && tables.length > 0) {
         // A table without a rows array: tolerate an empty table.
@@ -66,7 +68,7 @@ export class ResultParser {
       return tailOf(doc, Array.isArray(tables) ? tables.length : 0);
     }
     // tail: the text right after the first table's rows array; reopen the containers around it.
-    const doc = { ...this.headExtras, ...(parseJson(`{"tables":[{"rows":0${this.buf}`) as object) };
+    const doc = { ...this.headExtras, ...(parseDocument(`{"tables":[{"rows":0${this.buf}`) as object) };
     const tables = (doc as { tables?: unknown[] }).tables ?? [];
     return tailOf(doc, tables.length);
   }
@@ -82,6 +84,7 @@ export class ResultParser {
 
   private readRows(): RawRow[] {
     const out: RawRow[] = [];
+    const width = this.columnsValue!.length;
     const s = this.buf;
     const n = s.length;
     let i = 0;
@@ -101,9 +104,13 @@ export class ResultParser {
         this.rowCount += out.length;
         return out;
       }
-      if (c !== 0x5b /* [ */) throw protocolError(`unexpected '${s[i]}' between rows`);
+      if (c !== 0x5b /* [ */) throw unreadable(`unexpected '${s[i]}' between rows`);
       const row = readRow(s, i + 1);
       if (row === undefined) break; // incomplete: wait for more text
+      // The one row-width check: every row has exactly one cell per column (sinks rely on it).
+      if (row.cells.length !== width) {
+        throw unreadable(`row ${this.rowCount + out.length + 1} has ${row.cells.length} cells but the result has ${width} columns`);
+      }
       out.push(row.cells);
       i = row.next;
       consumed = i;
@@ -242,7 +249,7 @@ function scanHead(s: string): { rowsStart: number; columns: Column[]; extras: Re
       continue;
     }
     if (inFirstTable && pendingKey === "rows" && c === 0x5b) {
-      if (!columns) throw protocolError("the first table's rows came before its columns");
+      if (!columns) throw unreadable("the first table's rows came before its columns");
       return { rowsStart: i + 1, columns, extras };
     }
     if (c === 0x7b || c === 0x5b) {
@@ -282,14 +289,14 @@ function scanHead(s: string): { rowsStart: number; columns: Column[]; extras: Re
 }
 
 function readColumns(value: unknown): Column[] {
-  if (!Array.isArray(value)) throw protocolError("the result's columns are not an array");
+  if (!Array.isArray(value)) throw unreadable("the result's columns are not an array");
   return value.map((c, i) => {
     const name = (c as { name?: unknown }).name;
     const type = (c as { type?: unknown }).type;
     if (typeof name !== "string" || typeof type !== "string") {
-      throw protocolError(`column ${i} has no name or type`);
+      throw unreadable(`column ${i} has no name or type`);
     }
-    if (!isColumnType(type)) throw protocolError(`column '${name}' has an unknown type '${type}'`);
+    if (!isColumnType(type)) throw unreadable(`column '${name}' has an unknown type '${type}'`);
     return { name, type };
   });
 }
@@ -306,14 +313,39 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (cause) {
-    throw protocolError(`the response body is not valid JSON (${(cause as Error).message})`, cause);
+    throw unreadable(`the response body is not valid JSON (${(cause as Error).message})`, cause);
   }
 }
 
-function protocolError(detail: string, cause?: unknown): SourceError {
+/**
+ * Parses a whole document that the body ended with: when its outermost object never closes, the
+ * body stopped part-way (cut); when it closes but is not JSON, it is unreadable.
+ */
+function parseDocument(text: string): unknown {
+  let i = 0;
+  while (i < text.length && WS.has(text.charCodeAt(i))) i++;
+  if (i === text.length) throw cut("the response body is empty");
+  if (text.charCodeAt(i) === 0x7b /* { */ && containerEnd(text, i) < 0) throw cut("the response body ended before its JSON document did");
+  return parseJson(text);
+}
+
+/** A body we received whole but cannot read as a query result: retrying would get the same. */
+export function unreadable(detail: string, cause?: unknown): SourceError {
   return new SourceError("SOURCE_PROTOCOL", `Could not read the query response: ${detail}.`, {
     cause,
+    retryable: false,
+    hint: "The response is not the query API's result format; check source.endpoint (a proxy answering in its place?).",
+  });
+}
+
+/**
+ * A body that stopped part-way (the connection closed early): the same code as an unreadable body,
+ * but retryable (category transient): the window is retried.
+ */
+export function cut(detail: string, cause?: unknown): SourceError {
+  return new SourceError("SOURCE_PROTOCOL", `The query response was cut off: ${detail}.`, {
+    cause,
     retryable: true,
-    hint: "This usually means the connection broke part-way; the window is retried.",
+    hint: "The connection broke part-way; the window is retried and the watermark has not moved.",
   });
 }

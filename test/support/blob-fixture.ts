@@ -13,7 +13,7 @@
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import { blobSinkSchema, type BlobSinkConfig } from "../../src/config/sinks.ts";
 import { createBlobSink, type BlobSinkOptions } from "../../src/sinks/blob/index.ts";
-import type { Sink, SinkDeps } from "../../src/sinks/sink.ts";
+import type { Destination, FileDestinationOptions, SinkDeps } from "../../src/sinks/sink.ts";
 import { silentLogger, type Logger } from "../../src/telemetry/logger.ts";
 import { startAzurite, type Azurite, type AzuriteOptions } from "./azurite.ts";
 
@@ -25,7 +25,7 @@ export interface BlobFixture {
   readonly env: Record<string, string>;
   /** A parsed sink config (schema defaults applied) using the connection string from `env`. */
   config(overrides?: Record<string, unknown>): BlobSinkConfig;
-  sink(overrides?: Record<string, unknown>, options?: BlobSinkOptions & { logger?: Logger }): Sink;
+  sink(overrides?: Record<string, unknown>, options?: BlobSinkOptions & FileDestinationOptions & { logger?: Logger }): Destination;
   /** A plain SDK client on the container, to look at what the sink wrote. */
   container(name?: string): ContainerClient;
   stop(): Promise<void>;

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { silentLogger } from "../../src/telemetry/logger.ts";
 import type { FilesystemSinkConfig } from "../../src/config/sinks.ts";
-import type { CursorState, Sink } from "../../src/sinks/sink.ts";
+import type { CursorState, Destination } from "../../src/sinks/sink.ts";
 import { createFilesystemSink, type FilesystemSinkOptions } from "../../src/sinks/filesystem/filesystem-sink.ts";
 
 export async function tempRoot(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
@@ -12,7 +12,7 @@ export async function tempRoot(): Promise<{ dir: string; cleanup: () => Promise<
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export function makeSink(root: string, overrides: Partial<FilesystemSinkConfig> = {}, options: FilesystemSinkOptions = {}): Sink {
+export function makeSink(root: string, overrides: Partial<FilesystemSinkConfig> = {}, options: FilesystemSinkOptions = {}): Destination {
   const config: FilesystemSinkConfig = { type: "filesystem", path: root, format: "ndjson", compression: "none", fsync: true, ...overrides };
   return createFilesystemSink(config, { logger: silentLogger(), env: {}, baseDir: "/" }, options);
 }

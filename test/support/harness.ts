@@ -29,7 +29,7 @@ export interface Harness {
   config: Record<string, unknown>;
   writeConfig(patch?: Record<string, unknown>): Promise<void>;
   /** One `export --once` in-process, on the simulator's clock. */
-  exportOnce(options?: { queries?: string[]; signal?: AbortSignal; onCommitted?: RunDeps["onCommitted"] }): Promise<RunReport>;
+  exportOnce(options?: { queries?: string[]; signal?: AbortSignal; onCommitted?: RunDeps["onCommitted"]; withDeps?: (deps: RunDeps) => void }): Promise<RunReport>;
   backfill(range: BackfillRange, options?: { queries?: string[]; signal?: AbortSignal; onCommitted?: RunDeps["onCommitted"] }): Promise<RunReport>;
   /** The live watermark of a query (epoch ms), read from the sink. */
   watermark(query: string): Promise<{ watermark: number; origin: number } | undefined>;
@@ -76,11 +76,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   await writeConfig();
   const withContext = async <T>(queries: string[] | undefined, work: (ctx: Context) => Promise<T>): Promise<T> => {
     const ctx = await openContext({ config: configPath }, options.env ?? {}, { queries });
-    await ctx.sink.start();
+    await ctx.destination.sink.start();
     try {
       return await work(ctx);
     } finally {
-      await ctx.sink.shutdown();
+      await ctx.destination.shutdown();
     }
   };
   return {
@@ -96,6 +96,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       withContext(o.queries, (ctx) => {
         const deps = ctx.runDeps(o.signal ?? new AbortController().signal, sim.clock);
         deps.onCommitted = o.onCommitted;
+        o.withDeps?.(deps); // a test may wrap the gate, the source or the sink
         return runOnce("export", ctx.jobs, deps);
       }),
     backfill: (range, o = {}) =>
@@ -106,7 +107,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       }),
     watermark: (query) =>
       withContext(undefined, async (ctx) => {
-        const s = await ctx.sink.readState({ query, scope: LIVE_SCOPE });
+        const s = await ctx.destination.cursors.read({ query, scope: LIVE_SCOPE });
         return s ? { watermark: s.watermark, origin: s.origin } : undefined;
       }),
     async close() {

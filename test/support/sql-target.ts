@@ -1,6 +1,6 @@
 /**
  * End-to-end tests of the SQL sink: one real database per dialect (PostgreSQL, MariaDB/MySQL,
- * a SQLite file) reached through src/sinks/sql/sql-test-harness.ts (unique table prefix per run,
+ * a SQLite file) reached through test/support/sql-test-harness.ts (unique table prefix per run,
  * `# NOTICE` and skip when a server is unreachable unless MONITORLIFT_REQUIRE_SERVICES=1, drop
  * of everything created). The exporter gets its connection URL from an environment variable
  * (sink.urlEnv), as a deployment would; the tests read tables back with plain SELECTs of their own.
@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { LIVE_SCOPE } from "../../src/sinks/layout.ts";
-import { toMs } from "../../src/sinks/sql/sql-sink-behaviour.ts";
-import { openHarness, type DialectName, type Harness as Db } from "../../src/sinks/sql/sql-test-harness.ts";
+import { toMs } from "./sink-windows.ts";
+import { openHarness, type DialectName, type Harness as Db } from "./sql-test-harness.ts";
 import type { Harness } from "./harness.ts";
 import { compareItemIds } from "./read-export.ts";
 

@@ -2,7 +2,8 @@
  * Values for the simulator-only `MonitorliftTypes` table: one column of every
  * Log Analytics type, full of edge values (longs beyond 2^53, extreme
  * datetimes and timespans, long decimals, unicode/emoji/escapes, nested
- * dynamic), with a null in every column and one all-null row.
+ * dynamic), with a null in every column and one all-null row, then one row per dynamic scalar
+ * (DYNAMIC_SCALARS).
  * Values use the catalog representation (catalog.ts).
  */
 import type { SimValue } from "../catalog.ts";
@@ -120,8 +121,18 @@ function columnValues(rng: Rng): Record<string, SimValue[]> {
 }
 
 export const EDGE_ROWS = 10;
-/** Rows in the table: the edge rows plus one with every typed column null. */
-export const TYPES_TABLE_ROWS = EDGE_ROWS + 1;
+
+/**
+ * Dynamic values that are not objects or arrays, each in a row of its own after the all-null row, marked by
+ * IntValue = DYNAMIC_SCALAR_MARK + its index. On the wire the service sends a dynamic string as the bare
+ * string and a dynamic number or bool as its text, so the string "42" and the number 42 look alike; only
+ * objects and arrays arrive as JSON text.
+ */
+export const DYNAMIC_SCALARS: readonly SimValue[] = ["42", "true", "null", "", "plain", 42, true, "{not json", "[1,2"];
+export const DYNAMIC_SCALAR_MARK = 100;
+
+/** Rows in the table: the edge rows, one with every typed column null, then the dynamic scalar rows. */
+export const TYPES_TABLE_ROWS = EDGE_ROWS + 1 + DYNAMIC_SCALARS.length;
 
 /**
  * Builds the rows of MonitorliftTypes. `timeGenerated[i]` and `itemIds[i]` give
@@ -143,7 +154,13 @@ export function typesTableRows(rng: Rng, timeGenerated: readonly bigint[], itemI
   ];
   const rows: SimValue[][] = [];
   for (let i = 0; i < TYPES_TABLE_ROWS; i++) {
-    const typed = order.map((name) => (i < EDGE_ROWS ? (cols[name]?.[i] ?? null) : null));
+    const scalar = i - EDGE_ROWS - 1;
+    const typed = order.map((name) => {
+      if (i < EDGE_ROWS) return cols[name]?.[i] ?? null;
+      if (scalar < 0) return null;
+      if (name === "DynamicValue") return DYNAMIC_SCALARS[scalar]!;
+      return name === "IntValue" ? DYNAMIC_SCALAR_MARK + scalar : null;
+    });
     rows.push([timeGenerated[i] ?? null, itemIds[i] ?? null, ...typed, "MonitorliftTypes"]);
   }
   return rows;

@@ -238,7 +238,7 @@ export class WorkspaceData implements Catalog {
     const visibility: number[] = [];
     const ids: string[] = [];
     for (let i = 0; i < TYPES_TABLE_ROWS; i++) {
-      const eventMs = base + i * 45_000 + (i % 3 === 0 ? 0 : rng.int(1000));
+      const eventMs = base + i * Math.floor(600_000 / TYPES_TABLE_ROWS) + (i % 3 === 0 ? 0 : rng.int(1000));
       const sub = i % 2 === 0 ? rng.int(10000) : 0;
       times.push(BigInt(eventMs) * TICKS_PER_MS_N + BigInt(sub));
       const delayTicks = Math.round(rng.between(1000, 5000) * 10000);

@@ -22,6 +22,8 @@ function dynamicCell(v: SimValue): unknown {
     }
     return text;
   }
+  // A dynamic string travels as the bare string (recorded: "boundedElastic-1"), a number or bool as its text.
+  if (typeof v === "string") return v;
   return dynamicJson(v);
 }
 

@@ -5,7 +5,8 @@
  *   timespan  "00:00:10", "1.02:03:04.5000000" — .NET "c" format, 7 fraction digits when not whole
  *   bool/int/long/real  JSON literals (long exact beyond 2^53)
  *   guid, string, decimal  JSON strings
- *   dynamic   a JSON string holding the compact JSON text of the value
+ *   dynamic   objects and arrays: a JSON string holding their compact JSON text; a string: the bare
+ *             string; a number or bool: a JSON string holding its text (so "42" and 42 look alike)
  * Not verified against the service (kept JS-style): real NaN/±Infinity as the
  * strings "NaN"/"Infinity"/"-Infinity", and reals needing an exponent ("1e+21").
  */

@@ -75,15 +75,24 @@ export function isNotFound(err: unknown): boolean {
   return statusOf(err) === 404 && storageCodeOf(err) !== "ContainerNotFound";
 }
 
+/** What the storage service answered, kept as a cause: message, storage error code and HTTP status only. */
+export class StorageFailure extends Error {
+  readonly code: string | undefined;
+  readonly statusCode: number | undefined;
+  constructor(message: string, options: { name?: string; code?: string; statusCode?: number } = {}) {
+    super(message);
+    this.name = options.name ?? "StorageFailure";
+    this.code = options.code;
+    this.statusCode = options.statusCode;
+  }
+}
+
 /** A copy of the SDK's error that keeps what helps (message, code, status) and drops requests and headers. */
 function sanitizedCause(err: unknown, redact: Redactor): Error {
   const e = (err ?? {}) as StorageErrorLike;
-  const cause = new Error(redact(e.message ?? String(err)));
-  cause.name = e.name ?? "Error";
+  const cause = new StorageFailure(redact(e.message ?? String(err)), { name: e.name, code: e.code, statusCode: e.statusCode });
   const stack = (err as Error | undefined)?.stack;
   if (typeof stack === "string") cause.stack = redact(stack);
-  if (e.code !== undefined) (cause as Error & { code?: string }).code = e.code;
-  if (e.statusCode !== undefined) (cause as Error & { statusCode?: number }).statusCode = e.statusCode;
   return cause;
 }
 

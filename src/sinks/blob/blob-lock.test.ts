@@ -42,8 +42,8 @@ describe("blob sink lease lock", { timeout: 60_000 }, () => {
     const a = fx.sink({ prefix: "l1/", leaseSeconds: 15 });
     const b = fx.sink({ prefix: "l1/", leaseSeconds: 15 });
     const key: StateKey = { query: "Requests", scope: "live" };
-    const lockA = await a.acquireLock(key);
-    await assert.rejects(b.acquireLock(key), (err: unknown) => {
+    const lockA = await a.locks.acquire(key);
+    await assert.rejects(b.locks.acquire(key), (err: unknown) => {
       assert.ok(err instanceof MonitorliftError);
       assert.equal(err.code, "LOCK_HELD");
       assert.equal(err.retryable, false);
@@ -53,10 +53,10 @@ describe("blob sink lease lock", { timeout: 60_000 }, () => {
       return true;
     });
     // Another scope of the same query is a different lock.
-    const other = await b.acquireLock({ query: "Requests", scope: "backfill-20261101T000000.000Z-20261102T000000.000Z" });
+    const other = await b.locks.acquire({ query: "Requests", scope: "backfill-20261101T000000.000Z-20261102T000000.000Z" });
     await lockA.release();
     await lockA.release();
-    const lockB = await b.acquireLock(key);
+    const lockB = await b.locks.acquire(key);
     assert.equal(lockB.signal.aborted, false);
     const props = await fx.container().getBlobClient("l1/_locks/Requests/live.lock").getProperties();
     assert.equal(props.leaseState, "leased");
@@ -72,13 +72,13 @@ describe("blob sink lease lock", { timeout: 60_000 }, () => {
     const idle = fx.sink({ prefix: "l2/", leaseSeconds: 15 }, { leaseRenewIntervalMs: 600_000 });
     const held: StateKey = { query: "Held", scope: "live" };
     const crashed: StateKey = { query: "Crashed", scope: "live" };
-    const lock = await renewing.acquireLock(held);
-    const stale = await idle.acquireLock(crashed); // never renewed: as if its process had died
+    const lock = await renewing.locks.acquire(held);
+    const stale = await idle.locks.acquire(crashed); // never renewed: as if its process had died
     await new Promise((r) => setTimeout(r, 16_500));
     const other = fx.sink({ prefix: "l2/", leaseSeconds: 15 });
-    await assert.rejects(other.acquireLock(held), (err: unknown) => err instanceof MonitorliftError && err.code === "LOCK_HELD");
+    await assert.rejects(other.locks.acquire(held), (err: unknown) => err instanceof MonitorliftError && err.code === "LOCK_HELD");
     assert.equal(lock.signal.aborted, false);
-    const recovered = await other.acquireLock(crashed);
+    const recovered = await other.locks.acquire(crashed);
     await recovered.release();
     await lock.release();
     await stale.release();
@@ -88,7 +88,7 @@ describe("blob sink lease lock", { timeout: 60_000 }, () => {
     const { logger, lines } = capture();
     const a = fx.sink({ prefix: "l3/", leaseSeconds: 15 }, { leaseRenewIntervalMs: 200, logger });
     const key: StateKey = { query: "Requests", scope: "live" };
-    const lock = await a.acquireLock(key);
+    const lock = await a.locks.acquire(key);
     await fx.container().getBlockBlobClient("l3/_locks/Requests/live.lock").getBlobLeaseClient().breakLease(0);
     const reason = await waitForAbort(lock.signal, 5_000);
     assert.ok(reason instanceof MonitorliftError);
@@ -99,17 +99,17 @@ describe("blob sink lease lock", { timeout: 60_000 }, () => {
     await lock.release(); // safe after loss
     // The key can be taken again (the lease was broken).
     const b = fx.sink({ prefix: "l3/", leaseSeconds: 15 });
-    const again = await b.acquireLock(key);
+    const again = await b.locks.acquire(key);
     await again.release();
   });
 
   test("shutdown releases the leases a sink still holds", async () => {
     const a = fx.sink({ prefix: "l4/", leaseSeconds: 15 });
     const key: StateKey = { query: "Requests", scope: "live" };
-    await a.acquireLock(key);
+    await a.locks.acquire(key);
     await a.shutdown();
     const b = fx.sink({ prefix: "l4/", leaseSeconds: 15 });
-    const lock = await b.acquireLock(key);
+    const lock = await b.locks.acquire(key);
     await lock.release();
   });
 });

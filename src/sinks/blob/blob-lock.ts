@@ -1,7 +1,8 @@
 /**
  * The single-writer lock of a query and scope: a lease on `_locks/<query>/<scope>.lock`.
- * The lease is renewed at a third of its duration while held; a lease that cannot be
- * renewed (broken, taken, expired) aborts the lock's signal. A crashed holder's lease
+ * The lease is renewed at a third of its duration while held (the shared Watchdog of
+ * src/state/locks.ts); a lease that cannot be renewed (broken, taken, expired) aborts the
+ * lock's signal. A crashed holder's lease
  * simply expires after `leaseSeconds`, which is how stale locks recover.
  *
  * The lease guards against two exporters working on one query; the state blobs are still
@@ -10,7 +11,8 @@
 import { hostname } from "node:os";
 import type { ContainerClient } from "@azure/storage-blob";
 import type { Logger } from "../../telemetry/logger.ts";
-import type { SinkLock, StateKey } from "../sink.ts";
+import type { StateKey } from "../../state/cursor.ts";
+import { Watchdog, type HeldLock, type Locks } from "../../state/locks.ts";
 import { lockPath } from "../layout.ts";
 import { SinkError } from "../../errors.ts";
 import { isNotFound, statusOf, storageCodeOf, toSinkError, type Redactor } from "./blob-errors.ts";
@@ -32,7 +34,7 @@ function leaseIsGone(err: unknown): boolean {
   return status === 409 || status === 412 || status === 404 || status === 400;
 }
 
-export async function acquireLeaseLock(ctx: LeaseLockContext, key: StateKey, signal?: AbortSignal): Promise<SinkLock & { readonly blobName: string }> {
+export async function acquireLeaseLock(ctx: LeaseLockContext, key: StateKey, signal?: AbortSignal): Promise<HeldLock & { readonly blobName: string }> {
   const name = ctx.prefix + lockPath(key);
   const blob = ctx.container.getBlockBlobClient(name);
   const lease = blob.getBlobLeaseClient();
@@ -70,11 +72,7 @@ export async function acquireLeaseLock(ctx: LeaseLockContext, key: StateKey, sig
   const leaseId = lease.leaseId;
   const leaseMs = ctx.leaseSeconds * 1000;
   const intervalMs = ctx.renewIntervalMs ?? Math.floor(leaseMs / 3);
-  const controller = new AbortController();
   const log = ctx.logger.child({ lock: name });
-  let lastRenewed = Date.now();
-  let timer: NodeJS.Timeout | undefined;
-  let released = false;
 
   // Who holds it, for the LOCK_HELD message of a second process (best effort).
   try {
@@ -86,54 +84,39 @@ export async function acquireLeaseLock(ctx: LeaseLockContext, key: StateKey, sig
     log.debug({ err: ctx.redact(String(err)) }, "could not record the lock holder");
   }
 
-  const lose = (reason: string, err: unknown) => {
-    if (controller.signal.aborted || released) return;
-    const lost = new SinkError("LOCK_LOST", `The lease on the lock blob ${ctx.containerUrl}/${name} was lost (${reason}): stopping the export of query ${key.query} (${key.scope}).`, {
-      cause: toSinkError(err, errorContext(`Renewing the lease on ${name}`)),
-      hint: "Another process may have broken the lease, or storage was unreachable for longer than the lease; the next run continues from the stored watermark.",
-    });
-    log.error({ code: lost.code, reason }, lost.message);
-    controller.abort(lost);
-  };
-
-  const renew = async () => {
-    timer = undefined;
-    if (released || controller.signal.aborted) return;
-    try {
-      const remaining = Math.max(1000, leaseMs - (Date.now() - lastRenewed));
-      await lease.renewLease({ abortSignal: AbortSignal.timeout(remaining) });
-      lastRenewed = Date.now();
-      log.trace("lease renewed");
-    } catch (err) {
-      if (released) return;
-      const status = statusOf(err);
-      if (leaseIsGone(err)) {
-        lose(`HTTP ${status}${storageCodeOf(err) ? ` ${storageCodeOf(err)}` : ""}`, err);
-        return;
+  const renewing = (err: unknown) => toSinkError(err, errorContext(`Renewing the lease on ${name}`));
+  const watchdog = new Watchdog({
+    intervalMs,
+    logger: log,
+    // A renewal that keeps failing is given up once the lease would expire before the next try.
+    missedLimitMs: leaseMs - intervalMs - 1,
+    missedReason: () => "it could not be renewed before it expires",
+    lostError: (reason, err) =>
+      new SinkError("LOCK_LOST", `The lease on the lock blob ${ctx.containerUrl}/${name} was lost (${reason}): stopping the export of query ${key.query} (${key.scope}).`, {
+        cause: err instanceof SinkError ? err : renewing(err),
+        hint: "Another process may have broken the lease, or storage was unreachable for longer than the lease; the next run continues from the stored watermark.",
+      }),
+    async beat(wd) {
+      try {
+        const remaining = Math.max(1000, leaseMs - wd.sinceLastGoodMs);
+        await lease.renewLease({ abortSignal: AbortSignal.timeout(remaining) });
+        log.trace("lease renewed");
+      } catch (err) {
+        if (leaseIsGone(err)) return wd.lose(`HTTP ${statusOf(err)}${storageCodeOf(err) ? ` ${storageCodeOf(err)}` : ""}`, err);
+        throw renewing(err); // redacted; a missed beat, tried again at the next one
       }
-      if (Date.now() + intervalMs - lastRenewed >= leaseMs) {
-        lose("it could not be renewed before it expires", err);
-        return;
-      }
-      log.warn({ err: ctx.redact(String((err as Error)?.message ?? err)) }, "lease renewal failed; trying again");
-    }
-    schedule();
-  };
-  const schedule = () => {
-    if (released || controller.signal.aborted) return;
-    timer = setTimeout(() => void renew(), intervalMs);
-    timer.unref();
-  };
-  schedule();
+    },
+  });
 
+  let released = false;
   return {
     blobName: name,
-    signal: controller.signal,
+    signal: watchdog.signal,
     async release() {
       if (released) return;
       released = true;
-      if (timer) clearTimeout(timer);
-      if (controller.signal.aborted) return;
+      await watchdog.stop();
+      if (watchdog.signal.aborted) return;
       try {
         await lease.releaseLease();
       } catch (err) {
@@ -142,6 +125,19 @@ export async function acquireLeaseLock(ctx: LeaseLockContext, key: StateKey, sig
       }
     },
   };
+}
+
+/** The blob destination's Locks: a lease per key on `<prefix>_locks/<query>/<scope>.lock`. */
+export class LeaseLocks implements Locks {
+  readonly #ctx: LeaseLockContext;
+
+  constructor(ctx: LeaseLockContext) {
+    this.#ctx = ctx;
+  }
+
+  acquire(key: StateKey, signal?: AbortSignal): Promise<HeldLock & { readonly blobName: string }> {
+    return acquireLeaseLock(this.#ctx, key, signal);
+  }
 }
 
 async function describeHolder(ctx: LeaseLockContext, name: string, signal?: AbortSignal): Promise<string> {

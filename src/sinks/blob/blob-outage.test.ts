@@ -31,12 +31,12 @@ describe("blob sink when Azurite stops part-way through a window", { timeout: 12
 
   test("the window fails retryably with nothing committed, and commits once after the restart", async () => {
     const sink = fx.sink({ prefix: "o/", compression: "none", blockSizeMiB: 1 });
-    await sink.start();
+    await sink.sink.start();
     const key: StateKey = { query: "Requests", scope: "live" };
     const name = `o/${chunkPath("Requests", W, ".ndjson")}`;
     const rows = rowsOf(0, 30_000); // ~4 MiB: several blocks
 
-    const first = await sink.openWindow({ key, window: W, columns: COLUMNS, signal: new AbortController().signal });
+    const first = await sink.sink.openWindow({ key, window: W, columns: COLUMNS, signal: new AbortController().signal });
     await first.write(rows.slice(0, 10_000)); // at least one block staged
     await fx.azurite.stop();
 
@@ -55,12 +55,12 @@ describe("blob sink when Azurite stops part-way through a window", { timeout: 12
     await fx.azurite.restart();
     const blob = fx.container().getBlockBlobClient(name);
     assert.equal(await blob.exists(), false, "nothing of the failed attempt is visible");
-    assert.equal(await sink.readState(key), undefined);
+    assert.equal(await sink.cursors.read(key), undefined);
     const staged = await blob.getBlockList("uncommitted");
     assert.ok((staged.uncommittedBlocks?.length ?? 0) >= 1, "the failed attempt's staged blocks survived the restart, uncommitted");
 
     // The runner retries the window with the same sink instance.
-    const second = await sink.openWindow({ key, window: W, columns: COLUMNS, signal: new AbortController().signal });
+    const second = await sink.sink.openWindow({ key, window: W, columns: COLUMNS, signal: new AbortController().signal });
     for (let i = 0; i < rows.length; i += 5_000) await second.write(rows.slice(i, i + 5_000));
     const next: CursorState = { watermark: W.end, origin: W.start, rows: rows.length, windows: 1, updatedAt: new Date().toISOString() };
     const result = await second.commit(next, undefined);
@@ -73,6 +73,6 @@ describe("blob sink when Azurite stops part-way through a window", { timeout: 12
     const names: string[] = [];
     for await (const b of fx.container().listBlobsFlat({ prefix: "o/Requests/" })) names.push(b.name);
     assert.deepEqual(names, [name]);
-    assert.equal((await sink.readState(key))?.watermark, W.end);
+    assert.equal((await sink.cursors.read(key))?.watermark, W.end);
   });
 });

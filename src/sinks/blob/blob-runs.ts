@@ -1,7 +1,7 @@
 /** Run summaries as `_runs/<YYYY-MM-DD>/<runId>.json` blobs, for `status`. */
 import type { ContainerClient } from "@azure/storage-blob";
 import pLimit from "p-limit";
-import type { RunSummary } from "../sink.ts";
+import { decodeRunSummary, latestRunPerQuery, type RunHistory, type RunSummary } from "../../state/run-history.ts";
 import { runSummaryPath } from "../layout.ts";
 import { toSinkError, type Redactor } from "./blob-errors.ts";
 import { readBlobWithEtag } from "./blob-state.ts";
@@ -28,15 +28,9 @@ export async function recordRun(ctx: RunsContext, summary: RunSummary): Promise<
   }
 }
 
-function isRunSummary(value: unknown): value is RunSummary {
-  const v = value as Partial<RunSummary> | null;
-  return typeof v === "object" && v !== null && typeof v.runId === "string" && typeof v.startedAt === "string" && typeof v.queries === "object" && v.queries !== null;
-}
-
-/** The newest summary mentioning each query (by start time). Reads every stored summary. */
+/** The last run of each query (the one definition in src/state/run-history.ts). Reads every stored summary. */
 export async function lastRuns(ctx: RunsContext): Promise<Map<string, RunSummary>> {
   const root = `${ctx.prefix}_runs/`;
-  const latest = new Map<string, RunSummary>();
   const limit = pLimit(8);
   try {
     const names: string[] = [];
@@ -48,26 +42,30 @@ export async function lastRuns(ctx: RunsContext): Promise<Map<string, RunSummary
         limit(async () => {
           const found = await readBlobWithEtag(ctx.container, name);
           if (!found) return undefined;
-          try {
-            const value: unknown = JSON.parse(found.text);
-            if (isRunSummary(value)) return value;
-          } catch {
-            // fall through
-          }
-          ctx.logger.warn({ blob: name }, "skipping a run summary that is not valid JSON");
-          return undefined;
+          const summary = decodeRunSummary(found.text);
+          if (!summary) ctx.logger.warn({ blob: name }, "skipping a damaged run summary");
+          return summary;
         }),
       ),
     );
-    for (const summary of summaries) {
-      if (!summary) continue;
-      for (const query of Object.keys(summary.queries)) {
-        const seen = latest.get(query);
-        if (!seen || Date.parse(summary.startedAt) > Date.parse(seen.startedAt)) latest.set(query, summary);
-      }
-    }
+    return latestRunPerQuery(summaries.filter((s) => s !== undefined));
   } catch (err) {
     throw toSinkError(err, { action: `Reading the run summaries under ${root}`, container: ctx.containerUrl, redact: ctx.redact });
   }
-  return latest;
+}
+
+export class BlobRunHistory implements RunHistory {
+  readonly #ctx: RunsContext;
+
+  constructor(ctx: RunsContext) {
+    this.#ctx = ctx;
+  }
+
+  record(summary: RunSummary): Promise<void> {
+    return recordRun(this.#ctx, summary);
+  }
+
+  lastRuns(): Promise<Map<string, RunSummary>> {
+    return lastRuns(this.#ctx);
+  }
 }

@@ -8,7 +8,7 @@ import { AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, gen
 import { startBlobFixture, FAST_RETRY, type BlobFixture } from "../../../test/support/blob-fixture.ts";
 import { blobSinkSchema } from "../../config/sinks.ts";
 import { createBlobSink } from "./index.ts";
-import type { Sink, SinkDeps, StateKey } from "../sink.ts";
+import type { Destination, SinkDeps, StateKey } from "../sink.ts";
 import { MonitorliftError } from "../../errors.ts";
 import type { Logger } from "../../telemetry/logger.ts";
 
@@ -59,7 +59,7 @@ describe("blob sink secrets", { timeout: 60_000 }, () => {
     await fx?.stop();
   });
 
-  function sinkWith(env: Record<string, string>, overrides: Record<string, unknown>, logger: Logger): Sink {
+  function sinkWith(env: Record<string, string>, overrides: Record<string, unknown>, logger: Logger): Destination {
     const config = blobSinkSchema.parse({ type: "blob", container: "export", ...overrides });
     const deps: SinkDeps = { logger, env, baseDir: process.cwd() };
     return createBlobSink(config, deps, { retry: FAST_RETRY, leaseRenewIntervalMs: 200 });
@@ -73,27 +73,27 @@ describe("blob sink secrets", { timeout: 60_000 }, () => {
     const env = fx.env;
 
     const sink = sinkWith(env, { prefix: "s/", auth: { method: "connectionString" } }, logger);
-    assert.equal(sink.description, `blob ${fx.azurite.accountUrl}/export/s/`);
+    assert.equal(sink.sink.description, `blob ${fx.azurite.accountUrl}/export/s/`);
     // Ordinary work, logged at trace level.
-    const lock = await sink.acquireLock(key);
-    const w = await sink.openWindow({ key, window: { start: 0, end: 60_000 }, columns: [{ name: "a", type: "long" }], signal: lock.signal });
+    const lock = await sink.locks.acquire(key);
+    const w = await sink.sink.openWindow({ key, window: { start: 0, end: 60_000 }, columns: [{ name: "a", type: "long" }], signal: lock.signal });
     await w.write([["1"]]);
     const next = { watermark: 60_000, origin: 0, rows: 1, windows: 1, updatedAt: new Date().toISOString() };
     await w.commit(next, undefined);
-    await sink.recordRun({ runId: "r", command: "export", startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), queries: {} });
+    await sink.runs.record({ runId: "r", command: "export", startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), queries: {} });
     // Failures of every kind.
-    errors.push(await failure(sinkWith(env, { prefix: "s/", auth: { method: "connectionString" } }, logger).acquireLock(key)));
+    errors.push(await failure(sinkWith(env, { prefix: "s/", auth: { method: "connectionString" } }, logger).locks.acquire(key)));
     await fx.container().getBlockBlobClient("s/_locks/Requests/live.lock").getBlobLeaseClient().breakLease(0);
     await new Promise<void>((resolve) => lock.signal.addEventListener("abort", () => resolve()));
     errors.push(lock.signal.reason);
     errors.push(await failure((async () => {
-      const again = await sink.openWindow({ key, window: { start: 0, end: 60_000 }, columns: [{ name: "a", type: "long" }], signal: new AbortController().signal });
+      const again = await sink.sink.openWindow({ key, window: { start: 0, end: 60_000 }, columns: [{ name: "a", type: "long" }], signal: new AbortController().signal });
       await again.commit({ ...next, updatedAt: new Date(Date.now() + 1).toISOString() }, undefined);
     })()));
-    errors.push(await failure(sinkWith(env, { container: "absent", auth: { method: "connectionString" } }, logger).probe()));
+    errors.push(await failure(sinkWith(env, { container: "absent", auth: { method: "connectionString" } }, logger).sink.probe()));
     const port = await closedPort();
     const down = { AZURE_STORAGE_CONNECTION_STRING: fx.azurite.connectionString.replace(`:${fx.azurite.port}/`, `:${port}/`) };
-    const unavailable = await failure(sinkWith(down, { auth: { method: "connectionString" } }, logger).readState(key));
+    const unavailable = await failure(sinkWith(down, { auth: { method: "connectionString" } }, logger).cursors.read(key));
     assert.equal(unavailable.code, "SINK_UNAVAILABLE");
     assert.equal(unavailable.retryable, true);
     errors.push(unavailable);
@@ -111,7 +111,7 @@ describe("blob sink secrets", { timeout: 60_000 }, () => {
   test("a rejected key gives a credential hint without quoting the key", async () => {
     const { logger, text } = captureLogs();
     const env = { AZURE_STORAGE_CONNECTION_STRING: fx.azurite.connectionString.replace(fx.azurite.accountKey, OTHER_KEY) };
-    const err = await failure(sinkWith(env, { auth: { method: "connectionString" } }, logger).readState({ query: "Q", scope: "live" }));
+    const err = await failure(sinkWith(env, { auth: { method: "connectionString" } }, logger).cursors.read({ query: "Q", scope: "live" }));
     assert.equal(err.code, "SINK_WRITE");
     assert.equal(err.retryable, false);
     assert.match(err.message, /HTTP 403/);
@@ -133,9 +133,9 @@ describe("blob sink secrets", { timeout: 60_000 }, () => {
     ).toString();
     const signature = new URLSearchParams(readOnly).get("sig")!;
     const sink = sinkWith({ AZURE_STORAGE_SAS_TOKEN: `?${readOnly}` }, { accountUrl: fx.azurite.accountUrl, auth: { method: "sas" } }, logger);
-    assert.equal(sink.description, `blob ${fx.azurite.accountUrl}/export/`);
-    assert.equal(await sink.readState({ query: "Q", scope: "live" }), undefined, "reading works with the SAS");
-    const err = await failure(sink.probe());
+    assert.equal(sink.sink.description, `blob ${fx.azurite.accountUrl}/export/`);
+    assert.equal(await sink.cursors.read({ query: "Q", scope: "live" }), undefined, "reading works with the SAS");
+    const err = await failure(sink.sink.probe());
     assert.equal(err.code, "SINK_WRITE");
     assert.match(err.message, /HTTP 403/);
     assert.match(err.hint ?? "", /Storage Blob Data Contributor/);

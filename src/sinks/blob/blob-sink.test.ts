@@ -2,7 +2,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
 import { startBlobFixture, type BlobFixture } from "../../../test/support/blob-fixture.ts";
-import type { CursorState, Sink, StateKey } from "../sink.ts";
+import type { CursorState, CursorStore, Destination, StateKey } from "../sink.ts";
 import type { Column, RawRow } from "../../table.ts";
 import type { TimeWindow } from "../../window/window.ts";
 import { chunkPath } from "../layout.ts";
@@ -52,12 +52,25 @@ function nextState(w: TimeWindow, rows: number, previous?: CursorState): CursorS
   };
 }
 
-async function commitWindow(sink: Sink, key: StateKey, w: TimeWindow, rows: RawRow[], previous: CursorState | undefined) {
-  const writer = await sink.openWindow({ key, window: w, columns: COLUMNS, signal: new AbortController().signal });
+async function commitWindow(sink: Destination, key: StateKey, w: TimeWindow, rows: RawRow[], previous: CursorState | undefined) {
+  const writer = await sink.sink.openWindow({ key, window: w, columns: COLUMNS, signal: new AbortController().signal });
   await writer.write(rows);
   const next = nextState(w, rows.length, previous);
   const result = await writer.commit(next, previous);
-  return { next, result };
+  return { next: { ...next, version: result.version }, result };
+}
+
+/** Cursors whose write "crashes" after the chunk was published: the write fails and the take-back cannot read the cursor. */
+function crashAfterPublish(inner: CursorStore): CursorStore {
+  let crashed = false;
+  return {
+    read: (key) => (crashed ? Promise.reject(new SinkError("ABORTED", "killed")) : inner.read(key)),
+    list: () => inner.list(),
+    write: async () => {
+      crashed = true;
+      throw new SinkError("ABORTED", "killed between publishing the chunk and writing its cursor");
+    },
+  };
 }
 
 async function rejectsWith(promise: Promise<unknown>, code: string): Promise<MonitorliftError> {
@@ -92,11 +105,11 @@ describe("blob sink against Azurite", { timeout: 120_000 }, () => {
 
   test("commit makes the chunk (exact content, content type and encoding) and then the state appear", async () => {
     const sink = fx.sink({ prefix: "c1/" });
-    await sink.start();
+    await sink.sink.start();
     const key: StateKey = { query: "Requests", scope: "live" };
     const w = win(0, 5);
     const rows = [row(1), row(2, 'quote " and \\u00e9'), row(3)];
-    const writer = await sink.openWindow({ key, window: w, columns: COLUMNS, signal: new AbortController().signal });
+    const writer = await sink.sink.openWindow({ key, window: w, columns: COLUMNS, signal: new AbortController().signal });
     await writer.write(rows.slice(0, 2));
     await writer.write(rows.slice(2));
     const name = `c1/${chunkPath("Requests", w, ".ndjson.gz")}`;
@@ -112,7 +125,7 @@ describe("blob sink against Azurite", { timeout: 120_000 }, () => {
     assert.equal(props.contentLength, result.bytes);
     assert.equal(gunzipSync(await download(name)).toString("utf8"), ndjson(rows));
 
-    const state = await sink.readState(key);
+    const state = await sink.cursors.read(key);
     assert.ok(state);
     assert.equal(state.watermark, w.end);
     assert.equal(state.rows, 3);
@@ -120,7 +133,7 @@ describe("blob sink against Azurite", { timeout: 120_000 }, () => {
     const stateProps = await fx.container().getBlobClient("c1/_state/Requests/live.json").getProperties();
     assert.equal(state.version, stateProps.etag, "the version is the state blob's ETag");
     assert.equal(result.version, stateProps.etag, "commit returns the new version");
-    assert.equal(next.version, stateProps.etag, "and sets it on `next`");
+    assert.equal(next.version, undefined, "and leaves the caller's `next` alone");
     assert.equal(JSON.parse((await download("c1/_state/Requests/live.json")).toString()).version, undefined, "the version is not stored");
   });
 
@@ -142,7 +155,7 @@ describe("blob sink against Azurite", { timeout: 120_000 }, () => {
     const sink = fx.sink({ prefix: "c3/", compression: "none", blockSizeMiB: 1 });
     const key: StateKey = { query: "Requests", scope: "live" };
     const w = win(0, 5);
-    const writer = await sink.openWindow({ key, window: w, columns: COLUMNS, signal: new AbortController().signal });
+    const writer = await sink.sink.openWindow({ key, window: w, columns: COLUMNS, signal: new AbortController().signal });
     // Enough rows to stage at least one block before the abort.
     const rows = Array.from({ length: 15_000 }, (_, i) => row(i));
     await writer.write(rows);
@@ -150,7 +163,7 @@ describe("blob sink against Azurite", { timeout: 120_000 }, () => {
     await writer.abort();
     await assert.rejects(writer.commit(nextState(w, 1), undefined), /aborted/);
     assert.deepEqual(await names("c3/"), []);
-    assert.equal(await sink.readState(key), undefined);
+    assert.equal(await sink.cursors.read(key), undefined);
   });
 
   test("an aborted target signal stops the window with its reason and commits nothing", async () => {
@@ -158,7 +171,7 @@ describe("blob sink against Azurite", { timeout: 120_000 }, () => {
     const key: StateKey = { query: "Requests", scope: "live" };
     const w = win(0, 5);
     const controller = new AbortController();
-    const writer = await sink.openWindow({ key, window: w, columns: COLUMNS, signal: controller.signal });
+    const writer = await sink.sink.openWindow({ key, window: w, columns: COLUMNS, signal: controller.signal });
     await writer.write([row(1)]);
     const reason = new SinkError("LOCK_LOST", "lease lost");
     controller.abort(reason);
@@ -190,17 +203,17 @@ describe("blob sink against Azurite", { timeout: 120_000 }, () => {
     await commitWindow(a, key, win(0, 5), [row(1)], undefined);
     const conflict = await rejectsWith(commitWindow(b, key, win(0, 5), [row(2)], undefined), "STATE_CONFLICT");
     assert.equal(conflict.retryable, false);
-    assert.equal((await a.readState(key))?.watermark, win(0, 5).end);
+    assert.equal((await a.cursors.read(key))?.watermark, win(0, 5).end);
 
     // Both read version 1; A moves on twice, then B commits on top of version 1.
-    const v1 = await a.readState(key);
-    const stale = await b.readState(key);
+    const v1 = await a.cursors.read(key);
+    const stale = await b.cursors.read(key);
     assert.ok(v1 && stale);
     const v2 = await commitWindow(a, key, win(5, 10), [row(3)], v1);
     await commitWindow(a, key, win(10, 15), [row(4)], { ...v2.next });
     const err = await rejectsWith(commitWindow(b, key, win(5, 10), [row(5)], stale), "STATE_CONFLICT");
     assert.match(err.message, /c5\/_state\/Requests\/live\.json/);
-    const kept = await a.readState(key);
+    const kept = await a.cursors.read(key);
     assert.equal(kept?.watermark, win(10, 15).end);
     assert.equal(kept?.windows, 3);
   });
@@ -209,11 +222,11 @@ describe("blob sink against Azurite", { timeout: 120_000 }, () => {
     const sink = fx.sink({ prefix: "c6/" });
     const key: StateKey = { query: "Requests", scope: "live" };
     await commitWindow(sink, key, win(0, 5), [row(1)], undefined);
-    const current = await sink.readState(key);
+    const current = await sink.cursors.read(key);
     assert.ok(current);
     await rejectsWith(commitWindow(sink, key, win(5, 10), [row(1)], { ...current, version: '"0x1"' }), "STATE_CONFLICT");
     await rejectsWith(commitWindow(sink, key, win(5, 10), [row(1)], { ...current, version: undefined }), "INTERNAL");
-    assert.equal((await sink.readState(key))?.watermark, win(0, 5).end);
+    assert.equal((await sink.cursors.read(key))?.watermark, win(0, 5).end);
   });
 
   test("listStates returns every cursor with its version", async () => {
@@ -222,7 +235,7 @@ describe("blob sink against Azurite", { timeout: 120_000 }, () => {
     const backfill: StateKey = { query: "Requests", scope: "backfill-20261101T000000.000Z-20261102T000000.000Z" };
     await commitWindow(sink, live, win(0, 5), [row(1)], undefined);
     await commitWindow(sink, backfill, win(-60, -55), [row(1)], undefined);
-    const states = await sink.listStates();
+    const states = await sink.cursors.list();
     assert.deepEqual(
       states.map((s) => `${s.key.query}/${s.key.scope}@${s.state.watermark}`).sort(),
       [`Requests/${backfill.scope}@${win(-60, -55).end}`, `Requests/live@${win(0, 5).end}`].sort(),
@@ -236,13 +249,14 @@ describe("blob sink against Azurite", { timeout: 120_000 }, () => {
     const other: StateKey = { query: "Q2", scope: "live" };
     const s1 = await commitWindow(sink, key, win(0, 5), [row(1)], undefined);
     const s2 = await commitWindow(sink, key, win(5, 10), [row(2)], s1.next);
-    // A killed run: data committed, cursor not moved (the state write loses on a stale version).
-    await rejectsWith(commitWindow(sink, key, win(10, 15), [row(3)], s1.next), "STATE_CONFLICT");
+    // A killed run: data committed, cursor not moved (killed between the chunk and its cursor).
+    const killed = fx.sink({ prefix: "c8/" }, { wrapCursors: crashAfterPublish });
+    await rejectsWith(commitWindow(killed, key, win(10, 15), [row(3)], s2.next), "ABORTED");
     // The next day, same situation; and an uncommitted chunk of another query with a similar name.
     const nextDay = { start: win(10, 15).start + 86_400_000, end: win(10, 15).end + 86_400_000 };
-    await rejectsWith(commitWindow(sink, key, nextDay, [row(4)], s1.next), "STATE_CONFLICT");
+    await rejectsWith(commitWindow(fx.sink({ prefix: "c8/" }, { wrapCursors: crashAfterPublish }), key, nextDay, [row(4)], s2.next), "ABORTED");
     const otherFirst = await commitWindow(sink, other, win(0, 5), [row(5)], undefined);
-    await rejectsWith(commitWindow(sink, other, win(10, 15), [row(6)], undefined), "STATE_CONFLICT");
+    await rejectsWith(commitWindow(fx.sink({ prefix: "c8/" }, { wrapCursors: crashAfterPublish }), other, win(10, 15), [row(6)], otherFirst.next), "ABORTED");
     assert.ok(otherFirst);
 
     const watermark = s2.next.watermark;
@@ -250,12 +264,12 @@ describe("blob sink against Azurite", { timeout: 120_000 }, () => {
     const chunk = (w: TimeWindow, q = "Q") => `c8/${chunkPath(q, w, ".ndjson.gz")}`;
 
     // A bounded range that stops before the next day's chunk.
-    assert.equal(await sink.recover(key, win(0, 0).start, win(15, 15).start, isCommitted), 1);
+    assert.equal(await sink.sink.recover(key, win(0, 0).start, win(15, 15).start, isCommitted), 1);
     assert.deepEqual(await names("c8/Q/"), [chunk(win(0, 5)), chunk(win(5, 10)), chunk(nextDay)].sort());
     // Open-ended: from the watermark on.
-    assert.equal(await sink.recover(key, watermark, Infinity, isCommitted), 1);
+    assert.equal(await sink.sink.recover(key, watermark, Infinity, isCommitted), 1);
     assert.deepEqual(await names("c8/Q/"), [chunk(win(0, 5)), chunk(win(5, 10))].sort());
-    assert.equal(await sink.recover(key, watermark, Infinity, isCommitted), 0);
+    assert.equal(await sink.sink.recover(key, watermark, Infinity, isCommitted), 0);
     // The other query was not touched.
     assert.deepEqual(await names("c8/Q2/"), [chunk(win(0, 5), "Q2"), chunk(win(10, 15), "Q2")].sort());
   });
@@ -264,7 +278,7 @@ describe("blob sink against Azurite", { timeout: 120_000 }, () => {
     const sink = fx.sink({ prefix: "c9/", compression: "none", blockSizeMiB: 1 });
     const key: StateKey = { query: "Big", scope: "live" };
     const w = win(0, 60);
-    const writer = await sink.openWindow({ key, window: w, columns: COLUMNS, signal: new AbortController().signal });
+    const writer = await sink.sink.openWindow({ key, window: w, columns: COLUMNS, signal: new AbortController().signal });
     const total = 300_000;
     const batch = 5_000;
     let expectedBytes = 0;
@@ -300,10 +314,10 @@ describe("blob sink against Azurite", { timeout: 120_000 }, () => {
   test("run summaries are kept and the newest per query is returned", async () => {
     const sink = fx.sink({ prefix: "c10/" });
     const base = { command: "export", finishedAt: "2026-11-22T03:10:00.000Z" };
-    await sink.recordRun({ ...base, runId: "r1", startedAt: "2026-11-21T03:00:00.000Z", queries: { A: { outcome: "ok", scope: "live", rows: 1, windows: 1 }, B: { outcome: "ok", scope: "live", rows: 1, windows: 1 } } });
-    await sink.recordRun({ ...base, runId: "r2", startedAt: "2026-11-22T03:00:00.000Z", queries: { A: { outcome: "failed", scope: "live", rows: 0, windows: 0, error: { code: "SINK_UNAVAILABLE", message: "x" } } } });
+    await sink.runs.record({ ...base, runId: "r1", startedAt: "2026-11-21T03:00:00.000Z", queries: { A: { outcome: "ok", scope: "live", rows: 1, windows: 1 }, B: { outcome: "ok", scope: "live", rows: 1, windows: 1 } } });
+    await sink.runs.record({ ...base, runId: "r2", startedAt: "2026-11-22T03:00:00.000Z", queries: { A: { outcome: "failed", scope: "live", rows: 0, windows: 0, error: { code: "SINK_UNAVAILABLE", message: "x" } } } });
     assert.deepEqual(await names("c10/_runs/"), ["c10/_runs/2026-11-21/r1.json", "c10/_runs/2026-11-22/r2.json"]);
-    const last = await sink.lastRuns();
+    const last = await sink.runs.lastRuns();
     assert.equal(last.get("A")?.runId, "r2");
     assert.equal(last.get("B")?.runId, "r1");
     assert.equal(last.get("A")?.queries["A"]?.error?.code, "SINK_UNAVAILABLE");
@@ -311,18 +325,78 @@ describe("blob sink against Azurite", { timeout: 120_000 }, () => {
 
   test("probe creates the container when configured, and names the missing container otherwise", async () => {
     const missing = fx.sink({ container: "absent", createContainer: false });
-    const err = await rejectsWith(missing.probe(), "SINK_WRITE");
+    const err = await rejectsWith(missing.sink.probe(), "SINK_WRITE");
     assert.match(err.message, /absent does not exist/);
     assert.match(err.hint ?? "", /createContainer/);
-    await rejectsWith(missing.readState({ query: "Q", scope: "live" }), "SINK_WRITE");
+    await rejectsWith(missing.cursors.read({ query: "Q", scope: "live" }), "SINK_WRITE");
 
     const creating = fx.sink({ container: "created", createContainer: true, prefix: "p/" });
-    await creating.probe();
+    await creating.sink.probe();
     assert.equal(await fx.container("created").exists(), true);
     const left: string[] = [];
     for await (const b of fx.container("created").listBlobsFlat()) left.push(b.name);
     assert.deepEqual(left, [], "the probe blob is deleted");
     await creating.shutdown();
     await creating.shutdown();
+  });
+  test("take-back: a chunk whose cursor write fails is deleted again, so readers never see uncounted rows", async () => {
+    const key: StateKey = { query: "Requests", scope: "live" };
+    const sink = fx.sink({ prefix: "tb/" });
+    const s1 = await commitWindow(sink, key, win(0, 5), [row(1)], undefined);
+    let writes = 0;
+    const failing = fx.sink({ prefix: "tb/" }, {
+      wrapCursors: (inner) => ({
+        read: (k) => inner.read(k),
+        list: () => inner.list(),
+        write: async () => {
+          writes++;
+          throw new SinkError("SINK_UNAVAILABLE", "storage went away during the cursor write", { retryable: true });
+        },
+      }),
+    });
+    const err = await rejectsWith(commitWindow(failing, key, win(5, 10), [row(2)], s1.next), "SINK_UNAVAILABLE");
+    assert.equal(err.retryable, true);
+    assert.equal(writes, 1, "the cursor write was attempted once, after the chunk was published");
+    assert.deepEqual(await names("tb/Requests/"), [`tb/${chunkPath("Requests", win(0, 5), ".ndjson.gz")}`], "the published chunk was taken back");
+    assert.equal((await sink.cursors.read(key))?.version, s1.next.version, "the cursor did not move");
+    // The window is redone on top of the same cursor and lands once.
+    await commitWindow(sink, key, win(5, 10), [row(2)], s1.next);
+    assert.equal((await names("tb/Requests/")).length, 2);
+  });
+
+  test("take-back is skipped when the cursor did move (the write landed, only its answer was lost)", async () => {
+    const key: StateKey = { query: "Requests", scope: "live" };
+    const lost = fx.sink({ prefix: "tb2/" }, {
+      wrapCursors: (inner) => ({
+        read: (k) => inner.read(k),
+        list: () => inner.list(),
+        write: async (k, next, previous) => {
+          await inner.write(k, next, previous);
+          throw new SinkError("SINK_UNAVAILABLE", "the answer to the cursor write was lost", { retryable: true });
+        },
+      }),
+    });
+    await rejectsWith(commitWindow(lost, key, win(0, 5), [row(1)], undefined), "SINK_UNAVAILABLE");
+    assert.deepEqual(await names("tb2/Requests/"), [`tb2/${chunkPath("Requests", win(0, 5), ".ndjson.gz")}`], "the counted chunk stays");
+    assert.equal((await lost.cursors.read(key))?.watermark, win(0, 5).end);
+  });
+
+  test("a stale writer publishes nothing: the version is checked before the chunk becomes visible", async () => {
+    const key: StateKey = { query: "Requests", scope: "live" };
+    const sink = fx.sink({ prefix: "tb3/" });
+    await commitWindow(sink, key, win(0, 5), [row(1)], undefined);
+    await rejectsWith(commitWindow(fx.sink({ prefix: "tb3/" }), key, win(5, 10), [row(2)], undefined), "STATE_CONFLICT");
+    assert.deepEqual(await names("tb3/Requests/"), [`tb3/${chunkPath("Requests", win(0, 5), ".ndjson.gz")}`]);
+  });
+
+  test("shutdown aborts open writers (and is safe twice)", async () => {
+    const key: StateKey = { query: "Requests", scope: "live" };
+    const dest = fx.sink({ prefix: "sd/" });
+    const writer = await dest.sink.openWindow({ key, window: win(0, 5), columns: COLUMNS, signal: new AbortController().signal });
+    await writer.write([row(1)]);
+    await dest.shutdown();
+    await dest.shutdown();
+    await assert.rejects(writer.commit(nextState(win(0, 5), 1), undefined), /aborted/);
+    assert.deepEqual(await names("sd/"), []);
   });
 });

@@ -3,23 +3,25 @@
  * blob endpoint (`type: "adls"` is an alias), so hierarchical-namespace and flat accounts
  * behave the same. Names follow src/sinks/layout.ts under `config.prefix`.
  *
- * Exactly once: a window's chunk is a block blob committed in one call under its final,
- * deterministic name, then the cursor blob moves with an ETag condition.
+ * Exactly once (src/sinks/file-commit.ts, shared with the filesystem sink): a window's blocks are
+ * staged, the cursor's ETag is checked, the chunk is committed in one call under its final,
+ * deterministic name, then the cursor blob moves with an ETag condition; when that write fails
+ * (and the cursor did not move), the chunk blob is deleted again. shutdown() aborts open writers.
  */
 import { randomUUID } from "node:crypto";
 import type { StorageRetryOptions } from "@azure/storage-blob";
 import type { BlobSinkConfig } from "../../config/sinks.ts";
-import type { RunSummary, Sink, SinkDeps, SinkLock, StateKey, WindowTarget, WindowWriter } from "../sink.ts";
+import type { Destination, FileDestinationOptions, Sink, SinkDeps, StateKey, WindowTarget, WindowWriter } from "../sink.ts";
 import type { TimeWindow } from "../../window/window.ts";
-import { chunkPath } from "../layout.ts";
+import { TrackedLocks } from "../../state/locks.ts";
+import { FileWindows, recoverChunks } from "../file-commit.ts";
 import { chunkExtension, contentEncoding, contentType, createChunkEncoder } from "../formats/index.ts";
 import { connect, DEFAULT_RETRY } from "./blob-client.ts";
 import { toSinkError } from "./blob-errors.ts";
 import { BlobStateStore } from "./blob-state.ts";
-import { acquireLeaseLock } from "./blob-lock.ts";
-import { recoverChunks } from "./blob-recover.ts";
-import { lastRuns, recordRun } from "./blob-runs.ts";
-import { BlobWindowWriter } from "./blob-window-writer.ts";
+import { LeaseLocks } from "./blob-lock.ts";
+import { BlobRunHistory } from "./blob-runs.ts";
+import { BlobChunks } from "./blob-window-writer.ts";
 
 export interface BlobSinkOptions {
   /** The SDK's retry policy for every call (default DEFAULT_RETRY); tests shorten it. */
@@ -28,7 +30,7 @@ export interface BlobSinkOptions {
   leaseRenewIntervalMs?: number;
 }
 
-export function createBlobSink(config: BlobSinkConfig, deps: SinkDeps, options: BlobSinkOptions = {}): Sink {
+export function createBlobSink(config: BlobSinkConfig, deps: SinkDeps, options: BlobSinkOptions & FileDestinationOptions = {}): Destination {
   const connection = connect(config, deps.env, options.retry ?? DEFAULT_RETRY);
   const { container, containerUrl, redact } = connection;
   const logger = deps.logger.child({ sink: "blob" });
@@ -36,8 +38,26 @@ export function createBlobSink(config: BlobSinkConfig, deps: SinkDeps, options: 
   const spec = { format: config.format, compression: config.compression };
   const extension = chunkExtension(spec);
   const states = new BlobStateStore({ container, containerUrl, prefix, redact });
+  const cursors = options.wrapCursors ? options.wrapCursors(states) : states;
   const context = { container, containerUrl, prefix, redact, logger };
-  const locks = new Set<SinkLock>();
+  const locks = new TrackedLocks(
+    new LeaseLocks({
+      ...context,
+      leaseSeconds: config.leaseSeconds,
+      ...(options.leaseRenewIntervalMs === undefined ? {} : { renewIntervalMs: options.leaseRenewIntervalMs }),
+    }),
+  );
+  const chunks = new BlobChunks({
+    container,
+    containerUrl,
+    prefix,
+    extension,
+    blockSize: config.blockSizeMiB * 1024 * 1024,
+    contentType: contentType(spec),
+    contentEncoding: contentEncoding(spec),
+    redact,
+  });
+  const windows = new FileWindows({ store: chunks, cursors, encoder: (target) => createChunkEncoder(spec, target.columns), logger });
   const errorContext = (action: string, signal?: AbortSignal) => ({ action, container: containerUrl, redact, signal });
 
   async function ensureContainer(signal?: AbortSignal): Promise<void> {
@@ -55,18 +75,14 @@ export function createBlobSink(config: BlobSinkConfig, deps: SinkDeps, options: 
     }
   }
 
-  return {
+  const sink: Sink = {
     description: connection.description,
 
     async start(signal) {
       if (config.createContainer) await ensureContainer(signal);
     },
 
-    async shutdown() {
-      const held = [...locks];
-      locks.clear();
-      await Promise.all(held.map((lock) => lock.release()));
-    },
+    shutdown: () => windows.abortAll(),
 
     async probe(signal) {
       await ensureContainer(signal);
@@ -82,52 +98,20 @@ export function createBlobSink(config: BlobSinkConfig, deps: SinkDeps, options: 
       }
     },
 
-    readState: (key: StateKey) => states.read(key),
-
-    listStates: () => states.list(),
-
-    async acquireLock(key, signal) {
-      const lock = await acquireLeaseLock(
-        {
-          ...context,
-          leaseSeconds: config.leaseSeconds,
-          ...(options.leaseRenewIntervalMs === undefined ? {} : { renewIntervalMs: options.leaseRenewIntervalMs }),
-        },
-        key,
-        signal,
-      );
-      locks.add(lock);
-      return {
-        signal: lock.signal,
-        async release() {
-          locks.delete(lock);
-          await lock.release();
-        },
-      };
-    },
-
     recover: (key: StateKey, from: number, to: number, isCommitted: (w: TimeWindow) => boolean) =>
-      recoverChunks(context, key.query, from, to, isCommitted),
+      recoverChunks(chunks, key.query, from, to, isCommitted, logger),
 
-    async openWindow(target: WindowTarget): Promise<WindowWriter> {
-      const blobName = prefix + chunkPath(target.key.query, target.window, extension);
-      return new BlobWindowWriter({
-        target,
-        blob: container.getBlockBlobClient(blobName),
-        blobName,
-        containerUrl,
-        encoder: createChunkEncoder(spec, target.columns),
-        blockSize: config.blockSizeMiB * 1024 * 1024,
-        contentType: contentType(spec),
-        contentEncoding: contentEncoding(spec),
-        state: states,
-        redact,
-        logger,
-      });
+    openWindow: (target: WindowTarget): Promise<WindowWriter> => windows.open(target),
+  };
+
+  return {
+    sink,
+    cursors,
+    locks,
+    runs: new BlobRunHistory(context),
+    async shutdown() {
+      await sink.shutdown();
+      await locks.releaseAll();
     },
-
-    recordRun: (summary: RunSummary) => recordRun(context, summary),
-
-    lastRuns: () => lastRuns(context),
   };
 }

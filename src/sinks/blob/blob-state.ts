@@ -2,13 +2,15 @@
  * Cursor states as small JSON blobs (`_state/<query>/<scope>.json`), written with ETag
  * conditions: a commit that builds on `previous` only lands if the stored blob still has
  * `previous.version` (or, for the first commit, does not exist yet). A stale or concurrent
- * writer gets STATE_CONFLICT and can never overwrite a newer watermark.
+ * writer gets STATE_CONFLICT and can never overwrite a newer watermark. Bodies go through the one
+ * cursor codec (src/state/cursor.ts); a blob that does not decode is STATE_CORRUPT.
  */
 import type { ContainerClient } from "@azure/storage-blob";
-import type { CursorState, StateKey } from "../sink.ts";
+import { decodeCursor, encodeCursor, type CursorState, type StateKey } from "../../state/cursor.ts";
+import type { CursorStore } from "../../state/cursor-store.ts";
 import { isValidQueryName, statePath } from "../layout.ts";
 import { SinkError } from "../../errors.ts";
-import { isNotFound, statusOf, toSinkError, type Redactor } from "./blob-errors.ts";
+import { isNotFound, statusOf, StorageFailure, toSinkError, type Redactor } from "./blob-errors.ts";
 
 export interface StateStoreContext {
   container: ContainerClient;
@@ -17,40 +19,15 @@ export interface StateStoreContext {
   redact: Redactor;
 }
 
-function stateBody(state: CursorState): string {
-  const { version: _version, ...stored } = state;
-  return JSON.stringify(stored);
-}
-
-function parseState(text: string, name: string): CursorState {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    value = undefined;
-  }
-  const s = value as Partial<CursorState> | undefined;
-  if (
-    s === null ||
-    typeof s !== "object" ||
-    typeof s.watermark !== "number" ||
-    typeof s.origin !== "number" ||
-    typeof s.rows !== "number" ||
-    typeof s.windows !== "number" ||
-    typeof s.updatedAt !== "string"
-  ) {
-    throw new SinkError("SINK_SCHEMA", `The state blob ${name} is not a monitorlift cursor (invalid JSON or missing fields).`, {
-      hint: "Restore it from a backup, or delete it to start the query's cursor again from its configured start.",
-    });
-  }
-  return s as CursorState;
-}
-
-export class BlobStateStore {
+export class BlobStateStore implements CursorStore {
   readonly #ctx: StateStoreContext;
 
   constructor(ctx: StateStoreContext) {
     this.#ctx = ctx;
+  }
+
+  locationOf(key: StateKey): string {
+    return `${this.#ctx.containerUrl}/${this.blobName(key)}`;
   }
 
   blobName(key: StateKey): string {
@@ -59,13 +36,14 @@ export class BlobStateStore {
 
   async read(key: StateKey, signal?: AbortSignal): Promise<CursorState | undefined> {
     const name = this.blobName(key);
+    let found: { text: string; etag: string } | undefined;
     try {
-      const found = await readBlobWithEtag(this.#ctx.container, name, signal);
-      if (!found) return undefined;
-      return { ...parseState(found.text, name), version: found.etag };
+      found = await readBlobWithEtag(this.#ctx.container, name, signal);
     } catch (err) {
       throw toSinkError(err, { action: `Reading the state blob ${name}`, container: this.#ctx.containerUrl, redact: this.#ctx.redact, signal });
     }
+    if (!found) return undefined;
+    return { ...decodeCursor(found.text, `the state blob ${this.#ctx.containerUrl}/${name}`), version: found.etag };
   }
 
   /**
@@ -74,7 +52,7 @@ export class BlobStateStore {
    */
   async write(key: StateKey, next: CursorState, previous: CursorState | undefined, signal?: AbortSignal): Promise<string> {
     const name = this.blobName(key);
-    const body = stateBody(next);
+    const body = encodeCursor(next);
     if (previous !== undefined && previous.version === undefined) {
       throw new SinkError("INTERNAL", `Cannot update the state blob ${name}: the previous state has no version (it was not read from this sink).`);
     }
@@ -100,7 +78,7 @@ export class BlobStateStore {
             stored === undefined ? "no state" : `version ${stored.etag}${storedState ? ` with watermark ${new Date(storedState.watermark).toISOString()}` : ""}`
           }. The window's data was written but its cursor was not moved.`,
           {
-            cause: new Error(`HTTP ${status}`),
+            cause: new StorageFailure(`HTTP ${status}`, { statusCode: status }),
             hint: "Another monitorlift process is exporting the same query to this container: run only one per query and scope (the next run continues from the stored watermark).",
           },
         );
@@ -141,7 +119,7 @@ export class BlobStateStore {
 
 function tryParse(text: string): CursorState | undefined {
   try {
-    return parseState(text, "");
+    return decodeCursor(text, "");
   } catch {
     return undefined;
   }

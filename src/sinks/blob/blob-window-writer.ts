@@ -1,141 +1,180 @@
 /**
- * One window streamed into a block blob: encoded bytes are staged as blocks of
- * `blockSize` as they accumulate (memory ≈ one block), and commit() commits the block
- * list under the chunk's final name. Staged blocks stay invisible until then, so no
- * temporary blob is needed; an aborted or killed attempt leaves only uncommitted blocks,
- * which the service discards at the blob's next commit or after a week.
+ * The blob sink's chunk store (the commit order itself lives in ../file-commit.ts): encoded bytes
+ * are staged as blocks of `blockSize` as they accumulate (memory ≈ one block); seal() stages the
+ * rest; publish() commits the block list under the chunk's final name (replacing an earlier chunk
+ * of the same window); unpublish() deletes that blob again. Staged blocks stay invisible until
+ * published, so no temporary blob is needed; an aborted or killed attempt leaves only uncommitted
+ * blocks, which the service discards at the blob's next commit or after a week — discard() deletes
+ * nothing (deleting the blob would remove a chunk an earlier run committed for this window).
  *
  * Block ids are unique per attempt and all of one length (the service requires equal
  * lengths for the blocks of a blob): base64("<16 hex attempt id>-<6 digit sequence>").
  */
 import { createHash, randomBytes } from "node:crypto";
-import type { BlockBlobClient } from "@azure/storage-blob";
-import type { ChunkEncoder } from "../formats/format.ts";
-import type { CommitResult, CursorState, WindowTarget, WindowWriter } from "../sink.ts";
-import type { RawRow } from "../../table.ts";
-import { AbortedError, isMonitorliftError, SinkError } from "../../errors.ts";
+import type { BlockBlobClient, ContainerClient } from "@azure/storage-blob";
+import type { WindowTarget } from "../sink.ts";
+import { SinkError } from "../../errors.ts";
 import { formatWindow } from "../../window/window.ts";
+import { chunkPath } from "../layout.ts";
+import type { ChunkStore, ChunkUpload, ListedChunk } from "../file-commit.ts";
 import { toSinkError, type Redactor } from "./blob-errors.ts";
-import type { BlobStateStore } from "./blob-state.ts";
-import type { Logger } from "../../telemetry/logger.ts";
 
 /** The service's limit of committed blocks per blob. */
 const MAX_BLOCKS = 50_000;
 
-export interface BlobWindowWriterOptions {
-  target: WindowTarget;
-  blob: BlockBlobClient;
-  /** Blob name (with prefix), for messages. */
-  blobName: string;
+export interface BlobChunkOptions {
+  container: ContainerClient;
   containerUrl: string;
-  encoder: ChunkEncoder;
+  prefix: string;
+  /** The file extension of the configured format and compression. */
+  extension: string;
   blockSize: number;
   contentType: string;
   contentEncoding: string | undefined;
-  state: BlobStateStore;
   redact: Redactor;
-  logger: Logger;
 }
 
 export function blockId(attempt: string, seq: number): string {
   return Buffer.from(`${attempt}-${String(seq).padStart(6, "0")}`).toString("base64");
 }
 
-export class BlobWindowWriter implements WindowWriter {
-  readonly #o: BlobWindowWriterOptions;
+function dayOf(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+export class BlobChunks implements ChunkStore {
+  readonly #o: BlobChunkOptions;
+
+  constructor(options: BlobChunkOptions) {
+    this.#o = options;
+  }
+
+  async open(target: WindowTarget): Promise<ChunkUpload> {
+    const blobName = this.#o.prefix + chunkPath(target.key.query, target.window, this.#o.extension);
+    return new BlobUpload(this.#o, target, this.#o.container.getBlockBlobClient(blobName), blobName);
+  }
+
+  /**
+   * The chunk blobs of the query's `date=` folders in range (one listing per day), not the whole
+   * container. Staged-but-uncommitted blocks of a killed attempt need nothing: they are invisible.
+   */
+  async *list(query: string, from: number, to: number): AsyncIterable<ListedChunk> {
+    const { container } = this.#o;
+    const root = `${this.#o.prefix}${query}/`;
+    const firstDay = dayOf(from);
+    const lastDay = Number.isFinite(to) ? dayOf(to - 1) : undefined;
+    const wrap = (err: unknown, action: string) => toSinkError(err, { action, container: this.#o.containerUrl, redact: this.#o.redact });
+    const days: string[] = [];
+    try {
+      for await (const item of container.listBlobsByHierarchy("/", { prefix: root })) {
+        if (item.kind !== "prefix") continue;
+        const m = /^date=(\d{4}-\d{2}-\d{2})\/$/.exec(item.name.slice(root.length));
+        if (!m) continue;
+        const day = m[1]!;
+        if (day >= firstDay && (lastDay === undefined || day <= lastDay)) days.push(item.name);
+      }
+    } catch (err) {
+      throw wrap(err, `Recovering the chunks of query ${query} under ${root}`);
+    }
+    for (const dayPrefix of days) {
+      const names: string[] = [];
+      try {
+        for await (const blob of container.listBlobsFlat({ prefix: dayPrefix })) names.push(blob.name);
+      } catch (err) {
+        throw wrap(err, `Recovering the chunks of query ${query} under ${dayPrefix}`);
+      }
+      for (const name of names) {
+        yield {
+          name: name.slice(name.lastIndexOf("/") + 1),
+          location: name,
+          remove: async () => {
+            try {
+              await container.getBlobClient(name).deleteIfExists({ deleteSnapshots: "include" });
+              return true;
+            } catch (err) {
+              throw wrap(err, `Removing the leftover chunk ${name}`);
+            }
+          },
+        };
+      }
+    }
+  }
+}
+
+class BlobUpload implements ChunkUpload {
+  readonly #o: BlobChunkOptions;
+  readonly #target: WindowTarget;
+  readonly #blob: BlockBlobClient;
+  readonly #blobName: string;
   readonly #attempt = randomBytes(8).toString("hex");
   readonly #blockIds: string[] = [];
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
-  #rows = 0;
-  #bytes = 0;
-  #status: "open" | "committing" | "committed" | "failed" | "aborted" = "open";
 
-  constructor(options: BlobWindowWriterOptions) {
-    this.#o = options;
+  constructor(o: BlobChunkOptions, target: WindowTarget, blob: BlockBlobClient, blobName: string) {
+    this.#o = o;
+    this.#target = target;
+    this.#blob = blob;
+    this.#blobName = blobName;
   }
 
-  async write(rows: readonly RawRow[]): Promise<void> {
-    this.#ensureOpen("write");
-    try {
-      this.#throwIfAborted();
-      this.#append(await this.#o.encoder.encode(rows));
-      this.#rows += rows.length;
-      while (this.#pendingBytes >= this.#o.blockSize) await this.#stage(this.#take(this.#o.blockSize));
-    } catch (err) {
-      throw this.#fail(err, "Staging a block of");
+  get location(): string {
+    return `${this.#o.containerUrl}/${this.#blobName}`;
+  }
+
+  async append(chunks: readonly Uint8Array[]): Promise<void> {
+    for (const c of chunks) {
+      if (c.byteLength === 0) continue;
+      this.#pending.push(c);
+      this.#pendingBytes += c.byteLength;
     }
+    await this.#step("Staging a block of", async () => {
+      while (this.#pendingBytes >= this.#o.blockSize) await this.#stage(this.#take(this.#o.blockSize));
+    });
   }
 
-  async commit(next: CursorState, previous: CursorState | undefined): Promise<CommitResult> {
-    this.#ensureOpen("commit");
-    this.#status = "committing";
-    const { target, blob, blobName } = this.#o;
-    let step = "Staging the last block of";
-    try {
-      this.#throwIfAborted();
-      this.#append(await this.#o.encoder.finish());
+  seal(): Promise<void> {
+    return this.#step("Staging the last block of", async () => {
       while (this.#pendingBytes > 0) await this.#stage(this.#take(this.#o.blockSize));
-      step = "Committing the block list of";
-      await blob.commitBlockList(this.#blockIds, {
-        abortSignal: target.signal,
+    });
+  }
+
+  publish(): Promise<void> {
+    return this.#step("Committing the block list of", async () => {
+      await this.#blob.commitBlockList(this.#blockIds, {
+        abortSignal: this.#target.signal,
         blobHTTPHeaders: {
           blobContentType: this.#o.contentType,
           ...(this.#o.contentEncoding === undefined ? {} : { blobContentEncoding: this.#o.contentEncoding }),
         },
       });
-      // Data first, then the cursor: a crash in between leaves a chunk that the next run's
-      // commit of the same window replaces (same name), never a duplicate.
-      step = "Recording the state after";
-      const version = await this.#o.state.write(target.key, next, previous, target.signal);
-      next.version = version;
-      this.#status = "committed";
-      this.#o.logger.debug({ blob: blobName, rows: this.#rows, bytes: this.#bytes, blocks: this.#blockIds.length }, "window committed");
-      return { rows: this.#rows, bytes: this.#bytes, location: `${this.#o.containerUrl}/${blobName}`, version };
-    } catch (err) {
-      throw this.#fail(err, step);
-    }
-  }
-
-  async abort(): Promise<void> {
-    if (this.#status === "committed") return;
-    this.#status = "aborted";
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    // Nothing to delete: staged blocks are invisible and expire; deleting the blob would
-    // remove a chunk an earlier run committed for this window.
-  }
-
-  #ensureOpen(what: string): void {
-    if (this.#status !== "open") {
-      throw new SinkError("INTERNAL", `Cannot ${what} window ${formatWindow(this.#o.target.window)} of ${this.#o.blobName}: the writer is ${this.#status}.`);
-    }
-  }
-
-  #throwIfAborted(): void {
-    const signal = this.#o.target.signal;
-    if (!signal.aborted) return;
-    if (isMonitorliftError(signal.reason)) throw signal.reason;
-    throw new AbortedError(`Writing ${this.#o.blobName} was aborted`);
-  }
-
-  #fail(err: unknown, step: string): Error {
-    if (this.#status !== "aborted") this.#status = "failed";
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    return toSinkError(err, {
-      action: `${step} window ${formatWindow(this.#o.target.window)} (blob ${this.#o.blobName})`,
-      container: this.#o.containerUrl,
-      redact: this.#o.redact,
-      signal: this.#o.target.signal,
     });
   }
 
-  #append(chunks: Uint8Array[]): void {
-    for (const c of chunks) {
-      if (c.byteLength === 0) continue;
-      this.#pending.push(c);
-      this.#pendingBytes += c.byteLength;
+  unpublish(): Promise<void> {
+    // No abort signal: the take-back must run even when the commit was stopped.
+    return this.#step("Taking back", async () => {
+      await this.#blob.deleteIfExists({ deleteSnapshots: "include" });
+    }, false);
+  }
+
+  async discard(): Promise<void> {
+    this.#pending = [];
+    this.#pendingBytes = 0;
+  }
+
+  async #step(what: string, fn: () => Promise<void>, withSignal = true): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      throw toSinkError(err, {
+        action: `${what} window ${formatWindow(this.#target.window)} (blob ${this.#blobName})`,
+        container: this.#o.containerUrl,
+        redact: this.#o.redact,
+        ...(withSignal ? { signal: this.#target.signal } : {}),
+      });
     }
   }
 
@@ -162,21 +201,15 @@ export class BlobWindowWriter implements WindowWriter {
 
   async #stage(block: Buffer): Promise<void> {
     if (this.#blockIds.length >= MAX_BLOCKS) {
-      throw new SinkError("SINK_WRITE", `Window ${formatWindow(this.#o.target.window)} needs more than ${MAX_BLOCKS} blocks in ${this.#o.blobName}.`, {
+      throw new SinkError("SINK_WRITE", `Window ${formatWindow(this.#target.window)} needs more than ${MAX_BLOCKS} blocks in ${this.#blobName}.`, {
         hint: "Raise blockSizeMiB in the blob sink config, or export smaller windows.",
       });
     }
     const id = blockId(this.#attempt, this.#blockIds.length);
-    await this.#o.blob.stageBlock(id, block, block.byteLength, {
-      abortSignal: this.#o.target.signal,
+    await this.#blob.stageBlock(id, block, block.byteLength, {
+      abortSignal: this.#target.signal,
       transactionalContentMD5: createHash("md5").update(block).digest(),
     });
     this.#blockIds.push(id);
-    this.#bytes += block.byteLength;
-  }
-
-  /** Block ids staged so far (for tests and logs). */
-  get blockCount(): number {
-    return this.#blockIds.length;
   }
 }

@@ -30,9 +30,9 @@ test("commit makes the chunk and the state appear; the state carries a version",
   const { dir, cleanup } = await tempRoot();
   try {
     const sink = makeSink(dir, { compression: "gzip" });
-    await sink.start();
-    assert.equal(sink.description, `filesystem ${dir}`);
-    const writer = await sink.openWindow(target(T0));
+    await sink.sink.start();
+    assert.equal(sink.sink.description, `filesystem ${dir}`);
+    const writer = await sink.sink.openWindow(target(T0));
     await writer.write(rowsA.slice(0, 1));
     await writer.write(rowsA.slice(1));
     // nothing visible before commit but the temporary file
@@ -50,8 +50,8 @@ test("commit makes the chunk and the state appear; the state carries a version",
     );
     assert.equal(result.version, "1");
     assert.equal(next.version, undefined, "the caller's object is not modified");
-    assert.deepEqual(await sink.readState(key), { ...next, version: "1" });
-    assert.deepEqual(await sink.listStates(), [{ key, state: { ...next, version: "1" } }]);
+    assert.deepEqual(await sink.cursors.read(key), { ...next, version: "1" });
+    assert.deepEqual(await sink.cursors.list(), [{ key, state: { ...next, version: "1" } }]);
     await sink.shutdown();
     await sink.shutdown();
   } finally {
@@ -63,12 +63,12 @@ test("abort leaves nothing behind and is idempotent", async () => {
   const { dir, cleanup } = await tempRoot();
   try {
     const sink = makeSink(dir);
-    const writer = await sink.openWindow(target(T0));
+    const writer = await sink.sink.openWindow(target(T0));
     await writer.write(rowsA);
     await writer.abort();
     await writer.abort();
     assert.deepEqual(await listFiles(dir), []);
-    assert.equal(await sink.readState(key), undefined);
+    assert.equal(await sink.cursors.read(key), undefined);
     await assert.rejects(writer.write(rowsA), (err: unknown) => err instanceof SinkError && err.code === "INTERNAL");
   } finally {
     await cleanup();
@@ -79,11 +79,11 @@ test("re-committing the same window replaces its chunk (also across formats): ne
   const { dir, cleanup } = await tempRoot();
   try {
     const sink = makeSink(dir);
-    const w1 = await sink.openWindow(target(T0));
+    const w1 = await sink.sink.openWindow(target(T0));
     await w1.write(rowsA);
     const s1 = cursor(T0 + MIN5);
     s1.version = (await w1.commit(s1, undefined)).version;
-    const w2 = await sink.openWindow(target(T0));
+    const w2 = await sink.sink.openWindow(target(T0));
     await w2.write(rowsA.slice(1));
     const s2 = cursor(T0 + MIN5, { rows: 1 });
     s2.version = (await w2.commit(s2, s1)).version;
@@ -92,7 +92,7 @@ test("re-committing the same window replaces its chunk (also across formats): ne
     assert.equal(s2.version, "2");
     // the format changed between runs: the parquet chunk replaces the ndjson one
     const parquetSink = makeSink(dir, { format: "parquet" });
-    const w3 = await parquetSink.openWindow(target(T0));
+    const w3 = await parquetSink.sink.openWindow(target(T0));
     await w3.write(rowsA);
     await w3.commit(cursor(T0 + MIN5), s2);
     assert.deepEqual(await listFiles(dir), [`${CHUNK}.parquet`, "_state/AppRequests/live.json"]);
@@ -105,15 +105,15 @@ test("a commit building on another state version is rejected and changes nothing
   const { dir, cleanup } = await tempRoot();
   try {
     const sink = makeSink(dir);
-    const first = await sink.openWindow(target(T0));
+    const first = await sink.sink.openWindow(target(T0));
     const s1 = cursor(T0 + MIN5);
     s1.version = (await first.commit(s1, undefined)).version;
     const stateBefore = await readFile(path.join(dir, "_state/AppRequests/live.json"), "utf8");
 
-    const stale = await sink.openWindow(target(T0 + MIN5));
+    const stale = await sink.sink.openWindow(target(T0 + MIN5));
     await stale.write(rowsA);
     await assert.rejects(stale.commit(cursor(T0 + 2 * MIN5), undefined), (err: unknown) => err instanceof SinkError && err.code === "STATE_CONFLICT" && /version 1/.test(err.message));
-    const other = await sink.openWindow(target(T0 + MIN5));
+    const other = await sink.sink.openWindow(target(T0 + MIN5));
     await assert.rejects(other.commit(cursor(T0 + 2 * MIN5), { ...s1, version: "7" }), (err: unknown) => err instanceof SinkError && err.code === "STATE_CONFLICT");
     assert.equal(await readFile(path.join(dir, "_state/AppRequests/live.json"), "utf8"), stateBefore);
     await stale.abort();
@@ -130,7 +130,7 @@ test("an aborted signal stops writing and committing", async () => {
   try {
     const sink = makeSink(dir);
     const controller = new AbortController();
-    const writer = await sink.openWindow(target(T0, controller.signal));
+    const writer = await sink.sink.openWindow(target(T0, controller.signal));
     await writer.write(rowsA);
     controller.abort(new SinkError("LOCK_LOST", "lost"));
     await assert.rejects(writer.commit(cursor(T0 + MIN5), undefined), (err: unknown) => err instanceof SinkError && err.code === "LOCK_LOST");
@@ -148,14 +148,14 @@ test("a corrupt state file is a loud error naming the file, never 'no state'", a
     const file = path.join(dir, "_state/AppRequests/live.json");
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, '{"watermark": 17');
-    const isCorrupt = (err: unknown) => err instanceof SinkError && err.code === "SINK_SCHEMA" && err.message.includes(file) && /not valid JSON/.test(err.message);
-    await assert.rejects(sink.readState(key), isCorrupt);
-    await assert.rejects(sink.listStates(), isCorrupt);
+    const isCorrupt = (err: unknown) => err instanceof SinkError && err.code === "STATE_CORRUPT" && err.message.includes(file) && /not valid JSON/.test(err.message);
+    await assert.rejects(sink.cursors.read(key), isCorrupt);
+    await assert.rejects(sink.cursors.list(), isCorrupt);
     await writeFile(file, JSON.stringify({ watermark: "soon", origin: 0, rows: 0, windows: 0, updatedAt: "x" }));
-    await assert.rejects(sink.readState(key), (err: unknown) => err instanceof SinkError && /watermark/.test(err.message) && err.message.includes(file));
+    await assert.rejects(sink.cursors.read(key), (err: unknown) => err instanceof SinkError && /watermark/.test(err.message) && err.message.includes(file));
     // and a commit on top of it refuses as well
-    const writer = await sink.openWindow(target(T0));
-    await assert.rejects(writer.commit(cursor(T0 + MIN5), undefined), (err: unknown) => err instanceof SinkError && err.code === "SINK_SCHEMA");
+    const writer = await sink.sink.openWindow(target(T0));
+    await assert.rejects(writer.commit(cursor(T0 + MIN5), undefined), (err: unknown) => err instanceof SinkError && err.code === "STATE_CORRUPT");
     await writer.abort();
   } finally {
     await cleanup();
@@ -170,9 +170,9 @@ test("an unwritable root gives a SinkError naming the path (parent is a regular 
     const root = path.join(blocker, "export");
     const sink = makeSink(root);
     const named = (err: unknown) => err instanceof SinkError && err.code === "SINK_WRITE" && err.message.includes(root) && /ENOTDIR/.test(err.message) && /not a folder/.test(err.message) && !err.retryable;
-    await assert.rejects(sink.probe(), named);
-    await assert.rejects(sink.start(), named);
-    await assert.rejects(sink.openWindow(target(T0)), (err: unknown) => err instanceof SinkError && err.code === "SINK_WRITE" && err.message.includes(root));
+    await assert.rejects(sink.sink.probe(), named);
+    await assert.rejects(sink.sink.start(), named);
+    await assert.rejects(sink.sink.openWindow(target(T0)), (err: unknown) => err instanceof SinkError && err.code === "SINK_WRITE" && err.message.includes(root));
   } finally {
     await cleanup();
   }
@@ -184,7 +184,7 @@ test("a folder without write permission gives EACCES naming the path", { skip: p
   try {
     await chmod(dir, 0o555);
     const sink = makeSink(dir);
-    await assert.rejects(sink.probe(), (err: unknown) => err instanceof SinkError && /EACCES/.test(err.message) && err.message.includes(dir));
+    await assert.rejects(sink.sink.probe(), (err: unknown) => err instanceof SinkError && /EACCES/.test(err.message) && err.message.includes(dir));
   } finally {
     await chmod(dir, 0o755);
     await cleanup();
@@ -195,7 +195,7 @@ test("probe creates a missing root and leaves no file behind", async () => {
   const { dir, cleanup } = await tempRoot();
   try {
     const root = path.join(dir, "a", "b");
-    await makeSink(root).probe();
+    await makeSink(root).sink.probe();
     assert.deepEqual(await listFiles(dir), []);
     const { stat } = await import("node:fs/promises");
     assert.ok((await stat(root)).isDirectory());
@@ -210,8 +210,8 @@ test("relative paths resolve against the config's folder", async () => {
     const { createFilesystemSink } = await import("./filesystem-sink.ts");
     const { silentLogger } = await import("../../telemetry/logger.ts");
     const sink = createFilesystemSink((await import("./config.ts")).filesystemSinkConfig.normalise({ type: "filesystem", path: "out", format: "json", compression: "zstd", fsync: false }, { baseDir: dir }), { logger: silentLogger(), env: {}, baseDir: dir });
-    assert.equal(sink.description, `filesystem ${path.join(dir, "out")}`);
-    const writer = await sink.openWindow(target(T0));
+    assert.equal(sink.sink.description, `filesystem ${path.join(dir, "out")}`);
+    const writer = await sink.sink.openWindow(target(T0));
     await writer.write(rowsA);
     const result = await writer.commit(cursor(T0 + MIN5), undefined);
     assert.equal(result.location, path.join(dir, "out", `${CHUNK}.json.zst`));
@@ -227,15 +227,15 @@ test("run summaries: recorded atomically, the latest per query comes back", asyn
   try {
     const sink = makeSink(dir);
     const ok = { outcome: "ok" as const, scope: "live", rows: 5, windows: 1, watermark: T0 };
-    await sink.recordRun({ runId: "run-1", command: "export", startedAt: "2026-11-20T10:00:00.000Z", finishedAt: "2026-11-20T10:05:00.000Z", queries: { A: ok, B: ok } });
-    await sink.recordRun({ runId: "run-2", command: "export", startedAt: "2026-11-22T10:00:00.000Z", finishedAt: "2026-11-22T10:05:00.000Z", queries: { A: { ...ok, outcome: "failed", error: { code: "SOURCE_THROTTLED", message: "429" } } } });
+    await sink.runs.record({ runId: "run-1", command: "export", startedAt: "2026-11-20T10:00:00.000Z", finishedAt: "2026-11-20T10:05:00.000Z", queries: { A: ok, B: ok } });
+    await sink.runs.record({ runId: "run-2", command: "export", startedAt: "2026-11-22T10:00:00.000Z", finishedAt: "2026-11-22T10:05:00.000Z", queries: { A: { ...ok, outcome: "failed", error: { code: "SOURCE_THROTTLED", message: "429" } } } });
     assert.deepEqual(await listFiles(path.join(dir, "_runs")), ["2026-11-20/run-1.json", "2026-11-22/run-2.json"]);
     await writeFile(path.join(dir, "_runs/2026-11-22/broken.json"), "{");
-    const last = await sink.lastRuns();
+    const last = await sink.runs.lastRuns();
     assert.equal(last.get("A")!.runId, "run-2");
     assert.equal(last.get("A")!.queries.A!.error!.code, "SOURCE_THROTTLED");
     assert.equal(last.get("B")!.runId, "run-1");
-    await assert.rejects(sink.recordRun({ runId: "../x", command: "export", startedAt: "2026-11-22T10:00:00.000Z", finishedAt: "", queries: {} }), SinkError);
+    await assert.rejects(sink.runs.record({ runId: "../x", command: "export", startedAt: "2026-11-22T10:00:00.000Z", finishedAt: "", queries: {} }), SinkError);
   } finally {
     await cleanup();
   }
@@ -245,8 +245,8 @@ test("keys that would leave their folder are refused", async () => {
   const { dir, cleanup } = await tempRoot();
   try {
     const sink = makeSink(dir);
-    await assert.rejects(sink.readState({ query: "AppRequests", scope: "../../etc" }), (err: unknown) => err instanceof SinkError && err.code === "INTERNAL");
-    await assert.rejects(sink.acquireLock({ query: "../x", scope: "live" }), SinkError);
+    await assert.rejects(sink.cursors.read({ query: "AppRequests", scope: "../../etc" }), (err: unknown) => err instanceof SinkError && err.code === "INTERNAL");
+    await assert.rejects(sink.locks.acquire({ query: "../x", scope: "live" }), SinkError);
   } finally {
     await cleanup();
   }

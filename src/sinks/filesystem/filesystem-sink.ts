@@ -2,24 +2,27 @@
  * The filesystem sink: chunks in the shared layout (src/sinks/layout.ts) under one root folder,
  * cursor states, locks and run summaries beside them in `_state/`, `_locks/`, `_runs/`.
  *
- * Commit order: chunk bytes fsynced → renamed to the final name (replacing the same window's
- * chunk) → folder fsynced → state written atomically. A crash between the rename and the state
- * leaves a chunk the cursor does not count; recover() removes it before that window is redone.
+ * Commit order (src/sinks/file-commit.ts, shared with the blob sink): chunk bytes fsynced → state
+ * version checked → renamed to the final name (replacing the same window's chunk) → folder fsynced
+ * → state written atomically → the chunk taken back if that write failed. A crash between the
+ * rename and the state leaves a chunk the cursor does not count; recover() removes it before that
+ * window is redone.
  */
 import { open, stat, unlink } from "node:fs/promises";
 import path from "node:path";
-import { AbortedError, SinkError, messageOf } from "../../errors.ts";
+import { AbortedError, SinkError } from "../../errors.ts";
 import type { FilesystemSinkConfig } from "../../config/sinks.ts";
-import type { CursorState, RunSummary, Sink, SinkDeps, SinkLock, StateKey, WindowTarget, WindowWriter } from "../sink.ts";
+import type { CursorStore, Destination, FileDestinationOptions, Sink, SinkDeps, StateKey, WindowTarget, WindowWriter } from "../sink.ts";
 import type { TimeWindow } from "../../window/window.ts";
-import { lockPath } from "../layout.ts";
+import { TrackedLocks } from "../../state/locks.ts";
+import { FileWindows, recoverChunks } from "../file-commit.ts";
+import { chunkExtension, createChunkEncoder } from "../formats/chunk-encoder.ts";
 import { fsError } from "./fs-errors.ts";
 import { ensureDirectory, randomId } from "./fs-util.ts";
-import { acquireFileLock, defaultLockOptions, type LockOptions } from "./lock-file.ts";
-import { recoverChunks } from "./recovery.ts";
-import { readLastRuns, writeRunSummary } from "./run-history.ts";
+import { FileLocks, defaultLockOptions, type LockOptions } from "./lock-file.ts";
+import { FilesystemRunHistory } from "./run-history.ts";
 import { StateStore, checkKey } from "./state-store.ts";
-import { openFilesystemWindow } from "./window-writer.ts";
+import { FilesystemChunks } from "./window-writer.ts";
 
 /** Knobs that are not configuration (tests shorten the lock timings). */
 export interface FilesystemSinkOptions {
@@ -31,35 +34,45 @@ export interface FilesystemSinkOptions {
   runHistoryDays?: number;
 }
 
-export function createFilesystemSink(config: FilesystemSinkConfig, deps: SinkDeps, options: FilesystemSinkOptions = {}): Sink {
-  return new FilesystemSink(config, deps, options);
+export function createFilesystemSink(config: FilesystemSinkConfig, deps: SinkDeps, options: FilesystemSinkOptions & FileDestinationOptions = {}): Destination {
+  const root = config.path; // absolute: made so by the config's normalisation (./config.ts)
+  const defaults = defaultLockOptions(deps.logger);
+  const lockOptions: LockOptions = {
+    heartbeatMs: options.lockHeartbeatMs ?? defaults.heartbeatMs,
+    staleMs: options.lockStaleMs ?? defaults.staleMs,
+    hostname: options.hostname ?? defaults.hostname,
+    logger: deps.logger,
+  };
+  const states = new StateStore(root, config.fsync);
+  const cursors = options.wrapCursors ? options.wrapCursors(states) : states;
+  const sink = new FilesystemSink(root, config, deps, cursors);
+  const locks = new TrackedLocks(new FileLocks(root, lockOptions));
+  return {
+    sink,
+    cursors,
+    locks,
+    runs: new FilesystemRunHistory(root, { days: options.runHistoryDays ?? 7, durable: config.fsync, logger: deps.logger }),
+    async shutdown() {
+      await sink.shutdown();
+      await locks.releaseAll();
+    },
+  };
 }
 
 class FilesystemSink implements Sink {
   readonly description: string;
   readonly #root: string;
-  readonly #config: FilesystemSinkConfig;
   readonly #deps: SinkDeps;
-  readonly #lockOptions: LockOptions;
-  readonly #runHistoryDays: number;
-  readonly #states: StateStore;
-  readonly #writers = new Set<WindowWriter>();
-  readonly #locks = new Set<SinkLock>();
+  readonly #chunks: FilesystemChunks;
+  readonly #windows: FileWindows;
 
-  constructor(config: FilesystemSinkConfig, deps: SinkDeps, options: FilesystemSinkOptions) {
-    this.#root = config.path; // absolute: made so by the config's normalisation (./config.ts)
-    this.#config = config;
+  constructor(root: string, config: FilesystemSinkConfig, deps: SinkDeps, cursors: CursorStore) {
+    this.#root = root;
     this.#deps = deps;
     this.description = `filesystem ${this.#root}`;
-    const defaults = defaultLockOptions(deps.logger);
-    this.#lockOptions = {
-      heartbeatMs: options.lockHeartbeatMs ?? defaults.heartbeatMs,
-      staleMs: options.lockStaleMs ?? defaults.staleMs,
-      hostname: options.hostname ?? defaults.hostname,
-      logger: deps.logger,
-    };
-    this.#runHistoryDays = options.runHistoryDays ?? 7;
-    this.#states = new StateStore(this.#root, config.fsync);
+    const spec = { format: config.format, compression: config.compression };
+    this.#chunks = new FilesystemChunks({ root, extension: chunkExtension(spec), durable: config.fsync, logger: deps.logger });
+    this.#windows = new FileWindows({ store: this.#chunks, cursors, encoder: (target) => createChunkEncoder(spec, target.columns), logger: deps.logger });
   }
 
   async start(): Promise<void> {
@@ -67,14 +80,7 @@ class FilesystemSink implements Sink {
   }
 
   async shutdown(): Promise<void> {
-    const writers = [...this.#writers];
-    const locks = [...this.#locks];
-    this.#writers.clear();
-    this.#locks.clear();
-    for (const writer of writers) {
-      await writer.abort().catch((err: unknown) => this.#deps.logger.warn({ err: messageOf(err) }, "could not discard an open chunk at shutdown"));
-    }
-    for (const lock of locks) await lock.release();
+    await this.#windows.abortAll();
   }
 
   async #ensureRoot(): Promise<void> {
@@ -109,53 +115,13 @@ class FilesystemSink implements Sink {
     }
   }
 
-  readState(key: StateKey): Promise<CursorState | undefined> {
-    return this.#states.read(key);
-  }
-
-  listStates(): Promise<Array<{ key: StateKey; state: CursorState }>> {
-    return this.#states.list();
-  }
-
-  async acquireLock(key: StateKey, signal?: AbortSignal): Promise<SinkLock> {
-    checkKey(key);
-    const lock = await acquireFileLock(path.join(this.#root, lockPath(key)), key, this.#lockOptions, signal);
-    this.#locks.add(lock);
-    return {
-      signal: lock.signal,
-      release: async () => {
-        this.#locks.delete(lock);
-        await lock.release();
-      },
-    };
-  }
-
   recover(key: StateKey, from: number, to: number, isCommitted: (w: TimeWindow) => boolean): Promise<number> {
     checkKey(key);
-    return recoverChunks(this.#root, key.query, from, to, isCommitted, this.#deps.logger);
+    return recoverChunks(this.#chunks, key.query, from, to, isCommitted, this.#deps.logger);
   }
 
   async openWindow(target: WindowTarget): Promise<WindowWriter> {
-    const writer = await openFilesystemWindow(
-      {
-        root: this.#root,
-        spec: { format: this.#config.format, compression: this.#config.compression },
-        durable: this.#config.fsync,
-        states: this.#states,
-        logger: this.#deps.logger,
-        onSettled: (w) => this.#writers.delete(w),
-      },
-      target,
-    );
-    this.#writers.add(writer);
-    return writer;
-  }
-
-  recordRun(summary: RunSummary): Promise<void> {
-    return writeRunSummary(this.#root, summary, this.#config.fsync);
-  }
-
-  lastRuns(): Promise<Map<string, RunSummary>> {
-    return readLastRuns(this.#root, this.#runHistoryDays, this.#deps.logger);
+    checkKey(target.key);
+    return this.#windows.open(target);
   }
 }

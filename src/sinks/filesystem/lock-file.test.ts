@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { SinkError } from "../../errors.ts";
-import type { SinkLock, StateKey } from "../sink.ts";
+import type { HeldLock, StateKey } from "../sink.ts";
 import { makeSink, tempRoot } from "../../../test/support/filesystem-sink.ts";
 
 const key: StateKey = { query: "AppRequests", scope: "live" };
@@ -26,11 +26,11 @@ test("the lock is exclusive between two sink instances and names its holder", as
   try {
     const a = makeSink(dir);
     const b = makeSink(dir);
-    const lockA = await a.acquireLock(key);
+    const lockA = await a.locks.acquire(key);
     const holder = await readHolder(dir);
     assert.equal(holder.pid, process.pid);
     assert.equal(holder.hostname, os.hostname());
-    await assert.rejects(b.acquireLock(key), (err: unknown) => {
+    await assert.rejects(b.locks.acquire(key), (err: unknown) => {
       assert.ok(err instanceof SinkError);
       assert.equal(err.code, "LOCK_HELD");
       assert.ok(err.message.includes(`${process.pid}@${os.hostname()} since ${holder.startedAt}`), err.message);
@@ -38,11 +38,11 @@ test("the lock is exclusive between two sink instances and names its holder", as
       return true;
     });
     // another scope of the same query is a different lock
-    const other = await b.acquireLock({ query: "AppRequests", scope: "backfill-20261101T000000.000Z-20261102T000000.000Z" });
+    const other = await b.locks.acquire({ query: "AppRequests", scope: "backfill-20261101T000000.000Z-20261102T000000.000Z" });
     await lockA.release();
     await lockA.release();
     assert.equal(await exists(path.join(dir, LOCK)), false);
-    const lockB = await b.acquireLock(key);
+    const lockB = await b.locks.acquire(key);
     assert.equal(lockB.signal.aborted, false);
     await lockB.release();
     await other.release();
@@ -55,14 +55,14 @@ test("the heartbeat refreshes the lock's mtime", async () => {
   const { dir, cleanup } = await tempRoot();
   try {
     const sink = makeSink(dir, {}, { lockHeartbeatMs: 50 });
-    const lock = await sink.acquireLock(key);
+    const lock = await sink.locks.acquire(key);
     const old = new Date(Date.now() - 3_600_000);
     await utimes(path.join(dir, LOCK), old, old);
     await new Promise((r) => setTimeout(r, 200));
     const { stat } = await import("node:fs/promises");
     assert.ok(Date.now() - (await stat(path.join(dir, LOCK))).mtimeMs < 1_000);
     // so a contender with a short stale limit still sees it held
-    await assert.rejects(makeSink(dir, {}, { lockStaleMs: 1_000 }).acquireLock(key), (err: unknown) => err instanceof SinkError && err.code === "LOCK_HELD");
+    await assert.rejects(makeSink(dir, {}, { lockStaleMs: 1_000 }).locks.acquire(key), (err: unknown) => err instanceof SinkError && err.code === "LOCK_HELD");
     await lock.release();
   } finally {
     await cleanup();
@@ -78,7 +78,7 @@ test("the lock of a killed process on this host is taken over at once", async ()
       import { createFilesystemSink } from ${JSON.stringify(sinkModule)};
       import { silentLogger } from ${JSON.stringify(loggerModule)};
       const sink = createFilesystemSink({ type: "filesystem", path: ${JSON.stringify(dir)}, format: "ndjson", compression: "none", fsync: true }, { logger: silentLogger(), env: {}, baseDir: "/" });
-      await sink.acquireLock({ query: "AppRequests", scope: "live" });
+      await sink.locks.acquire({ query: "AppRequests", scope: "live" });
       process.stdout.write("locked\\n");
       setInterval(() => {}, 1000);
     `;
@@ -91,10 +91,10 @@ test("the lock of a killed process on this host is taken over at once", async ()
     }
     assert.equal((await readHolder(dir)).pid, child.pid);
     // while it lives, the lock is held
-    await assert.rejects(makeSink(dir).acquireLock(key), (err: unknown) => err instanceof SinkError && err.code === "LOCK_HELD" && err.message.includes(`${child.pid}@`));
+    await assert.rejects(makeSink(dir).locks.acquire(key), (err: unknown) => err instanceof SinkError && err.code === "LOCK_HELD" && err.message.includes(`${child.pid}@`));
     child.kill("SIGKILL");
     await exited; // reaped: its pid no longer exists
-    const lock = await makeSink(dir).acquireLock(key); // default 60 s stale limit: the dead pid alone makes it stale
+    const lock = await makeSink(dir).locks.acquire(key); // default 60 s stale limit: the dead pid alone makes it stale
     assert.equal((await readHolder(dir)).pid, process.pid);
     await lock.release();
     assert.deepEqual(await readdir(path.join(dir, "_locks/AppRequests")), []);
@@ -113,13 +113,13 @@ test("a dead pid is only trusted from the same host name and pid namespace", asy
       writeFile(path.join(dir, LOCK), JSON.stringify({ pid: deadPid, hostname: os.hostname(), token: "t", startedAt: "2026-11-22T03:00:00.000Z", ...extra }));
     await mkdir(path.dirname(path.join(dir, LOCK)), { recursive: true });
     await write({ hostname: "another-host" });
-    await assert.rejects(makeSink(dir).acquireLock(key), (err: unknown) => err instanceof SinkError && err.code === "LOCK_HELD" && err.message.includes(`${deadPid}@another-host`));
+    await assert.rejects(makeSink(dir).locks.acquire(key), (err: unknown) => err instanceof SinkError && err.code === "LOCK_HELD" && err.message.includes(`${deadPid}@another-host`));
     if (ours) {
       await write({ pidNamespace: "pid:[1]" }); // same host name, another container
-      await assert.rejects(makeSink(dir).acquireLock(key), (err: unknown) => err instanceof SinkError && err.code === "LOCK_HELD");
+      await assert.rejects(makeSink(dir).locks.acquire(key), (err: unknown) => err instanceof SinkError && err.code === "LOCK_HELD");
     }
     await write(ours ? { pidNamespace: ours } : {});
-    const lock = await makeSink(dir).acquireLock(key);
+    const lock = await makeSink(dir).locks.acquire(key);
     assert.equal((await readHolder(dir)).pid, process.pid);
     await lock.release();
   } finally {
@@ -131,11 +131,11 @@ test("a lock not refreshed for the stale limit is taken over, and the old holder
   const { dir, cleanup } = await tempRoot();
   try {
     const old = makeSink(dir, {}, { lockHeartbeatMs: 300 });
-    const oldLock = await old.acquireLock(key);
+    const oldLock = await old.locks.acquire(key);
     const oldToken = (await readHolder(dir)).token;
     const past = new Date(Date.now() - 3_600_000);
     await utimes(path.join(dir, LOCK), past, past); // as if its process hung for an hour
-    const newLock = await makeSink(dir, {}, { lockStaleMs: 60_000 }).acquireLock(key);
+    const newLock = await makeSink(dir, {}, { lockStaleMs: 60_000 }).locks.acquire(key);
     const newToken = (await readHolder(dir)).token;
     assert.notEqual(newToken, oldToken);
     if (!oldLock.signal.aborted) await once(oldLock.signal, "abort");
@@ -155,15 +155,15 @@ test("two contenders racing for one stale lock: exactly one wins", async () => {
   const { dir, cleanup } = await tempRoot();
   try {
     for (let round = 0; round < 5; round++) {
-      const stale = await makeSink(dir, {}, { lockHeartbeatMs: 60_000 }).acquireLock(key);
+      const stale = await makeSink(dir, {}, { lockHeartbeatMs: 60_000 }).locks.acquire(key);
       const past = new Date(Date.now() - 3_600_000);
       await utimes(path.join(dir, LOCK), past, past);
       const contenders = [makeSink(dir), makeSink(dir), makeSink(dir)];
-      const results = await Promise.allSettled(contenders.map((s) => s.acquireLock(key)));
+      const results = await Promise.allSettled(contenders.map((s) => s.locks.acquire(key)));
       const won = results.filter((r) => r.status === "fulfilled");
       assert.equal(won.length, 1, `round ${round}: ${results.map((r) => r.status).join(",")}`);
       for (const r of results) if (r.status === "rejected") assert.equal((r.reason as SinkError).code, "LOCK_HELD");
-      const winner = (won[0] as PromiseFulfilledResult<SinkLock>).value;
+      const winner = (won[0] as PromiseFulfilledResult<HeldLock>).value;
       assert.equal(winner.signal.aborted, false);
       await winner.release();
       await stale.release();
@@ -178,7 +178,7 @@ test("three processes racing for one stale lock: exactly one wins", async () => 
   const { dir, cleanup } = await tempRoot();
   const children: ReturnType<typeof spawn>[] = [];
   try {
-    const stale = await makeSink(dir, {}, { lockHeartbeatMs: 60_000 }).acquireLock(key);
+    const stale = await makeSink(dir, {}, { lockHeartbeatMs: 60_000 }).locks.acquire(key);
     const past = new Date(Date.now() - 3_600_000);
     await utimes(path.join(dir, LOCK), past, past);
     const here = path.dirname(fileURLToPath(import.meta.url));
@@ -189,7 +189,7 @@ test("three processes racing for one stale lock: exactly one wins", async () => 
       process.stdout.write("ready\\n");
       process.stdin.once("data", async () => {
         try {
-          await sink.acquireLock({ query: "AppRequests", scope: "live" });
+          await sink.locks.acquire({ query: "AppRequests", scope: "live" });
           process.stdout.write("won\\n");
           setInterval(() => {}, 1000);
         } catch (err) {
@@ -226,7 +226,7 @@ test("three processes racing for one stale lock: exactly one wins", async () => 
 test("a deleted lock file aborts its holder's signal", async () => {
   const { dir, cleanup } = await tempRoot();
   try {
-    const lock = await makeSink(dir, {}, { lockHeartbeatMs: 30 }).acquireLock(key);
+    const lock = await makeSink(dir, {}, { lockHeartbeatMs: 30 }).locks.acquire(key);
     const { unlink } = await import("node:fs/promises");
     await unlink(path.join(dir, LOCK));
     if (!lock.signal.aborted) await once(lock.signal, "abort");
@@ -241,7 +241,7 @@ test("shutdown releases the locks still held", async () => {
   const { dir, cleanup } = await tempRoot();
   try {
     const sink = makeSink(dir);
-    await sink.acquireLock(key);
+    await sink.locks.acquire(key);
     await sink.shutdown();
     assert.equal(await exists(path.join(dir, LOCK)), false);
   } finally {

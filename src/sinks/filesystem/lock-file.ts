@@ -1,7 +1,8 @@
 /**
  * Single-writer lock as a file, `_locks/<query>/<scope>.lock`, created exclusively (O_EXCL) and
- * holding {pid, hostname, token, startedAt}. The holder refreshes its mtime every heartbeat and,
- * each time, checks the file still carries its token; when it does not (taken over, deleted) the
+ * holding {pid, hostname, token, startedAt}. The holder refreshes its mtime every heartbeat (the
+ * shared Watchdog of src/state/locks.ts) and, each time, checks the file still carries its token;
+ * when it does not (taken over, deleted), or it cannot be refreshed for half the stale limit, the
  * lock's signal is aborted with LOCK_LOST.
  *
  * A lock is stale when its holder ran on this host (same host name and, on Linux, same pid
@@ -18,7 +19,10 @@ import { readlinkSync, type Stats } from "node:fs";
 import path from "node:path";
 import type { Logger } from "../../telemetry/logger.ts";
 import { AbortedError, SinkError, messageOf } from "../../errors.ts";
-import type { SinkLock, StateKey } from "../sink.ts";
+import type { StateKey } from "../../state/cursor.ts";
+import { Watchdog, type HeldLock, type Locks } from "../../state/locks.ts";
+import { lockPath } from "../layout.ts";
+import { checkKey } from "./state-store.ts";
 import { errnoCode, fsError } from "./fs-errors.ts";
 import { ensureDirectory, randomId } from "./fs-util.ts";
 
@@ -207,13 +211,13 @@ async function tryCreate(file: string, holder: LockHolder): Promise<boolean> {
   return true;
 }
 
-export async function acquireFileLock(file: string, key: StateKey, options: LockOptions, signal?: AbortSignal): Promise<SinkLock> {
+export async function acquireFileLock(file: string, key: StateKey, options: LockOptions, signal?: AbortSignal): Promise<HeldLock> {
   const token = randomId();
   const holder: LockHolder = { pid: process.pid, hostname: options.hostname, token, startedAt: new Date().toISOString(), pidNamespace: currentPidNamespace() };
   await ensureDirectory(path.dirname(file));
   for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) throw new AbortedError(`stopped while acquiring the lock ${file}`, { cause: signal.reason });
-    if (await tryCreate(file, holder)) return new HeldLock(file, token, options);
+    if (await tryCreate(file, holder)) return heldLock(file, token, options);
     const found = await inspect(file);
     if (!found) {
       if (attempt >= MAX_ATTEMPTS) throw new SinkError("LOCK_HELD", `could not create the lock file ${file}: it kept appearing and disappearing (${MAX_ATTEMPTS} attempts); another process is acquiring and releasing it in a loop. Stop the other monitorlift runs on this folder, then run again.`);
@@ -232,78 +236,65 @@ export async function acquireFileLock(file: string, key: StateKey, options: Lock
   }
 }
 
-class HeldLock implements SinkLock {
-  readonly #file: string;
-  readonly #token: string;
-  readonly #options: LockOptions;
-  readonly #controller = new AbortController();
-  readonly #timer: NodeJS.Timeout;
-  #lastRefresh = Date.now();
-  #beating: Promise<void> | undefined;
-  #released = false;
-
-  constructor(file: string, token: string, options: LockOptions) {
-    this.#file = file;
-    this.#token = token;
-    this.#options = options;
-    this.#timer = setInterval(() => {
-      if (!this.#beating) this.#beating = this.#beat().finally(() => (this.#beating = undefined));
-    }, options.heartbeatMs);
-    this.#timer.unref();
-  }
-
-  get signal(): AbortSignal {
-    return this.#controller.signal;
-  }
-
-  #lost(why: string, cause?: unknown): void {
-    clearInterval(this.#timer);
-    if (this.#controller.signal.aborted) return;
-    this.#options.logger.error({ file: this.#file, why }, "lock lost");
-    this.#controller.abort(
-      new SinkError("LOCK_LOST", `the lock ${this.#file} was lost (${why}); writing stopped so that two runs never write the same query. Run again once the other run is done.`, { cause }),
-    );
-  }
-
-  async #beat(): Promise<void> {
-    if (this.#released || this.#controller.signal.aborted) return;
-    try {
-      const handle = await open(this.#file, "r");
+/** The watchdog's beat refreshes the mtime of the same inode whose token it just checked. */
+function heldLock(file: string, token: string, options: LockOptions): HeldLock {
+  const watchdog = new Watchdog({
+    intervalMs: options.heartbeatMs,
+    logger: options.logger.child({ file }),
+    missedLimitMs: options.staleMs / 2,
+    lostError: (why, cause) =>
+      new SinkError("LOCK_LOST", `the lock ${file} was lost (${why}); writing stopped so that two runs never write the same query. Run again once the other run is done.`, { cause }),
+    async beat(wd) {
+      let handle;
+      try {
+        handle = await open(file, "r");
+      } catch (err) {
+        if (errnoCode(err) === "ENOENT") return wd.lose("the lock file was deleted", err);
+        throw err;
+      }
       try {
         const holder = parseHolder(await handle.readFile("utf8"));
-        if (holder?.token !== this.#token) {
-          this.#lost(holder ? `taken over by process ${holder.pid}@${holder.hostname} since ${holder.startedAt}` : "the lock file was replaced");
-          return;
+        if (holder?.token !== token) {
+          return wd.lose(holder ? `taken over by process ${holder.pid}@${holder.hostname} since ${holder.startedAt}` : "the lock file was replaced");
         }
         const now = new Date();
-        await handle.utimes(now, now); // the same inode whose token was just checked
-        this.#lastRefresh = now.getTime();
+        await handle.utimes(now, now);
       } finally {
         await handle.close();
       }
-    } catch (err) {
-      if (errnoCode(err) === "ENOENT") {
-        this.#lost("the lock file was deleted", err);
-      } else if (Date.now() - this.#lastRefresh > this.#options.staleMs / 2) {
-        this.#lost(`it could not be refreshed for ${Math.round((Date.now() - this.#lastRefresh) / 1000)} s: ${messageOf(err)}`, err);
-      } else {
-        this.#options.logger.warn({ file: this.#file, err: messageOf(err) }, "could not refresh the lock; retrying at the next heartbeat");
+    },
+  });
+  let released = false;
+  return {
+    signal: watchdog.signal,
+    async release() {
+      if (released) return;
+      released = true;
+      await watchdog.stop();
+      try {
+        const holder = parseHolder(await readFile(file, "utf8"));
+        if (holder?.token === token) await unlink(file);
+      } catch (err) {
+        if (errnoCode(err) === "ENOENT") return;
+        // A lock left behind is taken over as stale later; it must not hide the run's own outcome.
+        options.logger.warn({ file, err: messageOf(err) }, "could not release the lock; it will be taken over as stale");
       }
-    }
+    },
+  };
+}
+
+/** The filesystem's Locks: one lock file per key under `<root>/_locks/`. */
+export class FileLocks implements Locks {
+  readonly #root: string;
+  readonly #options: LockOptions;
+
+  constructor(root: string, options: LockOptions) {
+    this.#root = root;
+    this.#options = options;
   }
 
-  async release(): Promise<void> {
-    if (this.#released) return;
-    this.#released = true;
-    clearInterval(this.#timer);
-    await this.#beating;
-    try {
-      const holder = parseHolder(await readFile(this.#file, "utf8"));
-      if (holder?.token === this.#token) await unlink(this.#file);
-    } catch (err) {
-      if (errnoCode(err) === "ENOENT") return;
-      // A lock left behind is taken over as stale later; it must not hide the run's own outcome.
-      this.#options.logger.warn({ file: this.#file, err: messageOf(err) }, "could not release the lock; it will be taken over as stale");
-    }
+  acquire(key: StateKey, signal?: AbortSignal): Promise<HeldLock> {
+    checkKey(key);
+    return acquireFileLock(path.join(this.#root, lockPath(key)), key, this.#options, signal);
   }
 }

@@ -20,7 +20,7 @@ async function put(root: string, relative: string): Promise<void> {
 }
 
 async function commitWindow(root: string, window: TimeWindow, previous: ReturnType<typeof cursor> | undefined): Promise<ReturnType<typeof cursor>> {
-  const writer = await makeSink(root).openWindow({ key, window, columns: [{ name: "n", type: "long" }], signal: new AbortController().signal });
+  const writer = await makeSink(root).sink.openWindow({ key, window, columns: [{ name: "n", type: "long" }], signal: new AbortController().signal });
   await writer.write([["1"]]);
   const next = cursor(window.end);
   next.version = (await writer.commit(next, previous)).version;
@@ -48,10 +48,10 @@ test("recover removes temporary files and uncommitted chunks inside the range, n
     ];
     for (const f of [...keep, ...remove]) await put(dir, f);
     const isCommitted = (x: TimeWindow) => x.end <= T0 + MIN5;
-    const removed = await makeSink(dir).recover(key, T0, T0 + 2 * HOUR, isCommitted);
+    const removed = await makeSink(dir).sink.recover(key, T0, T0 + 2 * HOUR, isCommitted);
     assert.equal(removed, remove.length);
     assert.deepEqual(await listFiles(dir), [...committed, ...keep].sort());
-    assert.equal(await makeSink(dir).recover(key, T0, T0 + 2 * HOUR, isCommitted), 0, "idempotent");
+    assert.equal(await makeSink(dir).sink.recover(key, T0, T0 + 2 * HOUR, isCommitted), 0, "idempotent");
   } finally {
     await cleanup();
   }
@@ -70,7 +70,7 @@ test("recover with to = Infinity (live) finds leftovers in every later partition
     const keep = [chunkPath("AppRequests", w(T0 - DAY), ".ndjson"), "AppRequests/date=2026-11-25/other.txt", "AppRequests/not-a-partition/20261122T030500.000Z_20261122T031000.000Z.ndjson"];
     for (const f of [...remove, ...keep]) await put(dir, f);
     const before = await listFiles(dir);
-    const removed = await makeSink(dir).recover(key, s0.watermark - MIN5, Infinity, (x) => x.end <= s0.watermark);
+    const removed = await makeSink(dir).sink.recover(key, s0.watermark - MIN5, Infinity, (x) => x.end <= s0.watermark);
     assert.equal(removed, remove.length);
     assert.deepEqual(await listFiles(dir), before.filter((f) => !remove.includes(f)));
     assert.ok((await listFiles(dir)).includes(chunkPath("AppRequests", w(T0), ".ndjson")), "the committed chunk stays");
@@ -85,10 +85,10 @@ test("recover over a long finite range lists partitions instead of visiting ever
     const far = chunkPath("AppRequests", w(T0 + 200 * DAY), ".ndjson");
     await put(dir, far);
     const started = Date.now();
-    const removed = await makeSink(dir).recover(key, T0 - 3650 * DAY, T0 + 3650 * DAY, () => false);
+    const removed = await makeSink(dir).sink.recover(key, T0 - 3650 * DAY, T0 + 3650 * DAY, () => false);
     assert.equal(removed, 1);
     assert.ok(Date.now() - started < 2_000);
-    assert.equal(await makeSink(dir).recover(key, T0, T0, () => false), 0, "an empty range removes nothing");
+    assert.equal(await makeSink(dir).sink.recover(key, T0, T0, () => false), 0, "an empty range removes nothing");
   } finally {
     await cleanup();
   }

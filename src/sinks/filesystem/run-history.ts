@@ -1,37 +1,18 @@
 /**
- * Run summaries as JSON files, `_runs/<YYYY-MM-DD>/<runId>.json` (written atomically), and the
- * latest summary per query from the most recent days that have any.
+ * Run summaries as JSON files, `_runs/<YYYY-MM-DD>/<runId>.json` (written atomically); the last run
+ * per query (the one definition in src/state/run-history.ts) among the most recent day folders.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { z } from "zod";
-import { SinkError, messageOf } from "../../errors.ts";
+import { SinkError } from "../../errors.ts";
 import type { Logger } from "../../telemetry/logger.ts";
-import type { RunSummary } from "../sink.ts";
+import { decodeRunSummary, latestRunPerQuery, type RunHistory, type RunSummary } from "../../state/run-history.ts";
 import { runSummaryPath } from "../layout.ts";
 import { fsError } from "./fs-errors.ts";
 import { listNames, writeFileAtomic } from "./fs-util.ts";
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const DATE_FOLDER = /^\d{4}-\d{2}-\d{2}$/;
-
-const runSummarySchema = z.object({
-  runId: z.string(),
-  command: z.string(),
-  startedAt: z.string(),
-  finishedAt: z.string(),
-  queries: z.record(
-    z.string(),
-    z.object({
-      outcome: z.enum(["ok", "failed", "skipped"]),
-      scope: z.string(),
-      rows: z.number(),
-      windows: z.number(),
-      watermark: z.number().optional(),
-      error: z.object({ code: z.string(), message: z.string() }).optional(),
-    }),
-  ),
-});
 
 export async function writeRunSummary(root: string, summary: RunSummary, durable: boolean): Promise<void> {
   const started = Date.parse(summary.startedAt);
@@ -57,18 +38,33 @@ export async function readLastRuns(root: string, days: number, logger: Logger): 
       } catch (err) {
         throw fsError(err, "read the run summary", file);
       }
-      try {
-        summaries.push(runSummarySchema.parse(JSON.parse(text)) as RunSummary);
-      } catch (err) {
-        // A damaged history entry only affects `status`; the export itself does not depend on it.
-        logger.warn({ file, err: messageOf(err) }, "ignoring a damaged run summary");
-      }
+      const summary = decodeRunSummary(text);
+      // A damaged history entry only affects `status`; the export itself does not depend on it.
+      if (summary) summaries.push(summary);
+      else logger.warn({ file }, "ignoring a damaged run summary");
     }
   }
-  summaries.sort((a, b) => (Date.parse(b.finishedAt) || 0) - (Date.parse(a.finishedAt) || 0));
-  const latest = new Map<string, RunSummary>();
-  for (const summary of summaries) {
-    for (const query of Object.keys(summary.queries)) if (!latest.has(query)) latest.set(query, summary);
+  return latestRunPerQuery(summaries);
+}
+
+export class FilesystemRunHistory implements RunHistory {
+  readonly #root: string;
+  readonly #days: number;
+  readonly #durable: boolean;
+  readonly #logger: Logger;
+
+  constructor(root: string, options: { days: number; durable: boolean; logger: Logger }) {
+    this.#root = root;
+    this.#days = options.days;
+    this.#durable = options.durable;
+    this.#logger = options.logger;
   }
-  return latest;
+
+  record(summary: RunSummary): Promise<void> {
+    return writeRunSummary(this.#root, summary, this.#durable);
+  }
+
+  lastRuns(): Promise<Map<string, RunSummary>> {
+    return readLastRuns(this.#root, this.#days, this.#logger);
+  }
 }

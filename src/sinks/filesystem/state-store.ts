@@ -1,31 +1,17 @@
 /**
  * Cursor states as JSON files, `_state/<query>/<scope>.json`, replaced atomically. The `version`
- * field is a counter the store increments on every write; a write that builds on another version
- * than the stored one is refused with STATE_CONFLICT. A file that cannot be parsed or validated is
- * a loud error naming it, never "no state" (that would silently restart a query).
+ * field is a counter the store increments on every write (kept inside the file); a write that
+ * builds on another version than the stored one is refused with STATE_CONFLICT. Files are decoded
+ * with the one cursor codec (src/state/cursor.ts): a corrupt file is STATE_CORRUPT naming it.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { z } from "zod";
-import { COLUMN_TYPES } from "../../table.ts";
-import { SinkError, messageOf } from "../../errors.ts";
-import type { CursorState, StateKey } from "../sink.ts";
+import { SinkError } from "../../errors.ts";
+import { decodeCursor, encodeCursor, type CursorState, type StateKey } from "../../state/cursor.ts";
+import { isSameVersion, stateConflict, type CursorStore } from "../../state/cursor-store.ts";
 import { isValidQueryName, statePath } from "../layout.ts";
 import { errnoCode, fsError } from "./fs-errors.ts";
 import { listNames, writeFileAtomic } from "./fs-util.ts";
-
-const windowSchema = z.object({ start: z.number().finite(), end: z.number().finite() });
-
-const cursorStateSchema = z.object({
-  watermark: z.number().finite(),
-  origin: z.number().finite(),
-  completed: z.array(windowSchema).optional(),
-  columns: z.array(z.object({ name: z.string(), type: z.enum(COLUMN_TYPES) })).optional(),
-  rows: z.number().int().nonnegative(),
-  windows: z.number().int().nonnegative(),
-  updatedAt: z.string(),
-  version: z.string().optional(),
-});
 
 const SCOPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -36,36 +22,22 @@ export function checkKey(key: StateKey): void {
   }
 }
 
-export function parseCursorState(text: string, file: string, key: StateKey): CursorState {
-  let json: unknown;
-  let problem: string;
-  try {
-    json = JSON.parse(text);
-    const parsed = cursorStateSchema.safeParse(json);
-    if (parsed.success) return parsed.data as CursorState;
-    problem = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-  } catch (err) {
-    problem = `not valid JSON: ${messageOf(err)}`;
-  }
-  throw new SinkError(
-    "SINK_SCHEMA",
-    `the state file ${file} is corrupt (${problem}), so the export position of query "${key.query}" (${key.scope}) is unknown and nothing was exported. ` +
-      "Restore the file from a backup or repair it by hand (fields: watermark, origin, rows, windows, updatedAt, version); deleting it makes the query start again from its configured start, which rewrites windows that were already exported.",
-  );
-}
-
-export function nextVersion(current: string | undefined): string {
+function nextVersion(current: string | undefined): string {
   const n = current === undefined ? 0 : Number.parseInt(current, 10);
   return String((Number.isSafeInteger(n) && n >= 0 ? n : 0) + 1);
 }
 
-export class StateStore {
+export class StateStore implements CursorStore {
   readonly #root: string;
   readonly #durable: boolean;
 
   constructor(root: string, durable: boolean) {
     this.#root = root;
     this.#durable = durable;
+  }
+
+  locationOf(key: StateKey): string {
+    return this.fileOf(key);
   }
 
   fileOf(key: StateKey): string {
@@ -82,7 +54,9 @@ export class StateStore {
       if (errnoCode(err) === "ENOENT") return undefined;
       throw fsError(err, "read the state file", file);
     }
-    return parseCursorState(text, file, key);
+    const state = decodeCursor(text, `the state file ${file}`);
+    // A file written by hand without a version counts as version 0 (the next write makes it 1).
+    return { ...state, version: state.version ?? "0" };
   }
 
   async list(): Promise<Array<{ key: StateKey; state: CursorState }>> {
@@ -102,28 +76,13 @@ export class StateStore {
     return out;
   }
 
-  /**
-   * Refuses with STATE_CONFLICT when the stored version is not `previous`'s; the state is untouched then.
-   * Returns the stored state it checked (undefined when none).
-   */
-  async check(key: StateKey, previous: CursorState | undefined): Promise<CursorState | undefined> {
-    const stored = await this.read(key);
-    if (stored?.version !== previous?.version || (stored === undefined) !== (previous === undefined)) {
-      throw new SinkError(
-        "STATE_CONFLICT",
-        `the state of query "${key.query}" (${key.scope}) in ${this.fileOf(key)} is at version ${stored?.version ?? "(none)"}, but this commit builds on version ${previous?.version ?? "(none)"}: another run moved it. ` +
-          "This run stopped without changing it; make sure only one monitorlift process exports this query to this folder, then run again.",
-      );
-    }
-    return stored;
-  }
-
   /** Checks `previous`, then writes `next` with an incremented version and returns that version. */
   async write(key: StateKey, next: CursorState, previous: CursorState | undefined): Promise<string> {
-    const stored = await this.check(key, previous);
+    const stored = await this.read(key);
+    if (!isSameVersion(stored, previous)) throw stateConflict(key, this.fileOf(key), stored, previous);
     const version = nextVersion(stored?.version);
     const file = this.fileOf(key);
-    await writeFileAtomic(file, `${JSON.stringify({ ...next, version }, null, 2)}\n`, this.#durable, "write the state file");
+    await writeFileAtomic(file, encodeCursor(next, { version, pretty: true }), this.#durable, "write the state file");
     return version;
   }
 }

@@ -5,6 +5,7 @@
 import zlib from "node:zlib";
 import type { Transform } from "node:stream";
 import type { Compression } from "./format.ts";
+import { SinkError } from "../../errors.ts";
 
 /** gzip level 6 (zlib's default): a good ratio for JSON text at a speed well above a query's download rate. */
 export const GZIP_LEVEL = 6;
@@ -41,7 +42,7 @@ export function createCompressor(compression: Exclude<Compression, "none">): Byt
   return {
     async push(data) {
       if (failure) throw failure;
-      if (ended) throw new Error("compressor already ended");
+      if (ended) throw new SinkError("INTERNAL", "compressor already ended");
       if (data.byteLength > 0) {
         await new Promise<void>((resolve, reject) => stream.write(data, (err) => (err ? reject(err) : resolve())));
       }

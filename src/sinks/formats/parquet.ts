@@ -25,7 +25,6 @@ import type { Column, ColumnType, RawRow } from "../../table.ts";
 import { SinkError, isMonitorliftError, messageOf } from "../../errors.ts";
 import { decodeBool, decodeDatetime, decodeInt, decodeLong, decodeReal, decodeString, dynamicJsonText } from "../cells.ts";
 import type { ChunkEncoder } from "./format.ts";
-import { checkRowWidth } from "./text-encoders.ts";
 
 /**
  * Row group bounds. 8 MiB of cell text is about 8 MiB of UTF-8 held per open chunk (plus the
@@ -341,7 +340,6 @@ export function createParquetEncoder(columns: readonly Column[], options: Parque
     async encode(rows) {
       if (finished) throw new SinkError("INTERNAL", "parquet encoder used after finish()");
       for (const row of rows) {
-        if (row.length !== width) checkRowWidth(row, columns);
         convertRow(row);
         groupRows++;
         if (groupRows >= rowGroupRows || groupBytes >= rowGroupBytes) writeGroup();

@@ -1,8 +1,8 @@
 /** The SQL sink against a real MySQL / MariaDB (see sql-test-harness.ts for the connection and skipping). */
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { NESTED_JSON, NUL_STRING, TRICKY_STRING, commitRoundTrip, defineBehaviour } from "./sql-sink-behaviour.ts";
-import { openHarness } from "./sql-test-harness.ts";
+import { NESTED_JSON, NUL_STRING, TRICKY_STRING, commitRoundTrip, defineBehaviour } from "../../../test/contract/sql-sink-behaviour.ts";
+import { openHarness } from "../../../test/support/sql-test-harness.ts";
 
 const h = await openHarness("mysql");
 
@@ -83,7 +83,7 @@ if ("unavailable" in h) {
       if (ssl[0]?.Value !== "DISABLED") return t.skip("this server offers TLS");
       const sink = h.sink(undefined, { tls: { mode: "require" } });
       try {
-        await assert.rejects(sink.start(), (err: Error & { code?: string }) => {
+        await assert.rejects(sink.sink.start(), (err: Error & { code?: string }) => {
           assert.ok(err.code === "SINK_UNAVAILABLE" || err.code === "SINK_WRITE", err.message);
           assert.match(err.message, /SSL|secure/i);
           return true;

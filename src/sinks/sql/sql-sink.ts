@@ -18,17 +18,11 @@ import type { Column, RawRow } from "../../table.ts";
 import type { TimeWindow } from "../../window/window.ts";
 import { formatWindow } from "../../window/window.ts";
 import type { Logger } from "../../telemetry/logger.ts";
-import type {
-  CommitResult,
-  CursorState,
-  RunSummary,
-  Sink,
-  SinkDeps,
-  SinkLock,
-  StateKey,
-  WindowTarget,
-  WindowWriter,
-} from "../sink.ts";
+import type { CommitResult, CursorState, Destination, RunSummary, Sink, SinkDeps, StateKey, WindowTarget, WindowWriter } from "../sink.ts";
+import { decodeCursor, encodeCursor } from "../../state/cursor.ts";
+import type { CursorStore } from "../../state/cursor-store.ts";
+import type { HeldLock as Lock, Locks } from "../../state/locks.ts";
+import { decodeRunSummary, latestRunPerQuery, type RunHistory } from "../../state/run-history.ts";
 import type { Dialect, HeldLock, MetadataTables, SqlSession, WindowWork } from "./dialect.ts";
 import { WINDOW_END, WINDOW_START, metadataTables, queryTableName } from "./identifiers.ts";
 import { keyLabel } from "./lock-keys.ts";
@@ -50,20 +44,39 @@ function createDialect(config: SqlSinkConfig, deps: SinkDeps): Dialect {
   }
 }
 
-export function createSqlSink(config: SqlSinkConfig, deps: SinkDeps): Sink {
+export function createSqlSink(config: SqlSinkConfig, deps: SinkDeps): Destination {
   const logger = deps.logger.child({ sink: "sql", dialect: config.dialect });
   const dialect = createDialect(config, { ...deps, logger });
-  return new SqlSink(config, dialect, logger);
+  const sql = new SqlSink(config, dialect, logger);
+  const sink: Sink = {
+    description: sql.description,
+    start: (signal) => sql.start(signal),
+    shutdown: () => sql.shutdown(),
+    probe: (signal) => sql.probe(signal),
+    openWindow: (target) => sql.openWindow(target),
+    recover: (key, from, to, isCommitted) => sql.recover(key, from, to, isCommitted),
+  };
+  const cursors: CursorStore = {
+    read: (key) => sql.readState(key),
+    list: () => sql.listStates(),
+    write: (key, next, previous) => sql.writeState(key, next, previous),
+    locationOf: (key) => `${dialect.location(sql.tables.state)} (query ${key.query}, scope ${key.scope})`,
+  };
+  const locks: Locks = { acquire: (key, signal) => sql.acquireLock(key, signal) };
+  const runs: RunHistory = { record: (summary) => sql.recordRun(summary), lastRuns: () => sql.lastRuns() };
+  // The sink's shutdown already rolls back open windows, releases held locks and closes the pool.
+  return { sink, cursors, locks, runs, shutdown: () => sql.shutdown() };
 }
 
 const lockId = (key: StateKey) => `${key.query}\u0000${key.scope}`;
 
-class SqlSink implements Sink {
+/** The SQL destination: data, cursors (state table), locks and runs share one dialect and pool. */
+class SqlSink {
   readonly description: string;
   private readonly config: SqlSinkConfig;
   private readonly dialect: Dialect;
   private readonly logger: Logger;
-  private readonly tables: MetadataTables;
+  readonly tables: MetadataTables;
   private readonly schema: SchemaSync;
   private readonly locks = new Map<string, HeldLock>();
   /** Windows opened and not yet committed or aborted: shutdown rolls them back before closing the pool. */
@@ -148,16 +161,17 @@ class SqlSink implements Sink {
     await this.withSession(signal, "checking permissions (create, alter, insert)", (s) => this.dialect.probePermissions(s));
   }
 
+  /** A state-table row through the one cursor codec (STATE_CORRUPT names the table and key). */
   private parseState(row: Record<string, unknown>): CursorState {
-    const raw = row.state;
-    const state = (typeof raw === "string" ? JSON.parse(raw) : raw) as CursorState;
+    const where = `${this.dialect.location(this.tables.state)} (query ${String(row.query)}, scope ${String(row.scope)})`;
+    const { version: _ignored, ...state } = decodeCursor(row.state, where);
     return { ...state, version: String(row.version) };
   }
 
   async readState(key: StateKey): Promise<CursorState | undefined> {
     await this.ensureOpen();
     return this.withSession(undefined, `reading the state of ${keyLabel(key)}`, async (s) => {
-      const r = await s.query(`SELECT state, version FROM ${this.dialect.table(this.tables.state)} WHERE query = ? AND scope = ?`, [key.query, key.scope]);
+      const r = await s.query(`SELECT query, scope, state, version FROM ${this.dialect.table(this.tables.state)} WHERE query = ? AND scope = ?`, [key.query, key.scope]);
       return r.rows.length === 0 ? undefined : this.parseState(r.rows[0]!);
     });
   }
@@ -170,7 +184,24 @@ class SqlSink implements Sink {
     });
   }
 
-  async acquireLock(key: StateKey, signal?: AbortSignal): Promise<SinkLock> {
+  /** CursorStore.write outside a window: the same conditional update the commit transaction makes. */
+  async writeState(key: StateKey, next: CursorState, previous: CursorState | undefined): Promise<string> {
+    await this.ensureOpen();
+    const d = this.dialect;
+    return this.withSession(undefined, `writing the state of ${keyLabel(key)}`, async (s) => {
+      await d.begin(s);
+      try {
+        const version = await saveState(d, s, this.tables, key, next, previous, "the cursor was not written");
+        await s.query("COMMIT");
+        return String(version);
+      } catch (err) {
+        await s.query("ROLLBACK").catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  async acquireLock(key: StateKey, signal?: AbortSignal): Promise<Lock> {
     await this.ensureOpen(signal);
     const id = lockId(key);
     if (this.locks.has(id)) {
@@ -312,12 +343,15 @@ class SqlSink implements Sink {
         `SELECT query, summary FROM (SELECT query, summary, ROW_NUMBER() OVER (PARTITION BY query ORDER BY finished_at DESC, run_id DESC) AS rn
            FROM ${this.dialect.table(this.tables.runs)}) ranked WHERE rn = 1`,
       );
-      const out = new Map<string, RunSummary>();
+      // ORDER BY finished_at DESC, run_id DESC is the one definition of "last run" (src/state/run-history.ts),
+      // applied in SQL so only one row per query is read; latestRunPerQuery() keeps ties decided the same way.
+      const summaries: RunSummary[] = [];
       for (const row of r.rows) {
-        const summary = (typeof row.summary === "string" ? JSON.parse(row.summary) : row.summary) as RunSummary;
-        out.set(String(row.query), summary);
+        const summary = decodeRunSummary(row.summary);
+        if (summary) summaries.push(summary);
+        else this.logger.warn({ query: String(row.query) }, "ignoring a damaged run summary");
       }
-      return out;
+      return latestRunPerQuery(summaries);
     });
   }
 }
@@ -397,7 +431,7 @@ class SqlWindowWriter implements WindowWriter {
           throw new SinkError("INTERNAL", `sql sink: ${this.what()}: ${staged} rows were staged but ${moved.rowCount} were moved into ${d.location(table)}`);
         }
       }
-      const version = await this.saveState(session, next, previous);
+      const version = await saveState(d, session, this.ctx.tables, key, next, previous, `${this.what()} was rolled back`);
       const lock = this.ctx.lock();
       if (lock && !(await lock.verify(session))) {
         throw new SinkError("LOCK_LOST", `sql sink: the lock of ${keyLabel(key)} is no longer held by this process; ${this.what()} was not committed.`, {
@@ -417,40 +451,50 @@ class SqlWindowWriter implements WindowWriter {
     }
   }
 
-  /** Moves the cursor inside the commit transaction; returns the new version. */
-  private async saveState(session: SqlSession, next: CursorState, previous: CursorState | undefined): Promise<number> {
-    const d = this.dialect;
-    const { key, tables } = this.ctx;
-    const { version: _ignored, ...stored } = next;
-    const json = JSON.stringify(stored);
-    const now = d.timestampParam(Date.now());
-    if (previous?.version === undefined) {
-      const inserted = await d.insertIfAbsent(session, tables.state, ["query", "scope", "state", "version", "updated_at"], [key.query, key.scope, json, 1, now]);
-      if (!inserted) throw this.conflict(previous, "a state already exists although this commit expected none");
-      return 1;
-    }
-    const expected = Number(previous.version);
-    if (!Number.isSafeInteger(expected)) throw this.conflict(previous, `version "${previous.version}" is not a version of this sink`);
-    const r = await session.query(
-      `UPDATE ${d.table(tables.state)} SET state = ?, version = ?, updated_at = ? WHERE query = ? AND scope = ? AND version = ?`,
-      [json, expected + 1, now, key.query, key.scope, expected],
-    );
-    if (r.rowCount !== 1) throw this.conflict(previous, "the stored state has another version (or was removed)");
-    return expected + 1;
-  }
-
-  private conflict(previous: CursorState | undefined, why: string): SinkError {
-    return new SinkError(
-      "STATE_CONFLICT",
-      `sql sink: the state of ${keyLabel(this.ctx.key)} changed under this run (expected version ${previous?.version ?? "none"}): ${why}. ${this.what()} was rolled back.`,
-      { hint: "Another process wrote this query's state; check that only one monitorlift exports it." },
-    );
-  }
-
   async abort(): Promise<void> {
     if (this.state !== "open") return;
     this.state = "closed";
     this.sink.openWriters.delete(this);
     await this.work.rollback().catch((err: unknown) => this.ctx.logger.warn({ err: messageOf(err) }, "sql sink: rollback failed"));
   }
+}
+
+/**
+ * Moves the cursor of `key` inside the caller's transaction (optimistic: the stored version must be
+ * `previous`'s, else STATE_CONFLICT); returns the new version. The body is the one cursor codec's.
+ */
+async function saveState(
+  d: Dialect,
+  session: SqlSession,
+  tables: MetadataTables,
+  key: StateKey,
+  next: CursorState,
+  previous: CursorState | undefined,
+  consequence: string,
+): Promise<number> {
+  const conflict = (why: string) =>
+    new SinkError(
+      "STATE_CONFLICT",
+      `sql sink: the state of ${keyLabel(key)} changed under this run (expected version ${previous?.version ?? "none"}): ${why}. ${consequence}.`,
+      { hint: "Another process wrote this query's state; check that only one monitorlift exports it." },
+    );
+  const json = encodeCursor(next);
+  const now = d.timestampParam(Date.now());
+  if (previous?.version === undefined) {
+    const inserted = await d.insertIfAbsent(session, tables.state, ["query", "scope", "state", "version", "updated_at"], [key.query, key.scope, json, 1, now]);
+    if (!inserted) throw conflict("a state already exists although this commit expected none");
+    return 1;
+  }
+  const expected = Number(previous.version);
+  if (!Number.isSafeInteger(expected)) throw conflict(`version "${previous.version}" is not a version of this sink`);
+  const r = await session.query(`UPDATE ${d.table(tables.state)} SET state = ?, version = ?, updated_at = ? WHERE query = ? AND scope = ? AND version = ?`, [
+    json,
+    expected + 1,
+    now,
+    key.query,
+    key.scope,
+    expected,
+  ]);
+  if (r.rowCount !== 1) throw conflict("the stored state has another version (or was removed)");
+  return expected + 1;
 }

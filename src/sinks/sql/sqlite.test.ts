@@ -7,8 +7,8 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { CursorState } from "../sink.ts";
 import { STALE_MS } from "./sqlite/sqlite-lock.ts";
-import { NESTED_JSON, NUL_STRING, TRICKY_STRING, commitRoundTrip, commitWindow, defineBehaviour, rejectsWith, rowsFor, win, windowCounts } from "./sql-sink-behaviour.ts";
-import { captureLog, openHarness, type Harness } from "./sql-test-harness.ts";
+import { NESTED_JSON, NUL_STRING, TRICKY_STRING, commitRoundTrip, commitWindow, defineBehaviour, rejectsWith, rowsFor, win, windowCounts } from "../../../test/contract/sql-sink-behaviour.ts";
+import { captureLog, openHarness, type Harness } from "../../../test/support/sql-test-harness.ts";
 
 const opened = await openHarness("sqlite");
 assert.ok(!("unavailable" in opened), "SQLite needs no server");
@@ -82,20 +82,20 @@ describe("sql sink: sqlite", () => {
     try {
       const key = { query: "Stale", scope: "live" };
       const locks = h.table(`${h.prefix}_monitorlift_locks`, true);
-      const lock = await a.acquireLock(key);
+      const lock = await a.locks.acquire(key);
       // A live holder elsewhere with a recent heartbeat keeps it.
       await h.select(`UPDATE ${locks} SET host = ?, pid = ? WHERE query = ?`, ["otherhost", 999_999, "Stale"]);
-      await rejectsWith(b.acquireLock(key), "LOCK_HELD", "otherhost", "pid 999999");
+      await rejectsWith(b.locks.acquire(key), "LOCK_HELD", "otherhost", "pid 999999");
       // Its heartbeat goes stale → taken over, with a warning.
       await h.select(`UPDATE ${locks} SET heartbeat_ms = ? WHERE query = ?`, [Date.now() - STALE_MS - 5_000, "Stale"]);
-      const taken = await b.acquireLock(key);
+      const taken = await b.locks.acquire(key);
       assert.ok(log.lines.some((l) => l.msg === "taking over a stale sql lock" && l.previousHost === "otherhost"));
       await taken.release();
       await lock.release(); // the old owner's release does not remove the new owner's row
       // A holder on this host whose pid is gone is stale at once.
-      const third = await a.acquireLock(key);
+      const third = await a.locks.acquire(key);
       await h.select(`UPDATE ${locks} SET pid = ? WHERE query = ?`, [2 ** 22 + 12_345, "Stale"]);
-      const fourth = await b.acquireLock(key);
+      const fourth = await b.locks.acquire(key);
       await fourth.release();
       await third.release();
     } finally {
@@ -112,12 +112,12 @@ describe("sql sink: sqlite", () => {
       child,
       `import { createSqlSink } from ${JSON.stringify(join(here, "index.ts"))};
 import { silentLogger } from ${JSON.stringify(join(here, "..", "..", "telemetry", "logger.ts"))};
-import { commitWindow, rowsFor, win, open } from ${JSON.stringify(join(here, "sql-sink-behaviour.ts"))};
+import { commitWindow, rowsFor, win, open } from ${JSON.stringify(join(here, "..", "..", "..", "test", "contract", "sql-sink-behaviour.ts"))};
 const sink = createSqlSink(${JSON.stringify(config)}, { logger: silentLogger(), env: {}, baseDir: "/" });
 const key = { query: "Crash", scope: "live" };
-await sink.acquireLock(key);
-const s1 = await commitWindow(sink, key, win(0, 5), rowsFor(win(0, 5), 2), undefined);
-const w = await open(sink, key, win(5, 10));
+await sink.locks.acquire(key);
+const s1 = await commitWindow(sink.sink, key, win(0, 5), rowsFor(win(0, 5), 2), undefined);
+const w = await open(sink.sink, key, win(5, 10));
 await w.write(rowsFor(win(5, 10), 50));
 process.kill(process.pid, "SIGKILL");
 `,
@@ -132,10 +132,10 @@ process.kill(process.pid, "SIGKILL");
     try {
       const key = { query: "Crash", scope: "live" };
       assert.deepEqual(await windowCounts(h, "Crash"), ["0-5:2"]);
-      const state = (await sink.readState(key)) as CursorState;
+      const state = (await sink.cursors.read(key)) as CursorState;
       assert.equal(state.version, "1");
-      const lock = await sink.acquireLock(key); // the dead child's lock is stale at once
-      await commitWindow(sink, key, win(5, 10), rowsFor(win(5, 10), 50), state);
+      const lock = await sink.locks.acquire(key); // the dead child's lock is stale at once
+      await commitWindow(sink.sink, key, win(5, 10), rowsFor(win(5, 10), 50), state);
       assert.deepEqual(await windowCounts(h, "Crash"), ["0-5:2", "5-10:50"]);
       await lock.release();
     } finally {

@@ -9,6 +9,7 @@ import { SinkError, messageOf } from "../../../errors.ts";
 import type { Logger } from "../../../telemetry/logger.ts";
 import type { StateKey } from "../../sink.ts";
 import type { HeldLock, SqlSession } from "../dialect.ts";
+import { Watchdog } from "../../../state/locks.ts";
 import { keyLabel, lockDigest } from "../lock-keys.ts";
 
 const CHECK_INTERVAL_MS = 5_000;
@@ -24,16 +25,15 @@ export async function acquireMysqlLock(
   signal?.throwIfAborted();
   // GET_LOCK names are at most 64 characters.
   const name = `monitorlift:${lockDigest(["monitorlift", ...namespace, key.query, key.scope], 40)}`;
-  const controller = new AbortController();
   let released = false;
-  let timer: NodeJS.Timeout | undefined;
   let conn: mysql.Connection | undefined;
+  let watchdog: Watchdog | undefined;
+  // A connection failure before the watchdog runs is remembered and reported by it at once.
+  let earlyLoss: { reason: string; cause?: unknown } | undefined;
   const lose = (reason: string, cause?: unknown) => {
-    if (released || controller.signal.aborted) return;
-    if (timer) clearInterval(timer);
-    logger.warn({ query: key.query, scope: key.scope, reason }, "sql lock lost");
-    controller.abort(new SinkError("LOCK_LOST", `sql sink: the lock of ${keyLabel(key)} was lost: ${reason}. Writing stopped.`, { cause, retryable: true }));
-    conn?.destroy();
+    if (released) return;
+    if (watchdog) watchdog.lose(reason, cause);
+    else earlyLoss ??= { reason, cause };
   };
 
   let threadId: number;
@@ -65,23 +65,22 @@ export async function acquireMysqlLock(
   }
 
   const lockConn = conn;
-  let checking = false;
-  timer = setInterval(() => {
-    if (checking || released) return;
-    checking = true;
-    const timeout = setTimeout(() => lose(`its MySQL connection did not answer within ${CHECK_TIMEOUT_MS / 1000} s`), CHECK_TIMEOUT_MS);
-    lockConn
-      .ping()
-      .catch((err: unknown) => lose(`its MySQL connection failed (${messageOf(err)})`, err))
-      .finally(() => {
-        clearTimeout(timeout);
-        checking = false;
-      });
-  }, CHECK_INTERVAL_MS);
-  timer.unref();
+  watchdog = new Watchdog({
+    intervalMs: CHECK_INTERVAL_MS,
+    beatTimeoutMs: CHECK_TIMEOUT_MS,
+    timeoutReason: `its MySQL connection did not answer within ${CHECK_TIMEOUT_MS / 1000} s`,
+    logger: logger.child({ query: key.query, scope: key.scope }),
+    lostError: (reason, cause) => new SinkError("LOCK_LOST", `sql sink: the lock of ${keyLabel(key)} was lost: ${reason}. Writing stopped.`, { cause, retryable: true }),
+    onLost: () => lockConn.destroy(),
+    async beat(wd) {
+      await lockConn.ping().catch((err: unknown) => wd.lose(`its MySQL connection failed (${messageOf(err)})`, err));
+    },
+  });
+  if (earlyLoss) watchdog.lose(earlyLoss.reason, earlyLoss.cause);
+  const held = watchdog;
 
   return {
-    signal: controller.signal,
+    signal: held.signal,
     async verify(session: SqlSession): Promise<boolean> {
       const r = await session.query("SELECT IS_USED_LOCK(?) AS holder", [name]);
       const holder = r.rows[0]?.holder;
@@ -90,7 +89,7 @@ export async function acquireMysqlLock(
     async release(): Promise<void> {
       if (released) return;
       released = true;
-      if (timer) clearInterval(timer);
+      await held.stop();
       try {
         await lockConn.execute("SELECT RELEASE_LOCK(?)", [name]);
         await lockConn.end();

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { pino } from "pino";
 import type { Column, RawRow } from "../../../table.ts";
 import type { Dialect, SqlSession, WindowWork } from "../dialect.ts";
-import { openHarness } from "../sql-test-harness.ts";
+import { openHarness } from "../../../../test/support/sql-test-harness.ts";
 import { createMysqlDialect } from "./mysql-dialect.ts";
 
 const h = await openHarness("mysql");

@@ -26,7 +26,7 @@
 import { once } from "node:events";
 import pg from "pg";
 import { from as copyFrom, type CopyStreamQuery } from "pg-copy-streams";
-import { SinkError } from "../../../errors.ts";
+import { AbortedError, SinkError } from "../../../errors.ts";
 import type { SqlSinkConfig } from "../../../config/sinks.ts";
 import type { Column, RawRow } from "../../../table.ts";
 import type { SinkDeps, StateKey } from "../../sink.ts";
@@ -267,9 +267,6 @@ class PgWindow implements WindowWork {
     let text = "";
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r]!;
-      if (row.length !== n) {
-        throw new SinkError("SINK_WRITE", `sql sink: query "${this.context.query}": a row has ${row.length} cells for ${n} columns`);
-      }
       fields.length = 0;
       let c = 0;
       try {
@@ -333,7 +330,7 @@ class PgWindow implements WindowWork {
         else resolve();
       };
       const onFinish = () => settle();
-      const onEnd = () => settle(this.session.lost ?? new Error("Connection terminated while ending the COPY"));
+      const onEnd = () => settle(this.session.lost ?? new SinkError("SINK_UNAVAILABLE", "Connection terminated while ending the COPY", { retryable: true }));
       copy.once("finish", onFinish);
       copy.once("error", settle);
       client.once("error", settle);
@@ -363,7 +360,7 @@ class PgWindow implements WindowWork {
         copy.once("close", () => resolve());
         setTimeout(resolve, 5_000).unref();
       });
-      copy.destroy(new Error("window aborted"));
+      copy.destroy(new AbortedError("window aborted"));
       await closed;
     }
     if (!broken) {

@@ -1,7 +1,7 @@
 /**
  * Single writer per StateKey on PostgreSQL: pg_try_advisory_lock on a session of its own (the
- * lock lives exactly as long as that session). The session is checked every few seconds; when it
- * dies the lock is gone and the signal aborts. Commits re-check in their own transaction that the
+ * lock lives exactly as long as that session). The session is checked every few seconds (the shared
+ * Watchdog of src/state/locks.ts); when it dies or stops answering the lock is gone and the signal aborts. Commits re-check in their own transaction that the
  * lock is still held by this session (a fence), so a writer that lost its lock cannot commit.
  */
 import pg from "pg";
@@ -9,6 +9,7 @@ import { SinkError, messageOf } from "../../../errors.ts";
 import type { Logger } from "../../../telemetry/logger.ts";
 import type { StateKey } from "../../sink.ts";
 import type { HeldLock, SqlSession } from "../dialect.ts";
+import { Watchdog } from "../../../state/locks.ts";
 import { advisoryKey, keyLabel, processIdentity } from "../lock-keys.ts";
 
 const CHECK_INTERVAL_MS = 5_000;
@@ -35,15 +36,14 @@ export async function acquirePgLock(
   signal?.throwIfAborted();
   const me = processIdentity();
   const client = new pg.Client({ ...clientConfig, application_name: me.label.slice(0, 63) });
-  const controller = new AbortController();
   let released = false;
-  let timer: NodeJS.Timeout | undefined;
+  let watchdog: Watchdog | undefined;
+  // A session failure before the watchdog runs is remembered and reported by it at once.
+  let earlyLoss: { reason: string; cause?: unknown } | undefined;
   const lose = (reason: string, cause?: unknown) => {
-    if (released || controller.signal.aborted) return;
-    if (timer) clearInterval(timer);
-    logger.warn({ query: key.query, scope: key.scope, reason }, "sql lock lost");
-    controller.abort(new SinkError("LOCK_LOST", `sql sink: the lock of ${keyLabel(key)} was lost: ${reason}. Writing stopped.`, { cause, retryable: true }));
-    client.end().catch(() => undefined);
+    if (released) return;
+    if (watchdog) watchdog.lose(reason, cause);
+    else earlyLoss ??= { reason, cause };
   };
   client.on("error", (err) => lose(`its PostgreSQL session failed (${err.message})`, err));
   client.on("end", () => lose("its PostgreSQL session ended"));
@@ -82,24 +82,23 @@ export async function acquirePgLock(
     signal?.removeEventListener("abort", onAbort);
   }
 
-  let checking = false;
-  timer = setInterval(() => {
-    if (checking || released) return;
-    checking = true;
-    const timeout = setTimeout(() => lose(`its PostgreSQL session did not answer within ${CHECK_TIMEOUT_MS / 1000} s`), CHECK_TIMEOUT_MS);
-    client
-      .query("SELECT 1")
-      .catch((err: unknown) => lose(`its PostgreSQL session failed (${messageOf(err)})`, err))
-      .finally(() => {
-        clearTimeout(timeout);
-        checking = false;
-      });
-  }, CHECK_INTERVAL_MS);
-  timer.unref();
+  watchdog = new Watchdog({
+    intervalMs: CHECK_INTERVAL_MS,
+    beatTimeoutMs: CHECK_TIMEOUT_MS,
+    timeoutReason: `its PostgreSQL session did not answer within ${CHECK_TIMEOUT_MS / 1000} s`,
+    logger: logger.child({ query: key.query, scope: key.scope }),
+    lostError: (reason, cause) => new SinkError("LOCK_LOST", `sql sink: the lock of ${keyLabel(key)} was lost: ${reason}. Writing stopped.`, { cause, retryable: true }),
+    onLost: () => void client.end().catch(() => undefined),
+    async beat(wd) {
+      await client.query("SELECT 1").catch((err: unknown) => wd.lose(`its PostgreSQL session failed (${messageOf(err)})`, err));
+    },
+  });
+  if (earlyLoss) watchdog.lose(earlyLoss.reason, earlyLoss.cause);
+  const held = watchdog;
 
   const [classid, objid] = keyParts(lockKey);
   return {
-    signal: controller.signal,
+    signal: held.signal,
     async verify(session: SqlSession): Promise<boolean> {
       const r = await session.query(
         `SELECT 1 AS held FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = CAST(? AS bigint)::oid AND objid = CAST(? AS bigint)::oid
@@ -111,7 +110,7 @@ export async function acquirePgLock(
     async release(): Promise<void> {
       if (released) return;
       released = true;
-      if (timer) clearInterval(timer);
+      await held.stop();
       try {
         await client.query("SELECT pg_advisory_unlock($1::bigint)", [lockKey.toString()]);
       } catch {

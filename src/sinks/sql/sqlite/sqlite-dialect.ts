@@ -229,7 +229,6 @@ class SqliteWindow implements WindowWork {
       try {
         for (let r = 0; r < rows.length; r++) {
           const row = rows[r]!;
-          if (row.length !== n) throw new SinkError("SINK_WRITE", `sql sink: query "${this.context.query}": a row has ${row.length} cells for ${n} columns`);
           values.length = 0;
           let c = 0;
           try {

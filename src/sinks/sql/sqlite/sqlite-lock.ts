@@ -4,12 +4,14 @@
  *
  * A holder is stale, and its lock taken over, when it runs on this host and its pid is gone, or
  * when its heartbeat is older than STALE_MS (another host, a hung process, a reused pid). The
- * holder refreshes the heartbeat every HEARTBEAT_MS and in every commit transaction; a commit
+ * holder refreshes the heartbeat every HEARTBEAT_MS (the shared Watchdog of src/state/locks.ts)
+ * and in every commit transaction; a commit
  * checks in the same transaction that the row still names it (a fence), so a writer whose lock
  * was taken over cannot commit, and its signal aborts at the next heartbeat.
  */
 import { randomUUID } from "node:crypto";
-import { SinkError, messageOf } from "../../../errors.ts";
+import { SinkError } from "../../../errors.ts";
+import { Watchdog } from "../../../state/locks.ts";
 import type { Logger } from "../../../telemetry/logger.ts";
 import type { StateKey } from "../../sink.ts";
 import type { HeldLock, MetadataTables, SqlSession } from "../dialect.ts";
@@ -88,41 +90,30 @@ export async function acquireSqliteLock(
     await session.release();
   }
 
-  const controller = new AbortController();
-  let released = false;
-  const lose = (reason: string) => {
-    if (released || controller.signal.aborted) return;
-    clearInterval(timer);
-    logger.warn({ query: key.query, scope: key.scope, reason }, "sql lock lost");
-    controller.abort(new SinkError("LOCK_LOST", `sql sink: the lock of ${keyLabel(key)} was lost: ${reason}. Writing stopped.`, { retryable: true }));
-  };
   const refresh = (s: SqliteSession | SqlSession) =>
     s.query(`UPDATE ${locks} SET heartbeat_ms = ? WHERE query = ? AND scope = ? AND owner = ?`, [Date.now(), key.query, key.scope, owner]);
-
-  let beating = false;
-  const timer = setInterval(() => {
-    if (beating || released) return;
-    beating = true;
-    void (async () => {
+  const watchdog = new Watchdog({
+    intervalMs: HEARTBEAT_MS,
+    logger: logger.child({ query: key.query, scope: key.scope }),
+    // A busy database skips a beat; the next one (or a commit) refreshes it.
+    missedLogLevel: "debug",
+    lostError: (reason, cause) => new SinkError("LOCK_LOST", `sql sink: the lock of ${keyLabel(key)} was lost: ${reason}. Writing stopped.`, { cause, retryable: true }),
+    async beat(wd) {
       const s = await connection.session();
       try {
         await s.beginImmediate(undefined, HEARTBEAT_MS / 3);
         const r = await refresh(s);
         s.querySync("COMMIT");
-        if (r.rowCount !== 1) lose("another process took it over");
-      } catch (err) {
-        // A busy database skips this beat; the next one (or a commit) refreshes it.
-        logger.debug({ query: key.query, scope: key.scope, err: messageOf(err) }, "sql lock heartbeat skipped");
+        if (r.rowCount !== 1) wd.lose("another process took it over");
       } finally {
         await s.release();
-        beating = false;
       }
-    })();
-  }, HEARTBEAT_MS);
-  timer.unref();
+    },
+  });
+  let released = false;
 
   return {
-    signal: controller.signal,
+    signal: watchdog.signal,
     async verify(s: SqlSession): Promise<boolean> {
       const r = await refresh(s);
       return r.rowCount === 1;
@@ -130,7 +121,7 @@ export async function acquireSqliteLock(
     async release(): Promise<void> {
       if (released) return;
       released = true;
-      clearInterval(timer);
+      await watchdog.stop();
       if (!connection.db.isOpen) return;
       const s = await connection.session();
       try {

@@ -15,12 +15,12 @@ import { Writable } from "node:stream";
 import mysql from "mysql2/promise";
 import pg from "pg";
 import { pino } from "pino";
-import { sqlSinkSchema, type SqlSinkConfig } from "../../config/sinks.ts";
-import type { Logger } from "../../telemetry/logger.ts";
-import type { Sink, StateKey } from "../sink.ts";
-import { advisoryKey, lockDigest } from "./lock-keys.ts";
-import { dollarPlaceholders } from "./postgres/postgres-session.ts";
-import { createSqlSink } from "./sql-sink.ts";
+import { sqlSinkSchema, type SqlSinkConfig } from "../../src/config/sinks.ts";
+import type { Logger } from "../../src/telemetry/logger.ts";
+import type { Destination, StateKey } from "../../src/sinks/sink.ts";
+import { advisoryKey, lockDigest } from "../../src/sinks/sql/lock-keys.ts";
+import { dollarPlaceholders } from "../../src/sinks/sql/postgres/postgres-session.ts";
+import { createSqlSink } from "../../src/sinks/sql/sql-sink.ts";
 
 export type DialectName = "postgres" | "mysql" | "sqlite";
 
@@ -46,7 +46,7 @@ export interface Harness {
   /** Unique per test run. */
   readonly prefix: string;
   config(extra?: Record<string, unknown>): SqlSinkConfig;
-  sink(logger?: Logger, extra?: Record<string, unknown>): Sink;
+  sink(logger?: Logger, extra?: Record<string, unknown>): Destination;
   /** The quoted name of a query's table (or a metadata table: pass the full name with `raw`). */
   table(query: string, raw?: boolean): string;
   quote(identifier: string): string;

@@ -1,0 +1,240 @@
+/**
+ * The exactly-once machinery of file-like sinks (filesystem, blob), written once. A file-like sink
+ * supplies only a ChunkStore: stage a window's bytes, publish them under the chunk's final name
+ * (replacing any earlier chunk of the same window), take a published chunk back, and list chunk
+ * names for recovery. This module turns a ChunkStore + CursorStore into WindowWriters and recovery.
+ *
+ * Commit order (WindowWriter.commit(next, previous)):
+ *   1. finish encoding and seal the staged bytes (durable, still invisible)
+ *   2. read the cursor: a stored version other than previous?.version → STATE_CONFLICT, nothing published
+ *   3. publish the chunk under its final name
+ *   4. write the cursor, conditional on previous?.version
+ *   5. if 3 or 4 failed: read the cursor again; unless it did move (the write landed after all), take
+ *      the chunk back, so readers never see rows no watermark counts. The window is redone later.
+ * A crash between 3 and 4/5 leaves a chunk the cursor does not count: recoverChunks() removes it
+ * before that window is written again. A chunk name parses back to its window (layout.ts), so the
+ * cursor plus the chunk names are the whole truth.
+ */
+import { AbortedError, isMonitorliftError, messageOf, SinkError } from "../errors.ts";
+import type { CursorStore } from "../state/cursor-store.ts";
+import { isSameVersion, stateConflict } from "../state/cursor-store.ts";
+import type { CursorState, StateKey } from "../state/cursor.ts";
+import type { Logger } from "../telemetry/logger.ts";
+import type { RawRow } from "../table.ts";
+import { formatWindow, type TimeWindow } from "../window/window.ts";
+import type { ChunkEncoder } from "./formats/format.ts";
+import { parseChunkName } from "./layout.ts";
+import type { CommitResult, WindowTarget, WindowWriter } from "./sink.ts";
+
+/** One window's bytes on their way to the chunk's final name. */
+export interface ChunkUpload {
+  /** Where the chunk becomes visible (a path, a blob URL), for logs and CommitResult.location. */
+  readonly location: string;
+  /** Append encoded bytes (staged, invisible to readers). */
+  append(chunks: readonly Uint8Array[]): Promise<void>;
+  /** Make the staged bytes durable before publishing (fsync and close; stage the last blocks). */
+  seal(): Promise<void>;
+  /** Make the chunk visible under its final name, replacing any earlier chunk of the same window. */
+  publish(): Promise<void>;
+  /** Remove the published chunk (its cursor write failed). */
+  unpublish(): Promise<void>;
+  /** Drop what was staged; safe twice and after publish (then it leaves the published chunk alone). */
+  discard(): Promise<void>;
+}
+
+/** A chunk name found during recovery, and how to remove it. */
+export interface ListedChunk {
+  /** The base name (parsed by layout.parseChunkName). */
+  readonly name: string;
+  /** Full path or blob name, for logs. */
+  readonly location: string;
+  /** True when something was removed. */
+  remove(): Promise<boolean>;
+}
+
+/** What a file-like sink implements. */
+export interface ChunkStore {
+  /** Start the chunk of `target.window` (the signal aborts in-flight I/O when the writer is aborted). */
+  open(target: WindowTarget, encoder: ChunkEncoder): Promise<ChunkUpload>;
+  /** Every chunk name (data or temporary) in the partitions of `query` that overlap [from, to). */
+  list(query: string, from: number, to: number): AsyncIterable<ListedChunk>;
+}
+
+export interface FileWindowContext {
+  store: ChunkStore;
+  cursors: CursorStore;
+  /** A fresh encoder for the window's columns. */
+  encoder(target: WindowTarget): ChunkEncoder;
+  logger: Logger;
+}
+
+/**
+ * The writers of one file-like sink: opens them, and aborts the ones still open at shutdown.
+ * (A writer already committing finishes or fails by itself.)
+ */
+export class FileWindows {
+  readonly #ctx: FileWindowContext;
+  readonly #open = new Set<FileWindowWriter>();
+
+  constructor(ctx: FileWindowContext) {
+    this.#ctx = ctx;
+  }
+
+  async open(target: WindowTarget): Promise<WindowWriter> {
+    throwIfAborted(target.signal, `writing window ${formatWindow(target.window)} of query "${target.key.query}"`);
+    const stop = new AbortController();
+    const own: WindowTarget = { ...target, signal: AbortSignal.any([target.signal, stop.signal]) };
+    const encoder = this.#ctx.encoder(target);
+    const upload = await this.#ctx.store.open(own, encoder);
+    const writer = new FileWindowWriter(this.#ctx, own, encoder, upload, stop, (w) => this.#open.delete(w));
+    this.#open.add(writer);
+    return writer;
+  }
+
+  async abortAll(): Promise<void> {
+    const writers = [...this.#open];
+    this.#open.clear();
+    for (const writer of writers) {
+      await writer.abort().catch((err: unknown) => this.#ctx.logger.warn({ err: messageOf(err) }, "could not discard an open chunk at shutdown"));
+    }
+  }
+}
+
+type Status = "open" | "committing" | "committed" | "aborted" | "failed";
+
+function throwIfAborted(signal: AbortSignal, what: string): void {
+  if (!signal.aborted) return;
+  const reason: unknown = signal.reason;
+  if (isMonitorliftError(reason)) throw reason;
+  throw new AbortedError(`stopped before ${what}`, { cause: reason });
+}
+
+class FileWindowWriter implements WindowWriter {
+  readonly #ctx: FileWindowContext;
+  readonly #target: WindowTarget;
+  readonly #encoder: ChunkEncoder;
+  readonly #upload: ChunkUpload;
+  readonly #stop: AbortController;
+  readonly #settled: (w: FileWindowWriter) => void;
+  #status: Status = "open";
+  #rows = 0;
+  #bytes = 0;
+
+  constructor(ctx: FileWindowContext, target: WindowTarget, encoder: ChunkEncoder, upload: ChunkUpload, stop: AbortController, settled: (w: FileWindowWriter) => void) {
+    this.#ctx = ctx;
+    this.#target = target;
+    this.#encoder = encoder;
+    this.#upload = upload;
+    this.#stop = stop;
+    this.#settled = settled;
+  }
+
+  #expectOpen(action: string): void {
+    if (this.#status !== "open") {
+      throw new SinkError("INTERNAL", `cannot ${action} window ${formatWindow(this.#target.window)} of ${this.#upload.location}: the window writer is already ${this.#status}`);
+    }
+  }
+
+  async #append(chunks: readonly Uint8Array[]): Promise<void> {
+    if (chunks.length === 0) return;
+    await this.#upload.append(chunks);
+    for (const c of chunks) this.#bytes += c.byteLength;
+  }
+
+  async write(rows: readonly RawRow[]): Promise<void> {
+    this.#expectOpen("write to");
+    try {
+      throwIfAborted(this.#target.signal, `writing ${this.#upload.location}`);
+      await this.#append(await this.#encoder.encode(rows));
+      this.#rows += rows.length;
+    } catch (err) {
+      this.#status = "failed";
+      throw err;
+    }
+  }
+
+  async commit(next: CursorState, previous: CursorState | undefined): Promise<CommitResult> {
+    this.#expectOpen("commit");
+    this.#status = "committing";
+    const { key, signal } = this.#target;
+    const { cursors } = this.#ctx;
+    try {
+      throwIfAborted(signal, `committing ${this.#upload.location}`);
+      await this.#append(await this.#encoder.finish());
+      await this.#upload.seal();
+      // A conflicting writer must not even replace the data.
+      if (previous !== undefined && previous.version === undefined) {
+        throw new SinkError("INTERNAL", `cannot commit ${this.#upload.location}: the previous cursor has no version (it was not read from this destination)`);
+      }
+      const stored = await cursors.read(key);
+      if (!isSameVersion(stored, previous)) throw stateConflict(key, cursors.locationOf?.(key) ?? "the cursor store", stored, previous);
+      throwIfAborted(signal, `publishing ${this.#upload.location}`);
+      let version: string;
+      try {
+        await this.#upload.publish();
+        version = await cursors.write(key, next, previous);
+      } catch (err) {
+        await this.#takeBack(key, previous);
+        throw err;
+      }
+      this.#status = "committed";
+      this.#settled(this);
+      return { rows: this.#rows, bytes: this.#bytes, location: this.#upload.location, version };
+    } catch (err) {
+      this.#status = "failed";
+      throw err;
+    }
+  }
+
+  /** Unless the cursor did move after all, take the chunk back so readers never see uncounted rows. */
+  async #takeBack(key: StateKey, previous: CursorState | undefined): Promise<void> {
+    try {
+      const stored = await this.#ctx.cursors.read(key);
+      if (!isSameVersion(stored, previous)) return; // the cursor moved after all: the chunk is counted
+      await this.#upload.unpublish();
+      this.#ctx.logger.warn({ chunk: this.#upload.location }, "took back a chunk whose cursor write failed; the window is redone by the next attempt");
+    } catch (err) {
+      this.#ctx.logger.warn({ chunk: this.#upload.location, err: messageOf(err) }, "could not take back a chunk whose cursor write failed; the next run removes it");
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.#status === "committed" || this.#status === "aborted" || this.#status === "committing") return;
+    this.#status = "aborted";
+    this.#stop.abort(new AbortedError(`the writer of window ${formatWindow(this.#target.window)} was aborted`));
+    try {
+      await this.#upload.discard();
+    } finally {
+      this.#settled(this);
+    }
+  }
+}
+
+/**
+ * Removes what killed runs left of `query` inside [from, to): temporary chunks, and chunks whose
+ * window isCommitted() does not count. Only chunks whose whole window lies inside the range are
+ * touched. Returns how many were removed.
+ */
+export async function recoverChunks(
+  store: ChunkStore,
+  query: string,
+  from: number,
+  to: number,
+  isCommitted: (w: TimeWindow) => boolean,
+  logger: Logger,
+): Promise<number> {
+  if (!(to > from)) return 0;
+  let removed = 0;
+  for await (const chunk of store.list(query, from, to)) {
+    const parsed = parseChunkName(chunk.name);
+    if (!parsed) continue;
+    const { window, temporary } = parsed;
+    if (window.start < from || window.end > to) continue;
+    if (!temporary && isCommitted(window)) continue;
+    if (await chunk.remove()) {
+      removed++;
+      logger.info({ chunk: chunk.location, temporary }, temporary ? "removed a temporary chunk left by an earlier run" : "removed an uncommitted chunk left by an earlier run");
+    }
+  }
+  return removed;
+}
