@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { SinkError } from "../errors.ts";
 import { DROP_CODES, RETRY_CODES } from "./codes.ts";
-import { droppedBecause, FanOutMetrics, INSTRUMENTS, noopMetrics, retriedBecause, type Attributes, type GaugeReading, type InstrumentKey, type MetricsBackend } from "./metrics.ts";
+import { droppedBecause, FanOutMetrics, sinkLabels, INSTRUMENTS, noopMetrics, retriedBecause, type Attributes, type GaugeReading, type InstrumentKey, type MetricsBackend } from "./metrics.ts";
 
 /** A backend that keeps what it is given (the facade is under test, not a backend). */
 class Recording implements MetricsBackend {
@@ -88,4 +88,10 @@ test("the README documents every instrument, retry code and drop code", () => {
     assert.ok(metricsSection.includes(`| ${spec.unit} |`) || metricsSection.includes(`| \`${spec.unit}\` |`), `README gives the unit of ${spec.name}`);
   }
   for (const code of [...RETRY_CODES, ...DROP_CODES]) assert.ok(metricsSection.includes(`\`${code}\``), `README documents the code ${code}`);
+});
+
+test("sink labels: the sink type and its file format or SQL dialect", () => {
+  assert.deepEqual(sinkLabels("requests", { type: "filesystem", format: "parquet" }), { query: "requests", sink: "filesystem", format: "parquet" });
+  assert.deepEqual(sinkLabels("requests", { type: "sql", dialect: "postgres" }), { query: "requests", sink: "sql", format: "postgres" });
+  assert.deepEqual(sinkLabels("requests", { type: "custom" }), { query: "requests", sink: "custom", format: "none" });
 });

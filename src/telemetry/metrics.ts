@@ -166,6 +166,12 @@ export interface SinkLabels {
   format: string;
 }
 
+/** The labels of `query` writing into the configured sink: its type, and its file format or SQL dialect. */
+export function sinkLabels(query: string, sink: { type: string; format?: unknown; dialect?: unknown }): SinkLabels {
+  const format = typeof sink.format === "string" ? sink.format : typeof sink.dialect === "string" ? sink.dialect : "none";
+  return { query, sink: sink.type, format };
+}
+
 export type RowOutcome = { outcome: "success" } | { outcome: "retry"; code: RetryCode } | { outcome: "dropped"; code: DropCode };
 
 /** The outcome of rows written in an attempt that failed with `err` and will be tried again. */
