@@ -11,6 +11,7 @@
  *    time of the last successful run, both in seconds.
  *  - `flush()` and `shutdown()` settle within the configured bound whatever the backends do.
  */
+import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE } from "@opentelemetry/semantic-conventions";
 import { dropCodeOf, retryCodeOf, type DropCode, type DropContext, type RetryCode } from "./codes.ts";
 import type { RunEvent } from "./run-event.ts";
 
@@ -38,8 +39,8 @@ export const ATTR = {
   dropCode: "monitorlift.drop.code",
   stage: "monitorlift.stage",
   command: "monitorlift.command",
-  status: "http.response.status_code",
-  errorType: "error.type",
+  status: ATTR_HTTP_RESPONSE_STATUS_CODE,
+  errorType: ATTR_ERROR_TYPE,
 } as const;
 
 export const INSTRUMENTS = {

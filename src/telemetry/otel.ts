@@ -18,6 +18,7 @@ import type { Meter, ObservableResult } from "@opentelemetry/api";
 import { SeverityNumber, type AnyValueMap, type Logger } from "@opentelemetry/api-logs";
 import type { LogRecordExporter } from "@opentelemetry/sdk-logs";
 import type { MetricReader, PushMetricExporter } from "@opentelemetry/sdk-metrics";
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import { VERSION } from "../version.ts";
 import { INSTRUMENTS, type Attributes, type GaugeReading, type InstrumentKey, type MetricsBackend } from "./metrics.ts";
 import { RUN_EVENT_NAME, runEventAttributes, type RunEvent } from "./run-event.ts";
@@ -85,7 +86,7 @@ export async function createOtelBackend(options: OtelBackendOptions): Promise<Me
   if (readers.length === 0 && events.length === 0) return undefined;
 
   const resource = defaultResource().merge(
-    resourceFromAttributes({ ...settings.resourceAttributes, "service.name": settings.serviceName, "service.version": VERSION }),
+    resourceFromAttributes({ ...settings.resourceAttributes, [ATTR_SERVICE_NAME]: settings.serviceName, [ATTR_SERVICE_VERSION]: VERSION }),
   );
   const provider = new sdk.MeterProvider({ resource, readers });
   const meter = provider.getMeter("monitorlift", VERSION);
