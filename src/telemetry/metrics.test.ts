@@ -33,6 +33,7 @@ test("calls become instrument updates with the documented attributes", () => {
   m.sourceRequest("requests", 0.25, { status: 429, error: "429" });
   m.windowCommitted(L, 10);
   m.watermark("requests", new Date(40_000));
+  m.windowDropped(L, "lock_held", 0); // nothing to count: no call
   assert.deepEqual(b.calls.slice(0, 5), [
     ["add", "rowsExported", 10, { "monitorlift.query": "requests", "monitorlift.sink.type": "filesystem", "monitorlift.format": "parquet", "monitorlift.outcome": "success" }],
     ["add", "rowsExported", 5, { "monitorlift.query": "requests", "monitorlift.sink.type": "filesystem", "monitorlift.format": "parquet", "monitorlift.outcome": "retry", "monitorlift.retry.code": "sink_unavailable" }],

@@ -201,7 +201,8 @@ export interface Metrics {
   windowCommitted(labels: SinkLabels, rows: number): void;
   windowSplit(query: string): void;
   retry(query: string, stage: "source" | "sink", code: RetryCode): void;
-  windowDropped(labels: SinkLabels, code: DropCode): void;
+  /** `windows` (default 1) of the query's planned windows were not exported in this run, for `code`. */
+  windowDropped(labels: SinkLabels, code: DropCode, windows?: number): void;
   /** The query's watermark now (after a commit, or as read at the start of a run). */
   watermark(query: string, watermark: Date): void;
   /** A run finished with every query successful, at `at`. */
@@ -304,8 +305,8 @@ export class FanOutMetrics implements Metrics {
     this.each((b) => b.add("retries", 1, { [ATTR.query]: query, [ATTR.stage]: stage, [ATTR.retryCode]: code }));
   }
 
-  windowDropped(labels: SinkLabels, code: DropCode): void {
-    this.each((b) => b.add("windowsDropped", 1, { [ATTR.query]: labels.query, [ATTR.sink]: labels.sink, [ATTR.dropCode]: code }));
+  windowDropped(labels: SinkLabels, code: DropCode, windows = 1): void {
+    if (windows > 0) this.each((b) => b.add("windowsDropped", windows, { [ATTR.query]: labels.query, [ATTR.sink]: labels.sink, [ATTR.dropCode]: code }));
   }
 
   watermark(query: string, watermark: Date): void {
