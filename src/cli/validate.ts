@@ -2,6 +2,8 @@
 import { Command } from "commander";
 import { messageOf } from "../errors.ts";
 import { drain } from "../source/logs-source.ts";
+import { resolveTelemetry } from "../telemetry/settings.ts";
+import { describeBackends } from "../telemetry/telemetry.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
 import { describeError, EXIT_FAILED } from "./exit.ts";
 import { missingItemIdWarning } from "../window/query-text.ts";
@@ -16,6 +18,9 @@ export function validateCommand(globals: () => GlobalOptions): Command {
       const ctx = await openContext(g, process.env);
       const out: string[] = [`config ${ctx.config.configPath}: ok (${ctx.config.queries.length} ${ctx.config.queries.length === 1 ? "query" : "queries"}, sink ${ctx.destination.sink.description})`];
       for (const w of ctx.config.warnings) out.push(`warning: ${w}`);
+      const telemetry = resolveTelemetry(process.env, ctx.config.telemetry);
+      out.push(`telemetry: ${telemetry.enabled ? `metrics go to ${describeBackends(telemetry)}` : "off"}`);
+      for (const w of telemetry.warnings) out.push(`warning: ${w}`);
       let failed = false;
       if (opts.connect) {
         try {

@@ -248,6 +248,61 @@ export const logSchema = z
   })
   .describe("Logging (to stderr).");
 
+const portSchema = z.number().int().min(0).max(65535);
+
+export const telemetrySchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe("false turns off every outbound signal (metrics, StatsD); the same as MONITORLIFT_TELEMETRY=off. Each key below wins over its environment variable."),
+    runEvent: z
+      .boolean()
+      .optional()
+      .describe("false keeps the run-complete event local (its log line); the same as MONITORLIFT_RUN_EVENT=off."),
+    flushTimeout: duration().default("PT5S").describe("Upper bound of the metrics flush at exit: a backend that hangs is abandoned after it."),
+    serviceName: z.string().min(1).optional().describe("service.name of the metrics (default OTEL_SERVICE_NAME, else monitorlift)."),
+    metrics: z
+      .strictObject({
+        exporters: z.array(z.enum(["otlp", "prometheus", "console", "none"])).optional().describe("Like OTEL_METRICS_EXPORTER."),
+        exportInterval: duration().optional().describe("Push interval (default OTEL_METRIC_EXPORT_INTERVAL, else PT60S)."),
+        otlp: z
+          .strictObject({
+            endpoint: z.url().optional().describe("The OTLP/HTTP metrics URL, used as is (e.g. http://otel-collector:4318/v1/metrics)."),
+            protocol: z.enum(["http/protobuf", "http/json"]).optional().describe("OTLP encoding (default OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)."),
+            headers: z.record(z.string(), z.string()).optional().describe("Headers sent with each request (use ${env:NAME} for secrets)."),
+          })
+          .optional()
+          .describe("OTLP over HTTP (default OTEL_EXPORTER_OTLP_* variables)."),
+        prometheus: z
+          .strictObject({
+            host: z.string().min(1).optional().describe("Address the scrape endpoint listens on (default OTEL_EXPORTER_PROMETHEUS_HOST, else 0.0.0.0)."),
+            port: portSchema.optional().describe("Its port (default OTEL_EXPORTER_PROMETHEUS_PORT, else 9464); the path is /metrics."),
+          })
+          .optional()
+          .describe("The Prometheus scrape endpoint, when exporters names prometheus."),
+      })
+      .optional()
+      .describe("OpenTelemetry metrics; see the README's Metrics section."),
+    azureMonitor: z
+      .strictObject({ connectionString: z.string().min(1).optional().describe("Application Insights connection string (use ${env:NAME}).") })
+      .optional()
+      .describe("Metrics to Application Insights (default APPLICATIONINSIGHTS_CONNECTION_STRING)."),
+    statsd: z
+      .strictObject({
+        enabled: z.boolean().optional().describe("STATSD_ENABLED: default on when a host is given."),
+        host: z.string().min(1).optional().describe("STATSD_HOST (default 127.0.0.1 when enabled)."),
+        port: portSchema.min(1).optional().describe("STATSD_PORT (default 8125)."),
+        protocol: z.enum(["udp", "tcp"]).optional().describe("STATSD_PROTOCOL (default udp)."),
+        prefix: z.string().optional().describe("STATSD_PREFIX, prepended to every name with a dot."),
+        tagFormat: z.enum(["dogstatsd", "telegraf", "none"]).optional().describe("STATSD_TAG_FORMAT: tags as DogStatsD or Telegraf tags, or (none) folded into the path."),
+        queueSize: z.number().int().min(1).optional().describe("Lines kept while a TCP agent is unreachable (default 10000)."),
+      })
+      .optional()
+      .describe("StatsD; the STATSD_* variables give the same settings."),
+  })
+  .describe("The exporter's own metrics (OpenTelemetry, Azure Monitor, StatsD). Nothing is sent unless configured here or by the environment.");
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional().describe("Path or URL of config.schema.json, for editor completion; ignored by monitorlift."),
@@ -268,6 +323,7 @@ export const configSchema = z
       .default(4)
       .describe("Windows exported at the same time across all queries (the service allows 5 concurrent queries per user)."),
     log: logSchema.prefault({}),
+    telemetry: telemetrySchema.prefault({}),
   })
   .describe("monitorlift configuration: export Azure Log Analytics data by KQL over incremental time windows.");
 

@@ -7,6 +7,7 @@
  */
 import type { SinkConfig } from "../sinks/registry.ts";
 import type { LOG_LEVELS } from "./schema.ts";
+import type { TelemetryConfig } from "../telemetry/settings.ts";
 
 export type { BlobSinkConfig, FilesystemSinkConfig, SqlSinkConfig } from "./sinks.ts";
 export type { SinkConfig };
@@ -92,6 +93,8 @@ export interface MonitorliftConfig {
   schedule?: string;
   concurrency: number;
   log: LogSettings;
+  /** Settings of src/telemetry (durations in ms); the environment fills what is not set. */
+  telemetry: TelemetryConfig;
 }
 
 export interface ResolvedQuery extends NormalisedQuery {
