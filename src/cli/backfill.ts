@@ -45,7 +45,7 @@ or the live export.`,
       });
       try {
         await ctx.destination.sink.start(stop.signal);
-        const deps = ctx.runDeps(stop.signal);
+        const deps = ctx.runDeps(stop.signal, Date.now, metrics);
         deps.onCommitted = (_query, p) => progress.advance(p.window.end - p.window.start, p.rows);
         const report = await runOnce("backfill", ctx.jobs, deps, { from, to });
         progress.stop();

@@ -32,7 +32,7 @@ Exit codes: 0 ok, 1 a query failed (the others carried on), 2 usage or configura
       try {
         await ctx.destination.sink.start(stop.signal);
         const runAll = async () => {
-          const report = await runOnce("export", ctx.jobs, ctx.runDeps(stop.signal));
+          const report = await runOnce("export", ctx.jobs, ctx.runDeps(stop.signal, Date.now, metrics));
           process.stdout.write(`${formatRunReport(report, Boolean(g.verbose))}\n`);
           reportRun(report.summary, { metrics, logger: ctx.logger, errors: report.errors, ...runEventContext(ctx.config) });
           return report;
