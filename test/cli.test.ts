@@ -88,6 +88,14 @@ test("export --once exits 0 and status shows the watermark; a failing query make
   assert.equal(requests.lastRun.outcome, "ok");
   const table = await runCli(["status", "--config", h.configPath]);
   assert.match(table.stdout, /QUERY +WATERMARK +LAG/);
+  // the alerting probe: fine as it is, failing (exit 1, the reason on stderr) when the allowed lag is exceeded
+  const check = await runCli(["status", "--check", "--max-lag", "PT1H", "--config", h.configPath]);
+  assert.equal(check.code, 0, check.stderr);
+  const late = await runCli(["status", "--check", "--max-lag", "PT1S", "--config", h.configPath]);
+  assert.equal(late.code, 1);
+  assert.match(late.stderr, /check failed: requests: lags \d+[smh] behind now, more than the 1s allowed/);
+  const misuse = await runCli(["status", "--max-lag", "PT1S", "--config", h.configPath]);
+  assert.equal(misuse.code, 2, "--max-lag without --check is a usage error");
 
   const wm = (await h.watermark("requests"))!;
   const exported = (await readQueryRows(h.exportDir, "requests")).map((x) => String(x._ItemId));

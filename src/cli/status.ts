@@ -1,5 +1,13 @@
-/** `monitorlift status`: per query the watermark, how far it lags behind now, and the last run. */
+/**
+ * `monitorlift status`: per query the watermark, how far it lags behind now, and the last run.
+ * `--check` turns it into an alerting probe for cron-style monitoring without a metrics stack: exit 1
+ * when an enabled query's last run failed or, with `--max-lag`, it lags more than that (or has no
+ * watermark yet), each problem named on stderr.
+ */
 import { Command } from "commander";
+import { parseDuration } from "../config/duration.ts";
+import { UsageError } from "../errors.ts";
+import { EXIT_FAILED, EXIT_OK } from "./exit.ts";
 import { LIVE_SCOPE, parseScopeRange } from "../sinks/layout.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
 
@@ -19,8 +27,14 @@ export function statusCommand(globals: () => GlobalOptions): Command {
   return new Command("status")
     .description("Show each query's watermark, its lag behind now, the last run's outcome and rows, and backfills.")
     .option("--json", "print JSON instead of a table")
-    .addHelpText("after", "\nExamples:\n  monitorlift status\n  monitorlift status --json | jq '.[] | select(.lagSeconds > 900)'")
-    .action(async (opts: { json?: boolean }) => {
+    .option("--check", "exit 1 when an enabled query's last run failed, or it lags more than --max-lag")
+    .option("--max-lag <duration>", "with --check: the most lag allowed, an ISO 8601 duration (PT30M)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  monitorlift status\n  monitorlift status --json | jq '.[] | select(.lagSeconds > 900)'\n  monitorlift status --check --max-lag PT30M   # exit 1 (and say why) when a query is late or failing",
+    )
+    .action(async (opts: { json?: boolean; check?: boolean; maxLag?: string }) => {
+      const maxLagSeconds = parseMaxLag(opts);
       const ctx = await openContext(globals(), process.env);
       try {
         const { sink, cursors, runs: history } = ctx.destination;
@@ -54,15 +68,40 @@ export function statusCommand(globals: () => GlobalOptions): Command {
               })),
           };
         });
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-          return;
+        process.stdout.write(`${opts.json ? JSON.stringify(rows, null, 2) : formatStatusTable(rows)}\n`);
+        if (opts.check) {
+          const problems = statusProblems(rows, maxLagSeconds);
+          for (const p of problems) process.stderr.write(`check failed: ${p}\n`);
+          process.exitCode = problems.length > 0 ? EXIT_FAILED : EXIT_OK;
         }
-        process.stdout.write(`${formatStatusTable(rows)}\n`);
       } finally {
         await ctx.destination.shutdown();
       }
     });
+}
+
+function parseMaxLag(opts: { check?: boolean; maxLag?: string }): number | undefined {
+  if (opts.maxLag === undefined) return undefined;
+  if (!opts.check) throw new UsageError("--max-lag goes with --check (monitorlift status --check --max-lag PT30M).");
+  const ms = parseDuration(opts.maxLag);
+  if (ms === undefined || ms <= 0) throw new UsageError(`--max-lag '${opts.maxLag}' is not a positive ISO 8601 duration (PT30M, PT2H).`);
+  return ms / 1000;
+}
+
+/**
+ * What `status --check` fails on, one line per problem: an enabled query whose last run failed (with its
+ * error code), and with `maxLagSeconds` one that lags more than that or has no watermark yet. Pure.
+ */
+export function statusProblems(rows: readonly QueryStatus[], maxLagSeconds?: number): string[] {
+  const problems: string[] = [];
+  for (const r of rows) {
+    if (!r.enabled) continue;
+    if (r.lastRun?.outcome === "failed") problems.push(`${r.query}: the last run (${r.lastRun.finishedAt}) failed${r.lastRun.error ? ` with ${r.lastRun.error.code}` : ""}`);
+    if (maxLagSeconds === undefined) continue;
+    if (r.lagSeconds === null) problems.push(`${r.query}: no watermark yet (nothing exported)`);
+    else if (r.lagSeconds > maxLagSeconds) problems.push(`${r.query}: lags ${humanSeconds(r.lagSeconds)} behind now, more than the ${humanSeconds(maxLagSeconds)} allowed`);
+  }
+  return problems;
 }
 
 export function formatStatusTable(rows: readonly QueryStatus[]): string {

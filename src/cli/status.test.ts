@@ -1,0 +1,23 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { statusProblems, type QueryStatus } from "./status.ts";
+
+function row(over: Partial<QueryStatus>): QueryStatus {
+  return { query: "q", enabled: true, watermark: "2026-12-01T00:00:00.000Z", lagSeconds: 60, rows: 1, windows: 1, lastRun: null, backfills: [], ...over };
+}
+const ok = { runId: "r", command: "export", finishedAt: "2026-12-01T00:01:00.000Z", outcome: "ok", rows: 5 };
+
+test("statusProblems: a failed last run, with its code, whatever the lag", () => {
+  assert.deepEqual(statusProblems([row({ lastRun: ok })]), []);
+  assert.deepEqual(statusProblems([row({ lastRun: { ...ok, outcome: "failed", error: { code: "SOURCE_AUTH", message: "m" } } })]), [
+    "q: the last run (2026-12-01T00:01:00.000Z) failed with SOURCE_AUTH",
+  ]);
+});
+
+test("statusProblems: with a maximum lag, a query behind it or without a watermark; disabled queries never", () => {
+  assert.deepEqual(statusProblems([row({ lagSeconds: 1800 })], 1800), [], "exactly the maximum is fine");
+  assert.deepEqual(statusProblems([row({ lagSeconds: 1801 })], 1800), ["q: lags 30m behind now, more than the 30m allowed"]);
+  assert.deepEqual(statusProblems([row({ watermark: null, lagSeconds: null })], 1800), ["q: no watermark yet (nothing exported)"]);
+  assert.deepEqual(statusProblems([row({ watermark: null, lagSeconds: null })]), [], "without --max-lag a missing watermark is not checked");
+  assert.deepEqual(statusProblems([row({ enabled: false, lagSeconds: 99999, lastRun: { ...ok, outcome: "failed" } })], 60), []);
+});
