@@ -23,6 +23,7 @@ import { buildPools } from "./pools.ts";
 import { Rng, hash32 } from "./prng.ts";
 import { ALL_TABLES, type AppTableName, columnsOf, isAppTable, TYPES_TABLE } from "./schemas.ts";
 import { TableStore, type TruthFilter } from "./table-store.ts";
+import { maxVisibilityDelayMs, NO_VISIBILITY_TAIL, slotVisibilityDelays, type VisibilityTail } from "./visibility.ts";
 
 export interface EventInterval {
   /** Epoch ms, inclusive. */
@@ -48,6 +49,8 @@ export interface WorkspaceDataOptions {
   delays: DelayModel;
   /** Maximum settle jitter between ingestion and visibility (ms). */
   settleJitterMs: number;
+  /** Rows visible minutes after their ingestion time (visibility.ts); default none. */
+  visibility?: VisibilityTail;
   /** The instant the workspace was created (epoch ms): MonitorliftTypes rows are placed before it. */
   startMs: number;
   /** Called with every batch of newly generated rows (e.g. to pre-encode them). */
@@ -101,7 +104,7 @@ export class WorkspaceData implements Catalog {
     };
     const readHook = (nowMs: number) => this.materializeTo(nowMs);
     names.forEach((name) => {
-      const store = new TableStore(name, columnsOf(name), opts.settleJitterMs, readHook);
+      const store = new TableStore(name, columnsOf(name), opts.settleJitterMs, readHook, maxVisibilityDelayMs(opts.visibility ?? NO_VISIBILITY_TAIL));
       this.stores.set(name, store);
       if (isAppTable(name)) {
         this.appTables.push({
@@ -197,6 +200,7 @@ export class WorkspaceData implements Catalog {
     const rng = new Rng(hash32(o.seed, t.index, s));
     const ctx = newRowContext(rng, this.env.pools);
     const jitterMax = o.settleJitterMs;
+    const lateBy = slotVisibilityDelays(o.visibility ?? NO_VISIBILITY_TAIL, o.seed, t.index, s);
     for (let k = 0; k < count; k++) {
       let eventMs = s * 1000 + rng.int(1000);
       let eventSub = rng.int(10000);
@@ -210,6 +214,7 @@ export class WorkspaceData implements Catalog {
       const skewMs = sampleSkewMs(o.delays, rng);
       const jitter = jitterMax > 0 ? rng.int(jitterMax) : 0;
       const itemId = uniqueItemId(rng, s, t.index, k);
+      const visibleLate = lateBy?.(k) ?? 0;
       if (eventMs < interval.from || eventMs >= interval.to) continue;
       const subTotal = eventSub + delayTicks;
       const ingestMs = eventMs + Math.floor(subTotal / 10000);
@@ -223,7 +228,7 @@ export class WorkspaceData implements Catalog {
       const values = t.build(ctx);
       setRowKey(values, this.nextKey++);
       rows.push({ values, ingestion });
-      vis.push(ingestMs + (ingestSub > 0 ? 1 : 0) + jitter);
+      vis.push(ingestMs + (ingestSub > 0 ? 1 : 0) + jitter + visibleLate);
     }
   }
 
