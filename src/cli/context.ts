@@ -14,6 +14,7 @@ import type { Destination } from "../sinks/sink.ts";
 import { LogsSource } from "../source/logs-source.ts";
 import { createLogger, type Logger } from "../telemetry/logger.ts";
 import { buildWindowQuery } from "../window/query-text.ts";
+import { buildCountQuery } from "../window/count-query.ts";
 
 export interface GlobalOptions {
   config: string;
@@ -110,6 +111,7 @@ export function jobFor(q: ResolvedQuery): QueryJob {
   return {
     name: q.name,
     buildQuery: (w) => ({ ...buildWindowQuery(q, w, q.window), maxRows: q.window.maxRows, maxBytes: q.window.maxBytes }),
+    buildCountQuery: (range) => ({ ...buildCountQuery(q, range, q.window), noCache: true }),
     sizeMs: q.window.sizeMs,
     lagMs: q.window.lagMs,
     minSizeMs: q.window.minSizeMs,

@@ -6,6 +6,8 @@ export interface QueryJob {
   name: string;
   /** KQL text and timespan for one window (src/window/query-text.ts). */
   buildQuery(w: TimeWindow): QueryRequest;
+  /** KQL counting the rows of every window in `range`, binned on the window grid (src/window/count-query.ts), for verify. */
+  buildCountQuery(range: TimeWindow): QueryRequest;
   sizeMs: number;
   lagMs: number;
   minSizeMs: number;

@@ -192,8 +192,16 @@ class FileWindowWriter implements WindowWriter {
     }
   }
 
-  /** Unless the cursor did move after all, take the chunk back so readers never see uncounted rows. */
+  /**
+   * Unless the cursor did move after all, take the chunk back so readers never see uncounted rows. A
+   * window the previous cursor already counts (a repair, a redo) is left alone: its chunk replaced the
+   * window's earlier chunk under the same name, and taking it back would remove the window's data.
+   */
   async #takeBack(key: StateKey, previous: CursorState | undefined): Promise<void> {
+    if (previous !== undefined && this.#target.window.end <= previous.watermark) {
+      this.#ctx.logger.warn({ chunk: this.#upload.location }, "the cursor write after replacing an already committed window's chunk failed; the new chunk stays (the window was counted before)");
+      return;
+    }
     try {
       const stored = await this.#ctx.cursors.read(key);
       if (!isSameVersion(stored, previous)) return; // the cursor moved after all: the chunk is counted

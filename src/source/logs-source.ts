@@ -70,6 +70,8 @@ export interface QueryRequest {
   /** This query's result limits (window.maxRows / window.maxBytes); default: the source's. */
   maxRows?: number;
   maxBytes?: number;
+  /** Send `Cache-Control: no-cache`: the service answers identical queries from a 2-minute cache otherwise (logs/api/cache.md). */
+  noCache?: boolean;
 }
 
 /** What the runner needs of a source: one request per call, rows pulled by the caller. */
@@ -164,6 +166,7 @@ export class LogsSource implements QuerySource {
         "Content-Type": "application/json",
         Accept: "application/json",
         Prefer: `wait=${waitSeconds}`,
+        ...(req.noCache ? { "Cache-Control": "no-cache" } : {}),
       }),
       body: JSON.stringify(req.timespan ? { query: req.query, timespan: req.timespan } : { query: req.query }),
       abortSignal: signal,

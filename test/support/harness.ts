@@ -10,6 +10,7 @@ import { openContext, type Context } from "../../src/cli/context.ts";
 import type { BackfillRange } from "../../src/runner/backfill-query.ts";
 import type { RunDeps } from "../../src/runner/export-query.ts";
 import { runOnce, type RunReport } from "../../src/runner/run.ts";
+import { verifyQuery, type VerifyOptions, type VerifyResult } from "../../src/runner/verify-query.ts";
 import { startSimulator, type Simulator, type SimulatorOptions } from "../../src/simulator/index.ts";
 import { LIVE_SCOPE } from "../../src/sinks/layout.ts";
 
@@ -30,6 +31,8 @@ export interface Harness {
   writeConfig(patch?: Record<string, unknown>): Promise<void>;
   /** One `export --once` in-process, on the simulator's clock. */
   exportOnce(options?: { queries?: string[]; signal?: AbortSignal; onCommitted?: RunDeps["onCommitted"]; withDeps?: (deps: RunDeps) => void }): Promise<RunReport>;
+  /** One `verify` in-process (every selected query), on the simulator's clock. */
+  verify(options: Partial<VerifyOptions> & { queries?: string[]; signal?: AbortSignal; withDeps?: (deps: RunDeps) => void }): Promise<VerifyResult[]>;
   backfill(range: BackfillRange, options?: { queries?: string[]; signal?: AbortSignal; onCommitted?: RunDeps["onCommitted"] }): Promise<RunReport>;
   /** The live watermark of a query (epoch ms), read from the sink. */
   watermark(query: string): Promise<{ watermark: number; origin: number } | undefined>;
@@ -98,6 +101,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         deps.onCommitted = o.onCommitted;
         o.withDeps?.(deps); // a test may wrap the gate, the source or the sink
         return runOnce("export", ctx.jobs, deps);
+      }),
+    verify: (o) =>
+      withContext(o.queries, (ctx) => {
+        const deps = ctx.runDeps(o.signal ?? new AbortController().signal, sim.clock);
+        o.withDeps?.(deps);
+        return Promise.all(ctx.jobs.map((job) => verifyQuery(job, deps, { sinceMs: o.sinceMs ?? 86_400_000, repair: o.repair ?? false })));
       }),
     backfill: (range, o = {}) =>
       withContext(o.queries, (ctx) => {
