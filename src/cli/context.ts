@@ -114,6 +114,7 @@ export function jobFor(q: ResolvedQuery): QueryJob {
     buildCountQuery: (range) => ({ ...buildCountQuery(q, range, q.window), noCache: true }),
     sizeMs: q.window.sizeMs,
     lagMs: q.window.lagMs,
+    reverifyMs: q.window.reverifyMs,
     minSizeMs: q.window.minSizeMs,
     maxWindowsPerRun: q.window.maxWindowsPerRun,
     start: q.window.start,

@@ -10,6 +10,8 @@ export interface QueryJob {
   buildCountQuery(range: TimeWindow): QueryRequest;
   sizeMs: number;
   lagMs: number;
+  /** Each export re-verifies (and repairs) the windows committed this long behind the watermark; 0: off. */
+  reverifyMs: number;
   minSizeMs: number;
   maxWindowsPerRun: number;
   /** Where a query without a watermark begins. */

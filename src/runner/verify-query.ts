@@ -18,7 +18,7 @@
  */
 import { MonitorliftError, messageOf } from "../errors.ts";
 import { liveKey } from "../sinks/layout.ts";
-import type { CursorState, Sink, WindowCount, WindowWriter } from "../sinks/sink.ts";
+import type { CursorState, HeldLock, Sink, WindowCount, WindowWriter } from "../sinks/sink.ts";
 import type { RawRow } from "../table.ts";
 import { gridFloor } from "../window/plan.ts";
 import { COUNT_ROWS_COLUMN, COUNT_WINDOW_COLUMN } from "../window/count-query.ts";
@@ -31,9 +31,13 @@ import { abortParts, deliverWindow, type DeliveryContext, type WrittenPart } fro
 const DAY_MS = 86_400_000;
 
 export interface VerifyOptions {
-  /** Only windows ending after now − sinceMs are checked. */
+  /** Only windows ending after now − sinceMs are checked (unless `from` is given). */
   sinceMs: number;
+  /** Check the committed windows from this instant on instead (export's re-verify: watermark − window.reverify). */
+  from?: number;
   repair: boolean;
+  /** The query's live lock when the caller already holds it (export); otherwise --repair takes it. */
+  lock?: HeldLock;
 }
 
 export interface WindowCheck {
@@ -79,7 +83,7 @@ async function verify(job: QueryJob, deps: RunDeps, o: VerifyOptions, result: Ve
   const log = deps.logger.child({ query: job.name, command: "verify" });
   const stored = await deps.destination.cursors.read(key);
   if (!stored) return;
-  const from = Math.max(stored.origin, gridFloor(deps.clock() - o.sinceMs, job.sizeMs));
+  const from = Math.max(stored.origin, gridFloor(o.from ?? deps.clock() - o.sinceMs, job.sizeMs));
   const to = stored.watermark;
   if (!(to > from)) return;
   result.range = { start: from, end: to };
@@ -100,7 +104,7 @@ async function verify(job: QueryJob, deps: RunDeps, o: VerifyOptions, result: Ve
   for (const m of result.mismatches) {
     log.warn({ window: formatWindow(m.window), service: m.service, committed: m.committed ?? "unknown" }, "window count differs from the service");
   }
-  if (o.repair && result.mismatches.length > 0) await repair(job, deps, result.mismatches, parts, log);
+  if (o.repair && result.mismatches.length > 0) await repair(job, deps, result.mismatches, parts, log, o.lock);
 }
 
 /** The grid windows covering [from, to), the first and last clipped to the range. */
@@ -168,10 +172,10 @@ function deliveryContext(job: QueryJob, deps: RunDeps, sink: Sink, buildQuery: D
   };
 }
 
-async function repair(job: QueryJob, deps: RunDeps, mismatches: WindowCheck[], parts: Map<number, WindowCount[]>, log: RunDeps["logger"]): Promise<void> {
+async function repair(job: QueryJob, deps: RunDeps, mismatches: WindowCheck[], parts: Map<number, WindowCount[]>, log: RunDeps["logger"], held?: HeldLock): Promise<void> {
   const key = liveKey(job.name);
   const { sink, cursors, locks } = deps.destination;
-  const lock = await locks.acquire(key, deps.signal);
+  const lock = held ?? (await locks.acquire(key, deps.signal));
   const signal = AbortSignal.any([deps.signal, lock.signal]);
   try {
     let state = await cursors.read(key);
@@ -220,7 +224,7 @@ async function repair(job: QueryJob, deps: RunDeps, mismatches: WindowCheck[], p
   } catch (error) {
     throw lock.signal.aborted ? lockLost(job.name, error) : error;
   } finally {
-    await lock.release().catch((err: unknown) => log.warn({ err: messageOf(err) }, "could not release the lock"));
+    if (!held) await lock.release().catch((err: unknown) => log.warn({ err: messageOf(err) }, "could not release the lock"));
   }
 }
 

@@ -61,7 +61,11 @@ export function baseConfig(sim: Simulator, exportDir: string): Record<string, un
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const sim = await startSimulator(options.sim);
+  // The simulator's visibility tail (rows visible minutes after their ingestion time, default on like
+  // the service) is off here unless a test asks for it: tests of crashes, faults and sinks compare with
+  // the ground truth of every ingested row at lag PT1M and without re-verification. The tail and how the
+  // exporter handles it are proven in test/late-visibility.test.ts and test/export-exactly-once.test.ts.
+  const sim = await startSimulator({ visibility: false, ...options.sim });
   const dir = await mkdtemp(join(tmpdir(), "monitorlift-e2e-"));
   const exportDir = join(dir, "export");
   const configPath = join(dir, "monitorlift.json");
@@ -71,6 +75,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...base,
     ...options.config,
     source: { ...(base.source as object), ...((options.config?.source as object | undefined) ?? {}) },
+    // Export's re-verification (window.reverify, default PT1H) sends a count query per query and run; it is
+    // off unless a test sets it, so tests that count requests or inject faults by request see only exports.
+    window: { reverify: "PT0S", ...((options.config?.window as object | undefined) ?? (base.window as object)) },
   };
   const writeConfig = async (patch: Record<string, unknown> = {}) => {
     config = { ...config, ...patch };

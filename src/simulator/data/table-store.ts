@@ -22,6 +22,8 @@ export interface TruthFilter {
   ingestedBefore?: number;
   /** Only rows ingested at or after this instant (epoch ms). */
   ingestedFrom?: number;
+  /** Only rows a query at this instant (epoch ms) can see (visibility.ts: some rows appear minutes after their ingestion time). */
+  visibleAt?: number;
 }
 
 export class TableStore implements SimTable {
@@ -126,8 +128,10 @@ export class TableStore implements SimTable {
     const before = filter.ingestedBefore === undefined ? undefined : BigInt(Math.trunc(filter.ingestedBefore)) * TICKS_PER_MS;
     const from = filter.ingestedFrom === undefined ? undefined : BigInt(Math.trunc(filter.ingestedFrom)) * TICKS_PER_MS;
     const ids: string[] = [];
+    const visibleAt = filter.visibleAt;
     for (const run of this.runs) {
-      for (const row of run.rows) {
+      for (const [i, row] of run.rows.entries()) {
+        if (visibleAt !== undefined && (run.vis[i] as number) > visibleAt) continue;
         if (before !== undefined && row.ingestion >= before) continue;
         if (from !== undefined && row.ingestion < from) continue;
         ids.push(String(row.values[this.itemIdColumn]));
