@@ -140,13 +140,13 @@ async function serviceCounts(job: QueryJob, deps: RunDeps, from: number, to: num
       const wi = part.columns.findIndex((c) => c.name === COUNT_WINDOW_COLUMN);
       const ni = part.columns.findIndex((c) => c.name === COUNT_ROWS_COLUMN);
       if (wi < 0 || ni < 0) {
-        throw new MonitorliftError("INTERNAL", `Query '${job.name}': the count query's result has no ${COUNT_WINDOW_COLUMN}/${COUNT_ROWS_COLUMN} columns (got ${part.columns.map((c) => c.name).join(", ")}).`);
+        throw new MonitorliftError("SOURCE_PROTOCOL", `Query '${job.name}': the count query's result has no ${COUNT_WINDOW_COLUMN}/${COUNT_ROWS_COLUMN} columns (got ${part.columns.map((c) => c.name).join(", ")}).`);
       }
       for (const row of rows) {
         const at = Date.parse(JSON.parse(row[wi]!) as string);
         const n = Number(JSON.parse(row[ni]!));
         if (!Number.isFinite(at) || !Number.isSafeInteger(n)) {
-          throw new MonitorliftError("INTERNAL", `Query '${job.name}': unreadable count row ${JSON.stringify(row)}; does the transform keep each row's ingestion time?`);
+          throw new MonitorliftError("SOURCE_PROTOCOL", `Query '${job.name}': unreadable count row ${JSON.stringify(row)}; does the transform keep each row's ingestion time?`);
         }
         const bin = gridFloor(at, job.sizeMs);
         counts.set(bin, (counts.get(bin) ?? 0) + n);
