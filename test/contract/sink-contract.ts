@@ -501,6 +501,30 @@ export function defineSinkContract(opening: FixtureOpening): void {
           await closeAll();
         }
       });
+
+      it("a repair of a committed window whose cursor write fails keeps the new chunk (it replaced the counted one); the count stays known or unknown, never stale", async () => {
+        try {
+          const k = key("RepairFail");
+          const w0 = win(0, 5);
+          const i = new Interceptor();
+          const d = destination({ wrapCursors: i.wrap });
+          const s1 = await commitWindow(d.sink, k, w0, rowsFor(w0, 2, "a"), undefined);
+          i.onWrite = async () => {
+            throw new SinkError("SINK_UNAVAILABLE", "simulated: the cursor write failed");
+          };
+          i.armed = true;
+          const repair = await open(d.sink, k, w0);
+          await repair.write(rowsFor(w0, 3, "fixed"));
+          await rejectsWith(repair.commit({ ...s1, rows: 3, version: undefined }, s1), "SINK_UNAVAILABLE");
+          i.armed = false;
+          assert.deepEqual(await fx.rows("RepairFail"), expected(w0, 3, "fixed"), "the replaced chunk is not taken back: the window stays whole");
+          const counts = await destination().sink.windowCounts("RepairFail", w0.start, w0.end);
+          assert.ok(counts.length === 1 && (counts[0]!.rows === 3 || counts[0]!.rows === undefined), JSON.stringify(counts));
+          assert.deepEqual(await d.cursors.read(k), s1);
+        } finally {
+          await closeAll();
+        }
+      });
     }
 
     it("a process that dies with a window written but not committed leaves nothing the next run's recovery does not clear", async () => {
