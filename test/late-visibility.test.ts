@@ -9,12 +9,13 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { basename, join } from "node:path";
-import { createManualClock, type ManualClock } from "../src/simulator/index.ts";
+import { createManualClock } from "../src/simulator/index.ts";
 import { parseChunkName } from "../src/sinks/layout.ts";
 import { isOpenMismatch } from "../src/runner/verify-query.ts";
 import { formatWindow } from "../src/window/window.ts";
 import { compareItemIds, listDataFiles, readChunk, readQueryRows } from "./support/read-export.ts";
 import { startHarness, type Harness } from "./support/harness.ts";
+import { runCli } from "./support/cli.ts";
 
 const T0 = Date.parse("2026-11-22T12:00:00Z");
 const MIN = 60_000;
@@ -59,7 +60,7 @@ async function assertExact(h: Harness, label: string): Promise<void> {
 async function exportedWithShortLag(seed: number): Promise<Harness> {
   const clock = createManualClock(T0);
   const h = await startHarness({
-    sim: { clock, seed, backfill: "PT6H", rowsPerSecond: 1, tables: [TABLE] },
+    sim: { clock, seed, backfill: "PT6H", rowsPerSecond: 1, tables: [TABLE], visibility: {} },
     config: { queries: [{ name: QUERY, table: TABLE }], window: { mode: "ingestion", size: "PT5M", lag: "PT2M", start: "PT3H" } },
   });
   for (let run = 0; run < 13; run++) {
@@ -147,5 +148,37 @@ test("a repair killed part-way and run again is still exact", async () => {
     await assertExact(k, "after the re-run");
   } finally {
     await k.close();
+  }
+});
+
+test("the CLI: `verify` lists the differing windows and exits 1, `verify --repair` exits 0, and a second `verify` exits 0", async () => {
+  const now = Date.now();
+  const clock = createManualClock(now - 3 * 3_600_000);
+  const c = await startHarness({
+    sim: { clock, seed: 23, backfill: "PT6H", rowsPerSecond: 1, tables: [TABLE], visibility: {} },
+    config: { queries: [{ name: QUERY, table: TABLE }], window: { mode: "ingestion", size: "PT5M", lag: "PT2M", start: "PT3H" } },
+  });
+  try {
+    for (let run = 0; run < 13; run++) {
+      assert.equal((await c.exportOnce()).errors.size, 0);
+      clock.advance(5 * MIN);
+    }
+    clock.advance(Math.max(0, Date.now() - clock())); // the CLI plans with real time; the tail has passed by now
+    const expected = await differingWindows(c);
+    assert.ok(expected.size > 0);
+    const first = await runCli(["verify", "--since", "PT6H", "-c", c.configPath]);
+    assert.equal(first.code, 1, first.stderr);
+    for (const w of expected.keys()) assert.ok(first.stdout.includes(w), `${w} is listed:\n${first.stdout}`);
+    assert.match(first.stdout, new RegExp(`^${QUERY}: .* ${expected.size} differ \\(1 count requests\\)`, "m"));
+    const repaired = await runCli(["verify", "--since", "PT6H", "--repair", "--json", "-c", c.configPath]);
+    assert.equal(repaired.code, 0, repaired.stderr);
+    const [json] = JSON.parse(repaired.stdout) as Array<{ mismatches: Array<{ repairedRows?: number; service: number }> }>;
+    assert.equal(json!.mismatches.length, expected.size);
+    for (const m of json!.mismatches) assert.equal(m.repairedRows, m.service);
+    await assertExact(c, "after the CLI's repair");
+    const again = await runCli(["verify", "--since", "PT6H", "-c", c.configPath]);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+  } finally {
+    await c.close();
   }
 });
