@@ -26,6 +26,8 @@ export type ErrorCode =
   | "SOURCE_TIMEOUT" // our own per-request deadline
   | "SOURCE_PROTOCOL" // a response body we cannot understand
   | "SOURCE_TRUNCATED" // PartialError or a limit reached
+  | "SOURCE_QUERY_FAILED" // a PartialError that is not a result limit (another engine error)
+  | "SOURCE_PERMISSIONS" // resource-centric: the service dropped rows the identity may not read
   | "SOURCE_INSECURE_ENDPOINT"
   // windows
   | "WINDOW_UNSPLITTABLE"
@@ -58,6 +60,8 @@ export const CATEGORY_BY_CODE: Readonly<Record<ErrorCode, ErrorCategory>> = {
   SOURCE_TIMEOUT: "transient",
   SOURCE_PROTOCOL: "permanent", // an unreadable body; a body cut mid-stream is created with retryable: true
   SOURCE_TRUNCATED: "permanent", // the same request truncates again: split the window instead
+  SOURCE_QUERY_FAILED: "transient", // may pass when run again; after maxRetries the query fails with the service's message
+  SOURCE_PERMISSIONS: "permanent", // a role or table access is missing: asking again returns the same filtered rows
   SOURCE_INSECURE_ENDPOINT: "config",
   WINDOW_UNSPLITTABLE: "permanent",
   SINK_WRITE: "permanent", // a write that can succeed again (e.g. EAGAIN) is created with retryable: true

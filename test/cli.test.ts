@@ -58,6 +58,17 @@ test("validate --connect runs each query on an empty window and probes the sink"
   assert.match(ok.stdout, /sink: writable/);
   assert.match(ok.stdout, /query requests: ok \(\d+ columns\)/);
   assert.match(ok.stdout, /query failed_dependencies: ok \(9 columns\)/);
+  assert.doesNotMatch(ok.stdout, /_ItemId/, "both queries export _ItemId");
+  // A .kql file without _ItemId runs, with a warning: the service hides the column unless the query names it.
+  const noId = join(h.dir, "no-id.kql");
+  await writeFile(noId, "AppRequests\n| $window\n| project TimeGenerated, Name\n");
+  const noIdConfig = join(h.dir, "no-id.json");
+  await writeFile(noIdConfig, JSON.stringify({ ...h.config, queries: [{ name: "no_id", file: noId }, { name: "quiet", table: "AppRequests", hiddenColumns: [] }] }));
+  const warned = await runCli(["validate", "--connect", "--config", noIdConfig]);
+  assert.equal(warned.code, 0, warned.stdout + warned.stderr);
+  assert.match(warned.stdout, /query no_id: ok \(2 columns\)\nwarning: query no_id: the result has no _ItemId column — the service hides it unless the query names it/);
+  assert.match(warned.stdout, /query quiet: ok \(\d+ columns\)/);
+  assert.doesNotMatch(warned.stdout, /warning: query quiet/, "hiddenColumns: [] leaves _ItemId out on purpose");
   const file = join(h.dir, "badquery.json");
   await writeFile(file, JSON.stringify({ ...h.config, queries: [{ name: "oops", table: "AppRequests", transform: "where Nope == 1" }] }));
   const bad = await runCli(["validate", "--connect", "--config", file]);

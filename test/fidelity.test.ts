@@ -31,7 +31,8 @@ before(async () => {
   const res = await fetch(`${h.sim.endpoint}/workspaces/${h.sim.workspaceId}/query`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ query: "MonitorliftTypes" }),
+    // _ItemId is hidden, as on the service: shown the way the exporter's default hiddenColumns shows it.
+    body: JSON.stringify({ query: "MonitorliftTypes | extend _ItemId = _ItemId" }),
   });
   assert.equal(res.status, 200);
   const parser = new ResultParser();

@@ -130,7 +130,8 @@ async function wireTable(endpoint: string, workspaceId: string): Promise<{ colum
   const res = await fetch(`${endpoint}/workspaces/${workspaceId}/query`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ query: "MonitorliftTypes" }),
+    // _ItemId is hidden, as on the service: shown the way the exporter's default hiddenColumns shows it.
+    body: JSON.stringify({ query: "MonitorliftTypes | extend _ItemId = _ItemId" }),
   });
   assert.equal(res.status, 200);
   const parser = new ResultParser();

@@ -3,6 +3,8 @@ import { Command } from "commander";
 import { UsageError } from "../errors.ts";
 import { runOnce } from "../runner/run.ts";
 import { createProgress } from "../telemetry/progress.ts";
+import { reportRun } from "../telemetry/run-event.ts";
+import { createMetrics, runEventContext } from "../telemetry/telemetry.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
 import { EXIT_FAILED, EXIT_OK } from "./exit.ts";
 import { formatRunReport } from "./report.ts";
@@ -34,6 +36,7 @@ or the live export.`,
       if (!(from < to)) throw new UsageError(`--from (${new Date(from).toISOString()}) must be before --to (${new Date(to).toISOString()}).`);
       const ctx = await openContext(g, process.env, { queries: opts.query });
       const stop = shutdownSignal((name) => ctx.logger.warn(`${name}: finishing committed windows, then stopping (re-run to resume)`));
+      const metrics = await createMetrics({ env: process.env, config: ctx.config.telemetry, logger: ctx.logger });
       const progress = createProgress({
         totalMs: (to - from) * ctx.jobs.length,
         label: "backfill",
@@ -42,16 +45,21 @@ or the live export.`,
       });
       try {
         await ctx.destination.sink.start(stop.signal);
-        const deps = ctx.runDeps(stop.signal);
+        const deps = ctx.runDeps(stop.signal, Date.now, metrics);
         deps.onCommitted = (_query, p) => progress.advance(p.window.end - p.window.start, p.rows);
         const report = await runOnce("backfill", ctx.jobs, deps, { from, to });
         progress.stop();
         process.stdout.write(`${formatRunReport(report, Boolean(g.verbose))}\n`);
         process.exitCode = report.errors.size > 0 ? EXIT_FAILED : EXIT_OK;
+        reportRun(report.summary, { metrics, logger: ctx.logger, errors: report.errors, ...runEventContext(ctx.config) });
       } finally {
         progress.stop();
         stop.dispose();
-        await ctx.destination.shutdown();
+        try {
+          await ctx.destination.shutdown();
+        } finally {
+          await metrics.shutdown(); // bounded; never throws, never changes the exit code
+        }
       }
     });
 }

@@ -13,6 +13,7 @@ import { createSink } from "../sinks/registry.ts";
 import type { Destination } from "../sinks/sink.ts";
 import { LogsSource } from "../source/logs-source.ts";
 import { createLogger, type Logger } from "../telemetry/logger.ts";
+import { noopMetrics, type Metrics } from "../telemetry/metrics.ts";
 import { buildWindowQuery } from "../window/query-text.ts";
 import { buildCountQuery } from "../window/count-query.ts";
 
@@ -30,7 +31,7 @@ export interface Context {
   jobs: QueryJob[];
   /** Created on first use: `status` needs no source. */
   source(): LogsSource;
-  runDeps(signal: AbortSignal, clock?: () => number): RunDeps;
+  runDeps(signal: AbortSignal, clock?: () => number, metrics?: Metrics): RunDeps;
 }
 
 export const DEFAULT_CONFIG_FILE = "monitorlift.json";
@@ -78,7 +79,7 @@ export async function openContext(
     destination,
     jobs: queries.map(jobFor),
     source: getSource,
-    runDeps: (signal, clock = Date.now) => ({
+    runDeps: (signal, clock = Date.now, metrics = noopMetrics) => ({
       source: getSource(),
       destination,
       gate,
@@ -93,6 +94,8 @@ export async function openContext(
       },
       lookAhead: config.concurrency,
       signal,
+      metrics,
+      sinkKind: config.sink,
     }),
   };
 }
@@ -111,7 +114,7 @@ export function jobFor(q: ResolvedQuery): QueryJob {
   return {
     name: q.name,
     buildQuery: (w) => ({ ...buildWindowQuery(q, w, q.window), maxRows: q.window.maxRows, maxBytes: q.window.maxBytes }),
-    buildCountQuery: (range) => ({ ...buildCountQuery(q, range, q.window), noCache: true }),
+    buildCountQuery: (range) => buildCountQuery(q, range, q.window),
     sizeMs: q.window.sizeMs,
     lagMs: q.window.lagMs,
     reverifyMs: q.window.reverifyMs,

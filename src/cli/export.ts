@@ -2,6 +2,8 @@
 import { Command } from "commander";
 import { runOnce } from "../runner/run.ts";
 import { runOnSchedule } from "../runner/scheduler.ts";
+import { reportRun } from "../telemetry/run-event.ts";
+import { createMetrics, runEventContext } from "../telemetry/telemetry.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
 import { EXIT_FAILED, EXIT_OK } from "./exit.ts";
 import { formatRunReport } from "./report.ts";
@@ -26,11 +28,13 @@ Exit codes: 0 ok, 1 a query failed (the others carried on), 2 usage or configura
       const g = globals();
       const ctx = await openContext(g, process.env, { queries: opts.query });
       const stop = shutdownSignal((name) => ctx.logger.warn(`${name}: finishing the current window, then stopping`));
+      const metrics = await createMetrics({ env: process.env, config: ctx.config.telemetry, logger: ctx.logger });
       try {
         await ctx.destination.sink.start(stop.signal);
         const runAll = async () => {
-          const report = await runOnce("export", ctx.jobs, ctx.runDeps(stop.signal));
+          const report = await runOnce("export", ctx.jobs, ctx.runDeps(stop.signal, Date.now, metrics));
           process.stdout.write(`${formatRunReport(report, Boolean(g.verbose))}\n`);
+          reportRun(report.summary, { metrics, logger: ctx.logger, errors: report.errors, ...runEventContext(ctx.config) });
           return report;
         };
         if (opts.once || !ctx.config.schedule) {
@@ -46,7 +50,11 @@ Exit codes: 0 ok, 1 a query failed (the others carried on), 2 usage or configura
         });
       } finally {
         stop.dispose();
-        await ctx.destination.shutdown();
+        try {
+          await ctx.destination.shutdown();
+        } finally {
+          await metrics.shutdown(); // bounded; never throws, never changes the exit code
+        }
       }
     });
 }

@@ -1,5 +1,6 @@
 /** The commander program: global options and one subcommand per file. */
-import { Command } from "commander";
+import { Command, Option } from "commander";
+import { LOG_LEVELS } from "../config/schema.ts";
 import { backfillCommand } from "./backfill.ts";
 import type { GlobalOptions } from "./context.ts";
 import { exportCommand } from "./export.ts";
@@ -15,8 +16,8 @@ export function createProgram(): Command {
     .version(VERSION, "-V, --version", "print the version and exit")
     .option("-c, --config <file>", "configuration file (default: $MONITORLIFT_CONFIG or ./monitorlift.json)")
     .option("-v, --verbose", "debug logs and stack traces on errors")
-    .option("--log-level <level>", "trace, debug, info, warn, error or silent (default: the config's log.level)")
-    .option("--log-format <format>", "json or pretty (default: pretty on a TTY, JSON lines otherwise)")
+    .addOption(new Option("--log-level <level>", "least severe level logged (default: the config's log.level)").choices(LOG_LEVELS))
+    .addOption(new Option("--log-format <format>", "json or pretty (default: the config's log.format: pretty on a TTY, JSON lines otherwise)").choices(["json", "pretty"]))
     .showHelpAfterError()
     .exitOverride()
     .addHelpText(

@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { UsageError } from "../errors.ts";
 import { FaultSpecError, parseFaultConfig, type FaultConfig } from "../simulator/faults.ts";
-import { ALL_TABLES } from "../simulator/data/schemas.ts";
+import { ALL_TABLES, KNOWN_TABLES } from "../simulator/data/schemas.ts";
 import { startSimulator, type Simulator, type SimulatorOptions } from "../simulator/index.ts";
 import { parseIsoDuration } from "../simulator/timespan.ts";
 import { shutdownSignal } from "./signals.ts";
@@ -52,8 +52,8 @@ function backfillArg(value: string): string {
 
 function tablesArg(value: string): string[] {
   const names = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
-  const unknown = names.filter((n) => !ALL_TABLES.includes(n));
-  if (unknown.length > 0) throw new InvalidArgumentError(`unknown table(s) ${unknown.join(", ")}; known: ${ALL_TABLES.join(", ")}.`);
+  const unknown = names.filter((n) => !KNOWN_TABLES.includes(n));
+  if (unknown.length > 0) throw new InvalidArgumentError(`unknown table(s) ${unknown.join(", ")}; known: ${KNOWN_TABLES.join(", ")}.`);
   return names;
 }
 
@@ -129,7 +129,7 @@ export function simulateCommand(): Command {
     .addOption(new Option("--rate <rows/s>", "generated rows per second per table (backfill density and live rate)").default(1).argParser(nonNegative("--rate", false)))
     .addOption(new Option("--backfill <duration>", "ISO 8601 duration of past data to generate at start").default("PT1H").argParser(backfillArg))
     .addOption(new Option("--no-live", "do not generate new rows as time passes"))
-    .addOption(new Option("--tables <list>", `comma-separated tables (default: all of ${ALL_TABLES.join(", ")})`).argParser(tablesArg))
+    .addOption(new Option("--tables <list>", `comma-separated tables (default: all of ${ALL_TABLES.join(", ")}; also MonitorliftEvents_CL on request)`).argParser(tablesArg))
     .addOption(new Option("--faults <spec>", 'random faults, e.g. "429=0.05,503=0.02,500=0.01,reset=0.01,slow=0.01:5000,partial=0.01"').argParser(faultsArg))
     .addOption(new Option("--max-rows <n>", "rows per result before a PartialError (default 500000)").argParser(nonNegative("--max-rows", true)))
     .addOption(new Option("--max-bytes <n>", "bytes of rows per result before a PartialError (default 64000000)").argParser(nonNegative("--max-bytes", true)))

@@ -2,8 +2,11 @@
 import { Command } from "commander";
 import { messageOf } from "../errors.ts";
 import { drain } from "../source/logs-source.ts";
+import { resolveTelemetry } from "../telemetry/settings.ts";
+import { describeBackends } from "../telemetry/telemetry.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
 import { describeError, EXIT_FAILED } from "./exit.ts";
+import { missingItemIdWarning } from "../window/query-text.ts";
 
 export function validateCommand(globals: () => GlobalOptions): Command {
   return new Command("validate")
@@ -13,8 +16,11 @@ export function validateCommand(globals: () => GlobalOptions): Command {
     .action(async (opts: { connect?: boolean }) => {
       const g = globals();
       const ctx = await openContext(g, process.env);
-      const out: string[] = [`config ${ctx.config.configPath}: ok (${ctx.config.queries.length} queries, sink ${ctx.destination.sink.description})`];
+      const out: string[] = [`config ${ctx.config.configPath}: ok (${ctx.config.queries.length} ${ctx.config.queries.length === 1 ? "query" : "queries"}, sink ${ctx.destination.sink.description})`];
       for (const w of ctx.config.warnings) out.push(`warning: ${w}`);
+      const telemetry = resolveTelemetry(process.env, ctx.config.telemetry);
+      out.push(`telemetry: ${telemetry.enabled ? `metrics go to ${describeBackends(telemetry)}` : "off"}`);
+      for (const w of telemetry.warnings) out.push(`warning: ${w}`);
       let failed = false;
       if (opts.connect) {
         try {
@@ -34,6 +40,9 @@ export function validateCommand(globals: () => GlobalOptions): Command {
             const result = await source.query(job.buildQuery({ start: t, end: t }), signal);
             await drain(result);
             out.push(`query ${job.name}: ok (${result.columns.length} columns)`);
+            const q = ctx.config.queries.find((x) => x.name === job.name);
+            const noItemId = q === undefined ? undefined : missingItemIdWarning(q, result.columns.map((c) => c.name));
+            if (noItemId !== undefined) out.push(`warning: ${noItemId}`);
           } catch (err) {
             failed = true;
             out.push(`query ${job.name}: ${describeError(err, Boolean(g.verbose))}`);

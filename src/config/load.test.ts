@@ -40,18 +40,18 @@ test("valid fixture: loads, normalised", async () => {
     sizeMs: 300_000,
     lagMs: 120_000,
     reverifyMs: 3_600_000,
-    lookbackMs: 172_800_000,
+    lookbackMs: 259_200_000,
     futureMs: 86_400_000,
     start: { ago: 10_800_000 },
     timeColumn: "TimeGenerated",
     maxRows: 500_000,
-    maxBytes: 67_108_864,
+    maxBytes: 104_857_600, // the query API's ~100 MiB (issue 8)
     minSizeMs: 1000,
     maxWindowsPerRun: 288,
   });
-  assert.equal(requests!.kql, "AppRequests\n| $window");
+  assert.equal(requests!.kql, "AppRequests\n| $window\n| extend _ItemId = _ItemId");
   assert.equal(slow!.transform, "where DurationMs > 1000 | project TimeGenerated, _ItemId, Name, DurationMs");
-  assert.equal(slow!.kql, "AppRequests\n| $window\n| where DurationMs > 1000 | project TimeGenerated, _ItemId, Name, DurationMs");
+  assert.equal(slow!.kql, "AppRequests\n| $window\n| extend _ItemId = _ItemId\n| where DurationMs > 1000 | project TimeGenerated, _ItemId, Name, DurationMs");
   // per-query overrides over the top-level block
   assert.equal(failed!.file, join(FIXTURES, "queries/failed.kql"));
   assert.match(failed!.kql, /^\/\/ Failed dependency calls/);

@@ -72,7 +72,7 @@ export async function resolveConfig(json: unknown, options: { configPath: string
   for (const q of config.queries) {
     const p = `queries[${q.index}]`;
     if (q.table !== undefined) {
-      queries.push({ ...q, kql: tableQueryText(q.table, q.transform) });
+      queries.push({ ...q, kql: tableQueryText(q.table, q.transform, q.hiddenColumns) });
       for (const problem of checkQueryText(q)) errors.push(`${p}.${problem.key}: ${problem.message}`);
       continue;
     }

@@ -8,6 +8,7 @@ import { sinkKindOf } from "../sinks/registry.ts";
 import { parseDuration } from "./duration.ts";
 import { TIMESTAMP_PATTERN, type ParsedConfigFile } from "./schema.ts";
 import { absolutePath as absolute } from "./sink-kit.ts";
+import type { TelemetryConfig } from "../telemetry/settings.ts";
 import type { MonitorliftConfig, NormalisedQuery, SinkConfig, StartSpec, WindowSettings } from "./types.ts";
 
 /** Lag used when none is configured: records take a little while to become queryable. */
@@ -119,6 +120,7 @@ export function normaliseConfig(parsed: ParsedConfigFile, baseDir: string): { co
       out.transform = normaliseTransform(q.transform);
       if (out.transform === "") errors.push(`queries[${index}].transform: is empty — remove the key or give pipe stages such as "where Success == false"`);
     }
+    if (q.hiddenColumns !== undefined) out.hiddenColumns = [...q.hiddenColumns];
     if (q.file !== undefined) out.file = absolute(baseDir, q.file);
     return out;
   });
@@ -150,6 +152,17 @@ export function normaliseConfig(parsed: ParsedConfigFile, baseDir: string): { co
     ...(parsed.schedule === undefined ? {} : { schedule: parsed.schedule }),
     concurrency: parsed.concurrency,
     log: parsed.log,
+    telemetry: normaliseTelemetry(parsed.telemetry, errors),
   };
   return { config, errors: [...new Set(errors)] };
+}
+
+function normaliseTelemetry(t: ParsedConfigFile["telemetry"], errors: string[]): TelemetryConfig {
+  const { flushTimeout, metrics, ...rest } = t;
+  const out: TelemetryConfig = { ...rest, flushTimeoutMs: msOf(flushTimeout, "telemetry.flushTimeout", errors) };
+  if (metrics) {
+    const { exportInterval, ...m } = metrics;
+    out.metrics = { ...m, ...(exportInterval === undefined ? {} : { exportIntervalMs: msOf(exportInterval, "telemetry.metrics.exportInterval", errors) }) };
+  }
+  return out;
 }

@@ -69,8 +69,12 @@ test("timeouts and retry delays", async () => {
 test("window: size ≥ minSize, lookback/future ≥ size, reported at the key to change", async () => {
   const global = await check((c) => (c.window = { size: "PT0.5S" }));
   assert.deepEqual(global.errors, ["window.size: size PT0.5S is shorter than minSize PT1S"]);
-  const lookback = await check((c) => (c.window = { size: "P3D" }));
-  assert.deepEqual(lookback.errors, ["window.lookback: lookback P2D is shorter than size P3D", "window.future: future P1D is shorter than size P3D"]);
+  const lookback = await check((c) => (c.window = { size: "P4D" }));
+  assert.deepEqual(lookback.errors, ["window.lookback: lookback P3D is shorter than size P4D", "window.future: future P1D is shorter than size P4D"]);
+  const short = await check((c) => (c.window = { lookback: "P2D" }));
+  assert.deepEqual(short.errors, []);
+  assert.match(short.warnings.join("\n"), /^window\.lookback: lookback P2D is shorter than PT60H — the service accepts a record whose TimeGenerated is up to two days before it was received/m);
+  assert.deepEqual((await check(() => {})).warnings, [], "the default lookback (P3D) covers the service's 60 h");
   // A query's own size override is what is wrong: report it there, once.
   const perQuery = await check((c) => (c.queries[0]!.window = { size: "P3D", lookback: "P7D" }));
   assert.deepEqual(perQuery.errors, ["queries[0].window.size: future P1D is shorter than size P3D"]);
@@ -114,6 +118,16 @@ test("queries: table xor file, transform only with table, names unique ignoring 
   assert.deepEqual(both.errors, [`queries[0].file: give either "table" or "file", not both`]);
   const transform = await check((c) => (c.queries = [{ name: "q", file: "nope.kql", transform: "take 1" }]));
   assert.equal(transform.errors[0], `queries[0].transform: only applies with "table" — in a .kql file, write the stages after "| $window" in the file itself`);
+  const hidden = await check((c) => (c.queries = [{ name: "q", file: "nope.kql", hiddenColumns: ["_ItemId"] }]));
+  assert.equal(hidden.errors[0], `queries[0].hiddenColumns: only applies with "table" — in a .kql file, name the columns in its own project (e.g. "| project TimeGenerated, _ItemId, …")`);
+  const unknown = await check((c) => (c.queries = [{ name: "q", table: "AppRequests", hiddenColumns: ["_ItemId", "_ResourceId"] }]));
+  assert.deepEqual(unknown.errors, [
+    `queries[0].hiddenColumns: "_ResourceId" is not a hidden standard column (_ItemId, _BilledSize, _IsBillable, _SubscriptionId) — visible columns are exported anyway`,
+  ]);
+  const none = await check((c) => (c.queries = [{ name: "q", table: "AppRequests", hiddenColumns: [] }]));
+  assert.deepEqual([none.errors, none.config?.queries[0]?.hiddenColumns, none.config?.queries[0]?.kql], [[], [], "AppRequests\n| $window"]);
+  const classic = await check((c) => (c.queries = [{ name: "q", table: "requests", window: { timeColumn: "timestamp" } }]));
+  assert.match(classic.warnings[0] ?? "", /^queries\[0\]\.hiddenColumns: the query reads a classic Application Insights table/);
   const names = await check((c) => c.queries.push({ name: "Requests", table: "AppRequests" }));
   assert.deepEqual(names.errors, [`queries[1].name: "Requests" differs from queries[0].name "requests" only in case — names must be unique ignoring case (they name folders and tables)`]);
   assert.deepEqual((await check((c) => (c.queries = []))).errors, ["queries: must have at least 1 item"]);

@@ -26,6 +26,12 @@ export const SERVICE_MAX_SERVER_TIMEOUT_MS = 10 * 60_000;
 /** Below this lag, time mode misses records that are ingested a few minutes after their time stamp. */
 export const TIME_MODE_MIN_SAFE_LAG_MS = 10 * 60_000;
 const DAY_MS = 86_400_000;
+/**
+ * How long after its TimeGenerated a record can become queryable: the service accepts TimeGenerated
+ * up to two days before receipt (logs/data-ingestion-time.md) and may ingest hours after receipt
+ * (retries for up to 12 h under ingestion-rate limiting).
+ */
+export const SERVICE_MAX_INGESTION_DELAY_MS = 60 * 3_600_000;
 
 const d = formatDuration;
 
@@ -86,6 +92,11 @@ function checkWindow(w: WindowSettings, at: WindowPath, f: RuleFindings): void {
   if (w.mode === "ingestion") {
     if (w.lookbackMs < w.sizeMs) f.errors.push(`${at("lookback", "size")}: lookback ${d(w.lookbackMs)} is shorter than size ${d(w.sizeMs)}`);
     if (w.futureMs < w.sizeMs) f.errors.push(`${at("future", "size")}: future ${d(w.futureMs)} is shorter than size ${d(w.sizeMs)}`);
+    if (w.lookbackMs < SERVICE_MAX_INGESTION_DELAY_MS) {
+      f.warnings.push(
+        `${at("lookback")}: lookback ${d(w.lookbackMs)} is shorter than PT60H — the service accepts a record whose TimeGenerated is up to two days before it was received and can ingest it hours later, so records up to ~60 h late are never exported; the default P3D covers them`,
+      );
+    }
   } else if (w.lagMs < TIME_MODE_MIN_SAFE_LAG_MS) {
     f.warnings.push(
       `${at("lag", "mode")}: lag ${d(w.lagMs)} is short for mode "time": a window is exported once, and records whose ${w.timeColumn} falls in it but that are ingested later (commonly minutes, sometimes hours) are never exported — use a lag of PT10M or more, or mode "ingestion", which catches late records`,
@@ -115,6 +126,14 @@ function checkQueries(config: MonitorliftConfig, file: ParsedConfigFile, f: Rule
     }
     if (q.transform !== undefined && q.table === undefined) {
       f.errors.push(`${p}.transform: only applies with "table" — in a .kql file, write the stages after "| $window" in the file itself`);
+    }
+    if (q.hiddenColumns !== undefined && q.table === undefined) {
+      f.errors.push(`${p}.hiddenColumns: only applies with "table" — in a .kql file, name the columns in its own project (e.g. "| project TimeGenerated, _ItemId, …")`);
+    }
+    if (q.table !== undefined && q.hiddenColumns === undefined && q.window.timeColumn === "timestamp") {
+      f.warnings.push(
+        `${p}.hiddenColumns: the query reads a classic Application Insights table (timeColumn "timestamp"), whose id column is itemId and visible — the default ["_ItemId"] names a column it does not have; set "hiddenColumns": []`,
+      );
     }
 
     const override = file.queries[q.index]?.window;

@@ -143,12 +143,12 @@ const windowDescriptions = {
   size: "Length of one export window, ISO 8601 duration. Windows are aligned to a UTC grid of this size (PT5M → :00, :05, …).",
   lag: "How far behind now the newest window must end, so records still being ingested or becoming visible are not cut off. Default PT15M (ingestion_time() is approximate: rows can become visible minutes after it).",
   reverify: "Each export run re-counts the windows committed in this span behind the watermark against the service (one count query per query) and re-exports those that miss rows that became visible late; PT0S turns it off. Default PT1H.",
-  lookback: "Ingestion mode: how much older than the window the time column of a record may be (late-arriving data). Bounds the scan.",
-  future: "Ingestion mode: how much newer than the window the time column of a record may be (skewed clocks). Bounds the scan.",
+  lookback: "Ingestion mode: how much older than the window the time column of a record may be (late-arriving data). Bounds the scan. Default P3D: the service accepts TimeGenerated up to two days before receipt and may ingest hours later (up to ~60 h in all). In time mode with a timeColumn other than TimeGenerated: how much later than it TimeGenerated (the receipt time) may be (the timespan sent covers it).",
+  future: "Ingestion mode: how much newer than the window the time column of a record may be (skewed clocks). Bounds the scan. In time mode with a timeColumn other than TimeGenerated: how much earlier than it TimeGenerated may be (the timespan sent covers it).",
   start: "Where the first run starts when there is no watermark yet: an ISO 8601 timestamp (\"2026-11-01T00:00:00Z\") or a duration before now (\"PT3H\").",
   timeColumn: "The record time column (TimeGenerated in workspace tables; timestamp in classic Application Insights).",
   maxRows: "A window returning this many rows is split in two and retried (the service returns at most 500000 rows).",
-  maxBytes: "A window whose response reaches this many bytes is split in two and retried (the service limit is about 100 MiB).",
+  maxBytes: "A window whose response body (uncompressed) reaches this many bytes is split in two and retried, PartialError or not. Default: the query API's documented ~100 MiB; the engine's own 64000000-byte cut comes with a PartialError and a body of ~73 MB.",
   minSize: "Windows are not split below this length; a smaller window that is still too large fails with WINDOW_UNSPLITTABLE.",
   maxWindowsPerRun: "At most this many windows per query in one run; the rest waits for the next run.",
 } as const;
@@ -175,12 +175,12 @@ export const windowSchema = z
     size: windowBase.size.default("PT5M").describe(D.size),
     lag: windowBase.lag.optional().describe(D.lag),
     reverify: windowBase.reverify.default("PT1H").describe(D.reverify),
-    lookback: windowBase.lookback.default("P2D").describe(D.lookback),
+    lookback: windowBase.lookback.default("P3D").describe(D.lookback),
     future: windowBase.future.default("P1D").describe(D.future),
     start: windowBase.start.default("PT1H").describe(D.start),
     timeColumn: windowBase.timeColumn.default("TimeGenerated").describe(D.timeColumn),
     maxRows: windowBase.maxRows.default(SERVICE_MAX_ROWS).describe(D.maxRows),
-    maxBytes: windowBase.maxBytes.default(64 * 1024 * 1024).describe(D.maxBytes),
+    maxBytes: windowBase.maxBytes.default(SERVICE_MAX_BYTES).describe(D.maxBytes),
     minSize: windowBase.minSize.default("PT1S").describe(D.minSize),
     maxWindowsPerRun: windowBase.maxWindowsPerRun.default(288).describe(D.maxWindowsPerRun),
   })
@@ -226,6 +226,12 @@ export const querySchema = z
       .min(1)
       .optional()
       .describe("A .kql file (relative to this config file) of the form \"<Table> | $window | …\": $window is replaced by the window filter."),
+    hiddenColumns: z
+      .array(identifier("column name"))
+      .optional()
+      .describe(
+        "Hidden standard columns a table query exports: the service leaves _ItemId, _BilledSize, _IsBillable and _SubscriptionId out of results unless the query names them. Default [\"_ItemId\"] (the record's unique id); [] for none. Only with table (a .kql file names them in its own project).",
+      ),
     window: queryWindowSchema.optional(),
   })
   .describe("One exported query.");
@@ -245,6 +251,61 @@ export const logSchema = z
       .describe("json: one JSON object per line; pretty: readable lines; auto: pretty on a terminal, json otherwise."),
   })
   .describe("Logging (to stderr).");
+
+const portSchema = z.number().int().min(0).max(65535);
+
+export const telemetrySchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe("false turns off every outbound signal (metrics, StatsD); the same as MONITORLIFT_TELEMETRY=off. Each key below wins over its environment variable."),
+    runEvent: z
+      .boolean()
+      .optional()
+      .describe("false keeps the run-complete event local (its log line); the same as MONITORLIFT_RUN_EVENT=off."),
+    flushTimeout: duration().default("PT5S").describe("Upper bound of the metrics flush at exit: a backend that hangs is abandoned after it."),
+    serviceName: z.string().min(1).optional().describe("service.name of the metrics (default OTEL_SERVICE_NAME, else monitorlift)."),
+    metrics: z
+      .strictObject({
+        exporters: z.array(z.enum(["otlp", "prometheus", "console", "none"])).optional().describe("Like OTEL_METRICS_EXPORTER."),
+        exportInterval: duration().optional().describe("Push interval (default OTEL_METRIC_EXPORT_INTERVAL, else PT60S)."),
+        otlp: z
+          .strictObject({
+            endpoint: z.url().optional().describe("The OTLP/HTTP metrics URL, used as is (e.g. http://otel-collector:4318/v1/metrics)."),
+            protocol: z.enum(["http/protobuf", "http/json"]).optional().describe("OTLP encoding (default OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)."),
+            headers: z.record(z.string(), z.string()).optional().describe("Headers sent with each request (use ${env:NAME} for secrets)."),
+          })
+          .optional()
+          .describe("OTLP over HTTP (default OTEL_EXPORTER_OTLP_* variables)."),
+        prometheus: z
+          .strictObject({
+            host: z.string().min(1).optional().describe("Address the scrape endpoint listens on (default OTEL_EXPORTER_PROMETHEUS_HOST, else 0.0.0.0)."),
+            port: portSchema.optional().describe("Its port (default OTEL_EXPORTER_PROMETHEUS_PORT, else 9464); the path is /metrics."),
+          })
+          .optional()
+          .describe("The Prometheus scrape endpoint, when exporters names prometheus."),
+      })
+      .optional()
+      .describe("OpenTelemetry metrics; see the README's Metrics section."),
+    azureMonitor: z
+      .strictObject({ connectionString: z.string().min(1).optional().describe("Application Insights connection string (use ${env:NAME}).") })
+      .optional()
+      .describe("Metrics to Application Insights (default APPLICATIONINSIGHTS_CONNECTION_STRING)."),
+    statsd: z
+      .strictObject({
+        enabled: z.boolean().optional().describe("STATSD_ENABLED: default on when a host is given."),
+        host: z.string().min(1).optional().describe("STATSD_HOST (default 127.0.0.1 when enabled)."),
+        port: portSchema.min(1).optional().describe("STATSD_PORT (default 8125)."),
+        protocol: z.enum(["udp", "tcp"]).optional().describe("STATSD_PROTOCOL (default udp)."),
+        prefix: z.string().optional().describe("STATSD_PREFIX, prepended to every name with a dot."),
+        tagFormat: z.enum(["dogstatsd", "telegraf", "none"]).optional().describe("STATSD_TAG_FORMAT: tags as DogStatsD or Telegraf tags, or (none) folded into the path."),
+        queueSize: z.number().int().min(1).optional().describe("Lines kept while a TCP agent is unreachable (default 10000)."),
+      })
+      .optional()
+      .describe("StatsD; the STATSD_* variables give the same settings."),
+  })
+  .describe("The exporter's own metrics (OpenTelemetry, Azure Monitor, StatsD). Nothing is sent unless configured here or by the environment.");
 
 export const configSchema = z
   .strictObject({
@@ -266,6 +327,7 @@ export const configSchema = z
       .default(4)
       .describe("Windows exported at the same time across all queries (the service allows 5 concurrent queries per user)."),
     log: logSchema.prefault({}),
+    telemetry: telemetrySchema.prefault({}),
   })
   .describe("monitorlift configuration: export Azure Log Analytics data by KQL over incremental time windows.");
 

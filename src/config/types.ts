@@ -7,6 +7,7 @@
  */
 import type { SinkConfig } from "../sinks/registry.ts";
 import type { LOG_LEVELS } from "./schema.ts";
+import type { TelemetryConfig } from "../telemetry/settings.ts";
 
 export type { BlobSinkConfig, FilesystemSinkConfig, SqlSinkConfig } from "./sinks.ts";
 export type { SinkConfig };
@@ -70,6 +71,8 @@ export interface NormalisedQuery {
   /** Table query: the table, and the optional pipe stages after the window filter (leading "|" removed). */
   table?: string;
   transform?: string;
+  /** Table query: the hidden standard columns to export, as configured (unset: the default of src/window/query-text.ts, ["_ItemId"]). */
+  hiddenColumns?: string[];
   /** File query: absolute path of the .kql file. */
   file?: string;
   /** Effective window settings: the query's overrides over the top-level window block. */
@@ -92,6 +95,8 @@ export interface MonitorliftConfig {
   schedule?: string;
   concurrency: number;
   log: LogSettings;
+  /** Settings of src/telemetry (durations in ms); the environment fills what is not set. */
+  telemetry: TelemetryConfig;
 }
 
 export interface ResolvedQuery extends NormalisedQuery {

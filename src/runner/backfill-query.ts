@@ -9,11 +9,10 @@ import { MonitorliftError, UsageError, messageOf } from "../errors.ts";
 import { backfillScope, LIVE_SCOPE, parseScopeRange } from "../sinks/layout.ts";
 import type { CursorStore, QueryRunOutcome, StateKey } from "../sinks/sink.ts";
 import { advanceCursor, planBackfill } from "../window/index.ts";
-import { formatWindow, type TimeWindow } from "../window/window.ts";
-import { failed, lockLost, type QueryResult, type RunDeps } from "./export-query.ts";
+import type { TimeWindow } from "../window/window.ts";
+import { countDropped, delivery, failed, lockLost, onCommit, type QueryResult, type RunDeps } from "./export-query.ts";
 import { commitAsDelivered } from "./ordered-commit.ts";
 import type { QueryJob } from "./query-job.ts";
-import { deliverWindow } from "./window-delivery.ts";
 
 export interface BackfillRange {
   from: number;
@@ -23,10 +22,12 @@ export interface BackfillRange {
 export async function backfillQuery(job: QueryJob, range: BackfillRange, deps: RunDeps): Promise<QueryResult> {
   const key: StateKey = { query: job.name, scope: backfillScope(range.from, range.to) };
   const outcome: QueryRunOutcome = { outcome: "ok", scope: key.scope, rows: 0, windows: 0 };
+  const plan = { windows: 0 };
   try {
-    await runBackfill(job, range, key, deps, outcome);
+    await runBackfill(job, range, key, deps, outcome, plan);
     return { outcome };
   } catch (error) {
+    countDropped(job, deps, error, plan.windows - outcome.windows);
     return { outcome: failed(outcome, error), error };
   }
 }
@@ -65,7 +66,7 @@ export async function checkBackfillRange(cursors: CursorStore, query: string, ra
   }
 }
 
-async function runBackfill(job: QueryJob, range: BackfillRange, key: StateKey, deps: RunDeps, outcome: QueryRunOutcome): Promise<void> {
+async function runBackfill(job: QueryJob, range: BackfillRange, key: StateKey, deps: RunDeps, outcome: QueryRunOutcome, plan: { windows: number }): Promise<void> {
   const log = deps.logger.child({ query: job.name, scope: key.scope });
   const { sink, cursors, locks } = deps.destination;
   await checkBackfillRange(cursors, job.name, range, deps.clock(), job.lagMs);
@@ -83,6 +84,7 @@ async function runBackfill(job: QueryJob, range: BackfillRange, key: StateKey, d
       size: job.sizeMs,
       completed: [{ start: range.from, end: cursor.watermark }, ...cursor.completed],
     });
+    plan.windows = windows.length;
     // The live path's commit step, in arrival order: backfill windows need no order (the cursor keeps
     // the contiguous watermark plus the windows done beyond it).
     const result = await commitAsDelivered({
@@ -91,12 +93,7 @@ async function runBackfill(job: QueryJob, range: BackfillRange, key: StateKey, d
       lookAhead: deps.lookAhead,
       state: stored,
       signal,
-      deliver: (w, s, onPart) =>
-        deliverWindow(
-          { key, source: deps.source, sink, gate: deps.gate, logger: log, buildQuery: job.buildQuery, minWindowMs: job.minSizeMs, retry: deps.retry, random: deps.random, clock: deps.clock, signal: s },
-          w,
-          onPart,
-        ),
+      deliver: delivery(job, deps, key, log),
       nextState: (state, part) => {
         const moved = advanceCursor({ watermark: state?.watermark ?? range.from, completed: state?.completed ?? [] }, part.window);
         return {
@@ -109,13 +106,7 @@ async function runBackfill(job: QueryJob, range: BackfillRange, key: StateKey, d
           updatedAt: new Date(deps.clock()).toISOString(),
         };
       },
-      onCommitted: (progress, state) => {
-        outcome.rows += progress.rows;
-        outcome.windows += 1;
-        outcome.watermark = state.watermark;
-        log.info({ window: formatWindow(progress.window), rows: progress.rows, bytes: progress.bytes, location: progress.location }, "window committed");
-        deps.onCommitted?.(job.name, progress, state);
-      },
+      onCommitted: onCommit(job, deps, outcome, log),
     });
     if (result.error !== undefined) throw lock.signal.aborted ? lockLost(job.name, result.error) : result.error;
   } finally {

@@ -4,14 +4,16 @@
  * then, still under the lock, re-verify the windows committed in the last `window.reverify` and
  * re-export those that miss rows that became visible late (./verify-query.ts).
  */
-import { MonitorliftError, messageOf } from "../errors.ts";
+import { MonitorliftError, isMonitorliftError, messageOf } from "../errors.ts";
 import { LIVE_SCOPE, liveKey, parseScopeRange } from "../sinks/layout.ts";
-import type { CursorState, CursorStore, Destination, HeldLock, QueryRunOutcome } from "../sinks/sink.ts";
+import type { CursorState, CursorStore, Destination, HeldLock, QueryRunOutcome, StateKey } from "../sinks/sink.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import { dropCodeOf } from "../telemetry/codes.ts";
+import { sinkLabels, type Metrics } from "../telemetry/metrics.ts";
 import { gridFloor, initialWatermark, planWindows } from "../window/index.ts";
 import { formatWindow } from "../window/window.ts";
 import type { LogsSource } from "../source/logs-source.ts";
-import { commitInOrder, type CommitProgress } from "./ordered-commit.ts";
+import { commitInOrder, type CommitProgress, type OrderedCommitOptions } from "./ordered-commit.ts";
 import type { QueryJob } from "./query-job.ts";
 import type { RequestGate } from "./request-gate.ts";
 import { deliverWindow, type RetrySettings } from "./window-delivery.ts";
@@ -29,8 +31,15 @@ export interface RunDeps {
   /** Windows fetched ahead of the one being committed, per query. */
   lookAhead: number;
   signal: AbortSignal;
+  /** Where the run counts rows, requests, retries and drops (noopMetrics when nothing is configured). */
+  metrics: Metrics;
+  /** The sink's type and its format or SQL dialect: the metrics' sink attributes. */
+  sinkKind: SinkKind;
   onCommitted?(query: string, progress: CommitProgress, state: CursorState): void;
 }
+
+/** What the metrics need to know of the sink: `{ type, format }` or `{ type, dialect }` of the config's `sink`. */
+export type SinkKind = Parameters<typeof sinkLabels>[1];
 
 /** The outcome of one query in one run; `error` is the typed error when it failed. */
 export interface QueryResult {
@@ -40,19 +49,46 @@ export interface QueryResult {
 
 export async function exportQuery(job: QueryJob, deps: RunDeps): Promise<QueryResult> {
   const outcome: QueryRunOutcome = { outcome: "ok", scope: LIVE_SCOPE, rows: 0, windows: 0 };
+  const plan = { windows: 0 };
   try {
-    await exportLive(job, deps, outcome);
+    await exportLive(job, deps, outcome, plan);
     return { outcome };
   } catch (error) {
+    countDropped(job, deps, error, plan.windows - outcome.windows);
     return { outcome: failed(outcome, error), error };
   }
+}
+
+/**
+ * A query that failed in this run: its planned windows not exported, counted by drop code (at least one,
+ * so a query that failed before planning — a held lock, an unreachable sink — is counted too).
+ */
+export function countDropped(job: QueryJob, deps: RunDeps, error: unknown, windows: number): void {
+  const code = dropCodeOf(error, { shuttingDown: deps.signal.aborted, retriesExhausted: isMonitorliftError(error) && error.retryable });
+  deps.metrics.windowDropped(sinkLabels(job.name, deps.sinkKind), code, Math.max(1, windows));
+}
+
+/** What the commit step does after each committed part, live and backfill: the outcome, the log line, the metrics. */
+export function onCommit(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome, log: Logger): OrderedCommitOptions["onCommitted"] {
+  const labels = sinkLabels(job.name, deps.sinkKind);
+  return (progress, state) => {
+    outcome.rows += progress.rows;
+    outcome.windows += 1;
+    outcome.watermark = state.watermark;
+    log.info({ window: formatWindow(progress.window), rows: progress.rows, bytes: progress.bytes, location: progress.location }, "window committed");
+    deps.metrics.rows(labels, { outcome: "success" }, progress.rows);
+    deps.metrics.bytes(labels, { outcome: "success" }, progress.bytes);
+    deps.metrics.windowCommitted(labels, progress.rows);
+    if (outcome.scope === LIVE_SCOPE) deps.metrics.watermark(job.name, new Date(state.watermark));
+    deps.onCommitted?.(job.name, progress, state);
+  };
 }
 
 export function failed(outcome: QueryRunOutcome, err: unknown): QueryRunOutcome {
   return { ...outcome, outcome: "failed", error: { code: err instanceof MonitorliftError ? err.code : "INTERNAL", message: messageOf(err) } };
 }
 
-async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome): Promise<void> {
+async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome, plan: { windows: number }): Promise<void> {
   const key = liveKey(job.name);
   const log = deps.logger.child({ query: job.name });
   const { sink, cursors, locks } = deps.destination;
@@ -72,6 +108,7 @@ async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome
       : await sink.recover(key, watermark - job.sizeMs, Number.POSITIVE_INFINITY, (w) => w.end <= watermark);
     if (removed > 0) log.warn({ removed }, "removed uncommitted leftovers of an earlier run");
     const windows = planWindows({ watermark, now, size: job.sizeMs, lag: job.lagMs, maxWindows: job.maxWindowsPerRun });
+    plan.windows = windows.length;
     if (windows.length === 0) {
       log.debug({ watermark: new Date(watermark).toISOString() }, "nothing to export yet");
       if (stored) await reverify(job, { ...deps, logger: log, signal }, watermark, lock, outcome);
@@ -83,12 +120,7 @@ async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome
       lookAhead: deps.lookAhead,
       state: stored,
       signal,
-      deliver: (w, s, onPart) =>
-        deliverWindow(
-          { key, source: deps.source, sink, gate: deps.gate, logger: log, buildQuery: job.buildQuery, minWindowMs: job.minSizeMs, retry: deps.retry, random: deps.random, clock: deps.clock, signal: s },
-          w,
-          onPart,
-        ),
+      deliver: delivery(job, deps, key, log),
       nextState: (state, part) => ({
         watermark: part.window.end,
         origin,
@@ -97,13 +129,7 @@ async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome
         windows: (state?.windows ?? 0) + 1,
         updatedAt: new Date(deps.clock()).toISOString(),
       }),
-      onCommitted: (progress, state) => {
-        outcome.rows += progress.rows;
-        outcome.windows += 1;
-        outcome.watermark = state.watermark;
-        log.info({ window: formatWindow(progress.window), rows: progress.rows, bytes: progress.bytes, location: progress.location }, "window committed");
-        deps.onCommitted?.(job.name, progress, state);
-      },
+      onCommitted: onCommit(job, deps, outcome, log),
     });
     if (result.error !== undefined) throw lock.signal.aborted ? lockLost(job.name, result.error) : result.error;
     // From the watermark this run STARTED at: after a gap (the exporter was down) the windows just below
@@ -145,6 +171,30 @@ async function firstWatermark(job: QueryJob, cursors: CursorStore, now: number):
     if (range && range.to > start) start = range.to;
   }
   return start;
+}
+
+/** How the commit step fetches one window of `job` under `key`: deliverWindow with the run's source, sink, gate and retries. */
+export function delivery(job: QueryJob, deps: RunDeps, key: StateKey, log: Logger): OrderedCommitOptions["deliver"] {
+  return (w, signal, onPart) =>
+    deliverWindow(
+      {
+        key,
+        source: deps.source,
+        sink: deps.destination.sink,
+        gate: deps.gate,
+        logger: log,
+        buildQuery: job.buildQuery,
+        minWindowMs: job.minSizeMs,
+        retry: deps.retry,
+        random: deps.random,
+        clock: deps.clock,
+        signal,
+        metrics: deps.metrics,
+        labels: sinkLabels(job.name, deps.sinkKind),
+      },
+      w,
+      onPart,
+    );
 }
 
 export function lockLost(query: string, cause: unknown): MonitorliftError {

@@ -42,7 +42,22 @@ test("Retry-After wins over the exponential delay, plus a small jitter", () => {
     const d = retryDelay({ attempt: 1, retryDelayMs: 1000, maxRetryDelayMs: 2000, retryAfterMs: 30_000, random });
     assert.ok(d >= 30_000 && d < 30_000 + RETRY_AFTER_JITTER_MS, String(d));
   }
-  assert.equal(retryDelay({ attempt: 1, retryDelayMs: 1000, maxRetryDelayMs: 2000, retryAfterMs: 0, random: () => 0 }), 0);
+});
+
+test("Retry-After: 0 (the gateway's) does not cancel the exponential back-off: at least half of each step", () => {
+  for (const random of [() => 0, () => 0.5, () => 0.999999]) {
+    let total = 0;
+    for (let attempt = 1; attempt <= 6; attempt++) {
+      const ceiling = Math.min(60_000, 1000 * 2 ** (attempt - 1));
+      const d = retryDelay({ attempt, retryDelayMs: 1000, maxRetryDelayMs: 60_000, retryAfterMs: 0, random });
+      assert.ok(d >= ceiling / 2 && d < ceiling + RETRY_AFTER_JITTER_MS, `attempt ${attempt}: ${d}`);
+      total += d;
+    }
+    // the default budget (6 retries, retryDelay 1 s) lasts at least half a minute, not a second
+    assert.ok(total >= 31_500, String(total));
+  }
+  // a Retry-After shorter than the back-off is a floor, not the delay
+  assert.ok(retryDelay({ attempt: 4, retryDelayMs: 1000, maxRetryDelayMs: 60_000, retryAfterMs: 1000, random: () => 0 }) >= 4000);
 });
 
 test("Retry-After is capped at a sane bound", () => {

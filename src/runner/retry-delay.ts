@@ -1,9 +1,14 @@
 /**
  * Back-off between attempts of a failed request: exponential with full jitter (a uniformly random
- * delay between 0 and min(maxRetryDelayMs, retryDelayMs·2^(attempt-1))), so many clients retrying at once spread
- * out. A server's Retry-After wins over the computed delay, capped at RETRY_AFTER_CAP_MS, plus up to
- * RETRY_AFTER_JITTER_MS so clients told the same instant do not all return together. Pure: the
- * random source is passed in.
+ * delay between 0 and c = min(maxRetryDelayMs, retryDelayMs·2^(attempt-1))), so many clients retrying at once spread
+ * out.
+ *
+ * A server's Retry-After is a floor, not a replacement: the delay is the larger of Retry-After
+ * (capped at RETRY_AFTER_CAP_MS, plus up to RETRY_AFTER_JITTER_MS so clients told the same instant
+ * do not all return together) and the back-off with equal jitter (between c/2 and c). The service's
+ * gateway answers 429/503 with `Retry-After: 0`; taken literally it would burn the whole retry budget
+ * within a second while the service is throttling, so a throttled request still backs off at least
+ * c/2 (the default budget, 6 retries from 1 s, then lasts over 30 s). Pure: the random source is passed in.
  */
 
 /** The longest Retry-After honoured; a longer one is treated as this. */
@@ -35,12 +40,14 @@ export function retryDelay(input: RetryDelayInput): number {
   const { attempt, retryDelayMs, maxRetryDelayMs, retryAfterMs, random } = input;
   if (!Number.isInteger(attempt) || attempt < 1) throw new RangeError(`attempt must be an integer ≥ 1, got ${attempt}`);
   if (!(retryDelayMs >= 0) || !(maxRetryDelayMs >= 0)) throw new RangeError(`retryDelayMs and maxRetryDelayMs must be ≥ 0`);
-  if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) {
-    return Math.floor(Math.min(retryAfterMs, RETRY_AFTER_CAP_MS) + unit(random) * RETRY_AFTER_JITTER_MS);
-  }
   // 2^(attempt-1) overflows to Infinity for huge attempts; min() keeps the cap.
   const ceiling = Math.min(maxRetryDelayMs, retryDelayMs * 2 ** Math.min(attempt - 1, 1024));
-  return Math.floor(unit(random) * ceiling);
+  const r = unit(random);
+  if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) {
+    const told = Math.min(retryAfterMs, RETRY_AFTER_CAP_MS) + r * RETRY_AFTER_JITTER_MS;
+    return Math.floor(Math.max(told, ceiling / 2 + (r * ceiling) / 2));
+  }
+  return Math.floor(r * ceiling);
 }
 
 export interface RetryBudget {

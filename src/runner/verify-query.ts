@@ -5,7 +5,8 @@
  *   1. the range: the live cursor's committed windows inside [now − since, watermark) (none: nothing to do)
  *   2. the service's counts: the export's own query for the range + `summarize count()` binned on the
  *      window grid (src/window/count-query.ts), one request per day of windows, through the same
- *      delivery step (one retry loop, the request gate, splitting) as an export, with no-cache
+ *      delivery step (one retry loop, the request gate, splitting) as an export (every request carries
+ *      Cache-Control: no-cache, src/source/logs-source.ts)
  *   3. the committed counts: Sink.windowCounts (the count each commit recorded, per window or part)
  *   4. a window mismatches when the counts differ or the committed count is unknown
  *   5. --repair, under the query's live lock: each mismatched window where the service has MORE rows
@@ -24,6 +25,7 @@ import { gridFloor } from "../window/plan.ts";
 import { COUNT_ROWS_COLUMN, COUNT_WINDOW_COLUMN } from "../window/count-query.ts";
 import { formatWindow, type TimeWindow } from "../window/window.ts";
 import { lockLost, type RunDeps } from "./export-query.ts";
+import { noopMetrics, sinkLabels } from "../telemetry/metrics.ts";
 import { commitPart } from "./ordered-commit.ts";
 import type { QueryJob } from "./query-job.ts";
 import { abortParts, deliverWindow, type DeliveryContext, type WrittenPart } from "./window-delivery.ts";
@@ -131,7 +133,7 @@ function groupParts(counts: readonly WindowCount[], size: number): Map<number, W
 async function serviceCounts(job: QueryJob, deps: RunDeps, from: number, to: number, result: VerifyResult): Promise<Map<number, number>> {
   const counts = new Map<number, number>();
   const collector = new RowCollector();
-  const ctx = deliveryContext(job, deps, collector, (w) => job.buildCountQuery(w));
+  const ctx = deliveryContext(job, deps, collector, (w) => job.buildCountQuery(w), noopMetrics);
   for (let start = from; start < to; start = Math.min(start + DAY_MS, to)) {
     const span = { start, end: Math.min(start + DAY_MS, to) };
     await deliverWindow(ctx, span, async (part) => {
@@ -156,8 +158,11 @@ async function serviceCounts(job: QueryJob, deps: RunDeps, from: number, to: num
   return counts;
 }
 
-function deliveryContext(job: QueryJob, deps: RunDeps, sink: Sink, buildQuery: DeliveryContext["buildQuery"]): DeliveryContext {
+/** Count queries report no metrics (their rows are bins, not records); repairs report like an export. */
+function deliveryContext(job: QueryJob, deps: RunDeps, sink: Sink, buildQuery: DeliveryContext["buildQuery"], metrics = deps.metrics): DeliveryContext {
   return {
+    metrics,
+    labels: sinkLabels(job.name, deps.sinkKind),
     key: liveKey(job.name),
     source: deps.source,
     sink,
@@ -179,7 +184,7 @@ async function repair(job: QueryJob, deps: RunDeps, mismatches: WindowCheck[], p
   const signal = AbortSignal.any([deps.signal, lock.signal]);
   try {
     let state = await cursors.read(key);
-    const ctx = deliveryContext(job, { ...deps, signal }, sink, (w) => ({ ...job.buildQuery(w), noCache: true }));
+    const ctx = deliveryContext(job, { ...deps, signal }, sink, (w) => job.buildQuery(w));
     for (const m of mismatches) {
       if (!state || m.window.end > state.watermark) {
         m.note = "the cursor changed under the repair";
@@ -217,6 +222,7 @@ async function repair(job: QueryJob, deps: RunDeps, mismatches: WindowCheck[], p
           written[0]!,
         );
         rows += written[0]!.rows;
+        deps.metrics.rows(sinkLabels(job.name, deps.sinkKind), { outcome: "success" }, Math.max(0, written[0]!.rows - oldRows));
       }
       m.repairedRows = rows;
       log.info({ window: formatWindow(m.window), before: m.committed ?? "unknown", rows }, "window repaired");

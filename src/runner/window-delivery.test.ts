@@ -9,6 +9,7 @@ import { SinkError, SourceError, type MonitorliftError } from "../errors.ts";
 import type { QueryOutcome, QueryResult, QuerySource } from "../source/logs-source.ts";
 import type { Sink, WindowWriter } from "../sinks/sink.ts";
 import { createLogger } from "../telemetry/logger.ts";
+import { noopMetrics } from "../telemetry/metrics.ts";
 import type { RawRow } from "../table.ts";
 import type { TimeWindow } from "../window/window.ts";
 import { deliverWindow, type DeliveryContext, type WrittenPart } from "./window-delivery.ts";
@@ -90,6 +91,8 @@ function context(source: QuerySource, sink: Sink, retry: Partial<DeliveryContext
     gate: { run: (work) => (gate.passes++, work()) },
     logger: createLogger({ level: "silent" }),
     buildQuery: (w) => ({ query: "T", timespan: `${w.start}/${w.end}` }),
+    metrics: noopMetrics,
+    labels: { query: "q", sink: "test", format: "none" },
     minWindowMs: 10,
     retry: { maxRetries: 3, retryDelayMs: 1, maxRetryDelayMs: 2, maxRetryElapsedMs: 60_000, ...retry },
     random: () => 0,

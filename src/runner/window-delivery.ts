@@ -9,9 +9,11 @@
  * part, and none started after `maxRetryElapsedMs`.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { MonitorliftError, isMonitorliftError } from "../errors.ts";
+import { MonitorliftError, SinkError, isMonitorliftError } from "../errors.ts";
 import type { Sink, StateKey, WindowWriter } from "../sinks/sink.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import { dropCodeOf, retryCodeOf } from "../telemetry/codes.ts";
+import { retriedBecause, type Metrics, type SinkLabels } from "../telemetry/metrics.ts";
 import type { Column, RawRow } from "../table.ts";
 import type { TimeWindow } from "../window/window.ts";
 import { formatWindow } from "../window/window.ts";
@@ -49,6 +51,9 @@ export interface DeliveryContext {
   random: () => number;
   clock: () => number;
   signal: AbortSignal;
+  /** Where requests, retries and splits are counted (noopMetrics when nothing is configured). */
+  metrics: Metrics;
+  labels: SinkLabels;
 }
 
 /**
@@ -73,7 +78,8 @@ export async function deliverWindow(
       { hint: "Narrow the query with a transform (project fewer columns, filter rows) or lower window.minSize; the watermark has not moved past this window." },
     );
   }
-  ctx.logger.info({ query: ctx.key.query, window: formatWindow(w), reason: first.reason }, "window truncated, splitting");
+  ctx.logger.info({ window: formatWindow(w), reason: first.reason }, "window truncated, splitting"); // the logger carries the query
+  ctx.metrics.windowSplit(ctx.key.query);
   await deliverWindow(ctx, halves[0], onPart, splits + 1);
   await deliverWindow(ctx, halves[1], onPart, splits + 1);
 }
@@ -87,12 +93,15 @@ type Attempt = { kind: "written"; part: Omit<WrittenPart, "splits"> } | { kind: 
 async function fetchWithRetries(ctx: DeliveryContext, w: TimeWindow): Promise<Attempt> {
   const began = ctx.clock();
   for (let attempt = 1; ; attempt++) {
+    const written = { rows: 0 };
     try {
-      return await ctx.gate.run(() => fetchOnce(ctx, w));
+      return await ctx.gate.run(() => fetchOnce(ctx, w, written));
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       const retryable = isMonitorliftError(err) && err.retryable;
       if (!retryable || !shouldRetry(attempt, ctx.clock() - began, ctx.retry)) throw err;
+      ctx.metrics.retry(ctx.key.query, err instanceof SinkError ? "sink" : "source", retryCodeOf(err));
+      if (written.rows > 0) ctx.metrics.rows(ctx.labels, retriedBecause(err), written.rows);
       const delay = retryDelay({
         attempt,
         retryDelayMs: ctx.retry.retryDelayMs,
@@ -101,7 +110,7 @@ async function fetchWithRetries(ctx: DeliveryContext, w: TimeWindow): Promise<At
         random: ctx.random,
       });
       ctx.logger.warn(
-        { query: ctx.key.query, window: formatWindow(w), attempt, delayMs: delay, code: (err as MonitorliftError).code, err: (err as Error).message },
+        { window: formatWindow(w), attempt, delayMs: delay, code: (err as MonitorliftError).code, err: (err as Error).message },
         "window attempt failed, retrying",
       );
       await sleep(delay, undefined, { signal: ctx.signal });
@@ -115,8 +124,15 @@ async function fetchWithRetries(ctx: DeliveryContext, w: TimeWindow): Promise<At
  * before the columns and in the body come typed from the source; a sink's error is thrown as the
  * sink raised it (the source never sees it).
  */
-async function fetchOnce(ctx: DeliveryContext, w: TimeWindow): Promise<Attempt> {
-  const result = await ctx.source.query(ctx.buildQuery(w), ctx.signal);
+async function fetchOnce(ctx: DeliveryContext, w: TimeWindow, written: { rows: number }): Promise<Attempt> {
+  const started = performance.now();
+  let result: Awaited<ReturnType<QuerySource["query"]>>;
+  try {
+    result = await ctx.source.query(ctx.buildQuery(w), ctx.signal);
+  } catch (err) {
+    reportRequest(ctx, started, err);
+    throw err;
+  }
   let writer: WindowWriter | undefined;
   try {
     writer = await ctx.sink.openWindow({ key: ctx.key, window: w, columns: result.columns, signal: ctx.signal });
@@ -128,18 +144,33 @@ async function fetchOnce(ctx: DeliveryContext, w: TimeWindow): Promise<Attempt> 
       let batch: IteratorResult<RawRow[]> | undefined = await batches.next();
       if (batch.done) break;
       await writer.write(batch.value);
+      written.rows += batch.value.length;
       batch = undefined;
     }
   } catch (err) {
     result.cancel();
     await writer?.abort().catch(() => undefined);
+    reportRequest(ctx, started); // the answer came; the sink failed
     throw err;
   }
   const outcome = await result.outcome;
+  reportRequest(ctx, started, outcome.kind === "error" ? outcome.error : undefined);
   if (outcome.kind === "ok") {
     return { kind: "written", part: { window: w, columns: result.columns, writer, rows: outcome.rows, bytes: outcome.bytes } };
   }
   await writer.abort().catch(() => undefined);
   if (outcome.kind === "truncated") return { kind: "truncated", reason: `Result truncated: ${outcome.reason}.` };
   throw outcome.error;
+}
+
+/** One request to the query API, for the request-duration histogram: its status, and for a failure its retry or drop code. */
+function reportRequest(ctx: DeliveryContext, started: number, err?: unknown): void {
+  if (!ctx.metrics.active) return;
+  const seconds = (performance.now() - started) / 1000;
+  if (err === undefined) return ctx.metrics.sourceRequest(ctx.key.query, seconds, { status: 200 });
+  const status = (err as { status?: unknown }).status;
+  ctx.metrics.sourceRequest(ctx.key.query, seconds, {
+    ...(typeof status === "number" ? { status } : {}),
+    error: isMonitorliftError(err) && err.retryable ? retryCodeOf(err) : dropCodeOf(err),
+  });
 }

@@ -32,6 +32,12 @@ export interface ScanBounds {
 export interface SimTable {
   readonly name: string;
   readonly columns: readonly Column[];
+  /**
+   * Hidden columns (the service's `_ItemId`, `_BilledSize`, `_IsBillable`, `_SubscriptionId`): a query
+   * can filter on and project them, but a result shows them only when the query names them in
+   * project/summarize or assigns them in extend. Absent = none.
+   */
+  readonly hidden?: ReadonlySet<string>;
   /** Visible rows, possibly restricted by the ingestion-time hints (a superset is fine; the evaluator filters exactly). */
   scan(bounds: ScanBounds): Iterable<SimRow>;
 }

@@ -10,12 +10,17 @@
  *                           "queue"?: ["429:1","reset","ok"], "match"?: "substring", "clearQueue"?: true}
  *   GET  /_control/clock                         {"now":ms,"iso":…,"manual":bool}
  *   POST /_control/clock   {"advanceMs": n} | {"set": ms | ISO}   (manual clock only; 409 otherwise)
+ *   GET  /_control/access                        {"deniedTables":[…],"workspaceDenied":bool} (resource-centric queries)
+ *   POST /_control/access  {"deniedTables"?: [..], "workspaceDenied"?: bool}   replaces the model; clears the response cache
+ *   POST /_control/cache   {"clear": true}      empties the 2-minute response cache
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AccessModel } from "./access.ts";
 import { type Clock, isManualClock } from "./clock.ts";
 import type { WorkspaceData } from "./data/workspace.ts";
 import { type FaultConfig, type FaultController, FaultSpecError, parseFaultConfig } from "./faults.ts";
 import { readBody, sendJson } from "./http-util.ts";
+import type { ResponseCache } from "./response-cache.ts";
 import type { StatsRecorder } from "./stats.ts";
 
 export interface ControlDeps {
@@ -25,6 +30,8 @@ export interface ControlDeps {
   stats: StatsRecorder;
   workspaceId: string;
   resourceId: string;
+  access: AccessModel;
+  responseCache: ResponseCache;
 }
 
 class ControlError extends Error {
@@ -117,6 +124,21 @@ export async function handleControl(
       } else throw new ControlError(400, "send {\"advanceMs\": n} or {\"set\": epochMs | ISO}");
       const t = clock();
       sendJson(res, 200, { now: t, iso: new Date(t).toISOString(), manual: true });
+    } else if (path === "access" && method === "GET") {
+      sendJson(res, 200, { deniedTables: deps.access.deniedTables ?? [], workspaceDenied: deps.access.workspaceDenied === true });
+    } else if (path === "access" && method === "POST") {
+      const body = await jsonBody(req);
+      const tables = body["deniedTables"] ?? [];
+      if (!Array.isArray(tables) || !tables.every((t) => typeof t === "string")) throw new ControlError(400, "'deniedTables' must be an array of table names");
+      if (body["workspaceDenied"] !== undefined && typeof body["workspaceDenied"] !== "boolean") throw new ControlError(400, "'workspaceDenied' must be a boolean");
+      deps.access.deniedTables = tables as string[];
+      deps.access.workspaceDenied = body["workspaceDenied"] === true;
+      deps.responseCache.clear();
+      sendJson(res, 200, { deniedTables: deps.access.deniedTables, workspaceDenied: deps.access.workspaceDenied });
+    } else if (path === "cache" && method === "POST") {
+      const body = await jsonBody(req);
+      if (body["clear"] === true) deps.responseCache.clear();
+      sendJson(res, 200, { ok: true });
     } else {
       throw new ControlError(404, `no control endpoint ${method} /_control/${path}`);
     }

@@ -71,7 +71,12 @@ describe("fault injection", () => {
   });
 
   test("503 and 500 are answered with the service's error shape; without retries the SDK surfaces them", async () => {
-    sim.faults.enqueue(["503", "500"]);
+    sim.faults.enqueue(["503", "429", "503:none", "500"]);
+    // The gateway's Retry-After: 0 by default
+    const zero = await rawQuery(sim, { query: "AppTraces" });
+    assert.equal(zero.status, 503);
+    assert.equal(zero.headers["retry-after"], "0");
+    assert.equal((await rawQuery(sim, { query: "AppTraces" })).headers["retry-after"], "0");
     const a = await rawQuery(sim, { query: "AppTraces" });
     assert.equal(a.status, 503);
     assert.equal(a.headers["retry-after"], undefined);
@@ -141,6 +146,25 @@ describe("fault injection", () => {
     // The same request without a fault settles promptly.
     const fine = sdkClient(sim).queryWorkspace(sim.workspaceId, "AppTraces | take 1", { duration: "P1D" });
     assert.equal(await settleWithin(fine, 1500), "settled");
+  });
+
+  test("401 and 403 in the documented shapes; engine: a PartialError that is not a limit", async () => {
+    sim.faults.enqueue(["401", "403", "engine:2"]);
+    const a = await rawQuery(sim, { query: "AppTraces | take 1" });
+    assert.equal(a.status, 401);
+    assert.equal((JSON.parse(a.text) as { error: { code: string } }).error.code, "AuthenticationFailed");
+    const b = await rawQuery(sim, { query: "AppTraces | take 1" });
+    assert.equal(b.status, 403);
+    assert.equal((JSON.parse(b.text) as { error: { code: string } }).error.code, "InsufficientAccessError");
+    const c = JSON.parse((await rawQuery(sim, { query: "AppTraces | take 10" }, { "cache-control": "no-cache" })).text) as {
+      tables: { rows: unknown[] }[];
+      error: { code: string; details: { code: string; innererror: { message: string } }[] };
+    };
+    assert.equal(c.tables[0]?.rows.length, 2);
+    assert.equal(c.error.code, "PartialError");
+    assert.equal(c.error.details[0]?.code, "EngineError");
+    assert.match(c.error.details[0]?.innererror.message ?? "", /E_LOW_MEMORY_CONDITION/);
+    assert.doesNotMatch(c.error.details[0]?.innererror.message ?? "", /limit/);
   });
 
   test("partial: 200 with only N rows (default half) and a PartialError", async () => {

@@ -4,14 +4,21 @@ import { type Fault, FaultController, FaultSpecError, parseFault, parseFaultConf
 
 test("fault text parses into faults", () => {
   assert.deepEqual(parseFault("ok"), { kind: "ok" });
-  assert.deepEqual(parseFault("429"), { kind: "429", retryAfterSeconds: 1 });
+  // Retry-After: 0 unless told otherwise, as the service's gateway sends
+  assert.deepEqual(parseFault("429"), { kind: "429", retryAfterSeconds: 0 });
   assert.deepEqual(parseFault("429:7"), { kind: "429", retryAfterSeconds: 7 });
-  assert.deepEqual(parseFault("503"), { kind: "503" });
+  assert.deepEqual(parseFault("503"), { kind: "503", retryAfterSeconds: 0 });
+  assert.deepEqual(parseFault("503:none"), { kind: "503" });
   assert.deepEqual(parseFault("503:2"), { kind: "503", retryAfterSeconds: 2 });
   assert.deepEqual(parseFault("slow:5000"), { kind: "slow", delayMs: 5000 });
   assert.deepEqual(parseFault("reset"), { kind: "reset", fraction: 0.5 });
   assert.deepEqual(parseFault("reset:0.25"), { kind: "reset", fraction: 0.25 });
   assert.deepEqual(parseFault("partial:10"), { kind: "partial", rows: 10 });
+  assert.deepEqual(parseFault("engine"), { kind: "engine" });
+  assert.deepEqual(parseFault("engine:3"), { kind: "engine", rows: 3 });
+  assert.deepEqual(parseFault("401"), { kind: "401" });
+  assert.deepEqual(parseFault("403"), { kind: "403" });
+  assert.throws(() => parseFault("403:1"), FaultSpecError);
   assert.throws(() => parseFault("slow"), FaultSpecError);
   assert.throws(() => parseFault("404"), FaultSpecError);
   assert.throws(() => parseFault("reset:2"), FaultSpecError);

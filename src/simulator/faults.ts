@@ -6,14 +6,17 @@
  *     faults", optionally only requests whose query text contains a substring;
  *  2. seeded random faults with a probability per kind.
  *
- * Fault text (queue entries, CLI): ok | 429[:retryAfterSeconds] | 503[:retryAfterSeconds] | 500
- *   | slow:<ms> | reset[:fractionOfRowsBeforeTheCut] | partial[:rows]
+ * Fault text (queue entries, CLI): ok | 429[:retryAfterSeconds] | 503[:retryAfterSeconds|none] | 500
+ *   | slow:<ms> | reset[:fractionOfRowsBeforeTheCut] | partial[:rows] | engine[:rows] | 401 | 403
  * Random config text (CLI --faults): comma-separated kind=probability[:param],
  *   e.g. "429=0.05,503=0.02,500=0.01,reset=0.01,slow=0.01:5000,partial=0.01:100,seed=7"
+ *
+ * Like the service's gateway, a 429 or 503 says `Retry-After: 0` unless told otherwise (the
+ * gateway sends 0; a client that takes it literally burns its retries in a second).
  */
 import { Rng } from "./data/prng.ts";
 
-export const FAULT_KINDS = ["429", "503", "500", "slow", "reset", "partial"] as const;
+export const FAULT_KINDS = ["429", "503", "500", "slow", "reset", "partial", "engine", "401", "403"] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export type Fault =
@@ -27,18 +30,24 @@ export type Fault =
   | { kind: "slow"; delayMs: number }
   /** Part of the body is written, then the connection is destroyed (fraction of the rows before the cut). */
   | { kind: "reset"; fraction: number }
-  /** 200 with only the first `rows` rows (default: half) and a PartialError. */
-  | { kind: "partial"; rows?: number };
+  /** 200 with only the first `rows` rows (default: half) and a PartialError (the record-limit variant). */
+  | { kind: "partial"; rows?: number }
+  /** 200 with only the first `rows` rows (default: half) and a PartialError that is not a limit (another engine error). */
+  | { kind: "engine"; rows?: number }
+  /** 401 AuthenticationFailed. */
+  | { kind: "401" }
+  /** 403 InsufficientAccessError (as while a role assignment has not propagated, up to an hour). */
+  | { kind: "403" };
 
 export interface FaultConfig {
   /** Seed of the random fault stream (default 0). */
   seed?: number;
   /** Probability per request of each fault kind; their sum must be <= 1. */
   probabilities?: Partial<Record<FaultKind, number>>;
-  /** Retry-After of random 429s, seconds (default 1). */
+  /** Retry-After of random 429s, seconds (default 0, as the gateway sends). */
   retryAfterSeconds?: number;
-  /** Retry-After of random 503s, seconds (default: no header). */
-  unavailableRetryAfterSeconds?: number;
+  /** Retry-After of random 503s, seconds (default 0, as the gateway sends; null: no header). */
+  unavailableRetryAfterSeconds?: number | null;
   /** Delay of random slow responses, ms (default 5000). */
   slowMs?: number;
   /** Share of the rows written before a random reset (default 0.5). */
@@ -64,16 +73,20 @@ function num(text: string, what: string, min: number, max = Infinity): number {
   return n;
 }
 
-/** Parses one fault, e.g. "429:2", "slow:5000", "reset:0.25", "partial:10", "ok". */
+/** The Retry-After a 429/503 says when none is given: 0, as the service's gateway sends. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 0;
+
+/** Parses one fault, e.g. "429:2", "slow:5000", "reset:0.25", "partial:10", "engine", "403", "ok". */
 export function parseFault(text: string): Fault {
   const [kind = "", param] = text.trim().toLowerCase().split(":", 2);
   switch (kind) {
     case "ok":
       return { kind: "ok" };
     case "429":
-      return { kind: "429", retryAfterSeconds: param === undefined ? 1 : num(param, "429 Retry-After seconds", 0) };
+      return { kind: "429", retryAfterSeconds: param === undefined ? DEFAULT_RETRY_AFTER_SECONDS : num(param, "429 Retry-After seconds", 0) };
     case "503":
-      return param === undefined ? { kind: "503" } : { kind: "503", retryAfterSeconds: num(param, "503 Retry-After seconds", 0) };
+      if (param === "none") return { kind: "503" };
+      return { kind: "503", retryAfterSeconds: param === undefined ? DEFAULT_RETRY_AFTER_SECONDS : num(param, "503 Retry-After seconds", 0) };
     case "500":
       return { kind: "500" };
     case "slow":
@@ -83,8 +96,16 @@ export function parseFault(text: string): Fault {
       return { kind: "reset", fraction: param === undefined ? 0.5 : num(param, "reset fraction", 0, 1) };
     case "partial":
       return param === undefined ? { kind: "partial" } : { kind: "partial", rows: Math.floor(num(param, "partial rows", 0)) };
+    case "engine":
+      return param === undefined ? { kind: "engine" } : { kind: "engine", rows: Math.floor(num(param, "engine rows", 0)) };
+    case "401":
+    case "403":
+      if (param !== undefined) throw new FaultSpecError(`fault ${kind} takes no parameter ('${text}')`);
+      return { kind };
     default:
-      throw new FaultSpecError(`unknown fault '${text}'; expected ok, 429[:s], 503[:s], 500, slow:<ms>, reset[:fraction], partial[:rows]`);
+      throw new FaultSpecError(
+        `unknown fault '${text}'; expected ok, 429[:s], 503[:s|none], 500, slow:<ms>, reset[:fraction], partial[:rows], engine[:rows], 401, 403`,
+      );
   }
 }
 
@@ -110,7 +131,7 @@ export function parseFaultConfig(text: string): FaultConfig {
       else if (key === "503") config.unavailableRetryAfterSeconds = num(param, "503 Retry-After seconds", 0);
       else if (key === "slow") config.slowMs = num(param, "slow delay (ms)", 0);
       else if (key === "reset") config.resetFraction = num(param, "reset fraction", 0, 1);
-      else if (key === "partial") config.partialRows = Math.floor(num(param, "partial rows", 0));
+      else if (key === "partial" || key === "engine") config.partialRows = Math.floor(num(param, `${key} rows`, 0));
       else throw new FaultSpecError(`fault kind ${key} takes no parameter ('${item}')`);
     }
   }
@@ -220,9 +241,9 @@ export class FaultController {
     const c = this.cfg;
     switch (kind) {
       case "429":
-        return { kind, retryAfterSeconds: c.retryAfterSeconds ?? 1 };
+        return { kind, retryAfterSeconds: c.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS };
       case "503":
-        return c.unavailableRetryAfterSeconds === undefined ? { kind } : { kind, retryAfterSeconds: c.unavailableRetryAfterSeconds };
+        return c.unavailableRetryAfterSeconds === null ? { kind } : { kind, retryAfterSeconds: c.unavailableRetryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS };
       case "500":
         return { kind };
       case "slow":
@@ -230,7 +251,11 @@ export class FaultController {
       case "reset":
         return { kind, fraction: c.resetFraction ?? 0.5 };
       case "partial":
+      case "engine":
         return c.partialRows === undefined ? { kind } : { kind, rows: c.partialRows };
+      case "401":
+      case "403":
+        return { kind };
     }
   }
 }

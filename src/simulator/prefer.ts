@@ -1,7 +1,8 @@
 /**
  * The `Prefer` request header of the query API: `wait=N` (server timeout in
  * seconds; default 180, at most 600), `include-statistics=true`,
- * `include-render=true`. Preferences are separated by commas (or semicolons).
+ * `include-render=true`, `include-permissions=true` (resource-centric queries: a `permissions`
+ * section, logs/api/azure-resource-queries.md). Preferences are separated by commas (or semicolons).
  */
 
 export const DEFAULT_WAIT_SECONDS = 180;
@@ -14,6 +15,7 @@ export interface Preferences {
   waitRequested: boolean;
   includeStatistics: boolean;
   includeRender: boolean;
+  includePermissions: boolean;
 }
 
 export function parsePrefer(header: string | readonly string[] | undefined): Preferences {
@@ -22,6 +24,7 @@ export function parsePrefer(header: string | readonly string[] | undefined): Pre
     waitRequested: false,
     includeStatistics: false,
     includeRender: false,
+    includePermissions: false,
   };
   const text = typeof header === "string" ? header : (header?.join(",") ?? "");
   for (const raw of text.split(/[,;]/)) {
@@ -34,6 +37,7 @@ export function parsePrefer(header: string | readonly string[] | undefined): Pre
       }
     } else if (name === "include-statistics") prefs.includeStatistics = value === "true";
     else if (name === "include-render") prefs.includeRender = value === "true";
+    else if (name === "include-permissions") prefs.includePermissions = value === "true";
   }
   return prefs;
 }

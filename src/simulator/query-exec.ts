@@ -20,7 +20,7 @@ export interface KqlContext {
 }
 
 /** The evaluator's signature (src/simulator/kql/index.ts executeKql). */
-export type KqlExecutor = (text: string, ctx: KqlContext) => { columns: Column[]; rows: (readonly SimValue[])[] };
+export type KqlExecutor = (text: string, ctx: KqlContext) => { columns: Column[]; rows: (readonly SimValue[])[]; select?: readonly number[] };
 
 export interface ExecEnv {
   catalog: Catalog;
@@ -134,7 +134,7 @@ export function executeQueryBody(body: unknown, env: ExecEnv): Executed {
   }
   const set = stripSetStatements(b.query);
   const started = performance.now();
-  let out: { columns: Column[]; rows: (readonly SimValue[])[] };
+  let out: ReturnType<KqlExecutor>;
   try {
     const ctx: KqlContext = { catalog: env.catalog, now };
     if (timespan !== undefined) ctx.timespan = timespan;

@@ -207,15 +207,20 @@ describe("query API", () => {
     assert.equal(same.status, 200);
   });
 
-  test("resource-centric queries (the SDK's //subscriptions/… path) reach the same workspace", async () => {
-    const client = sdkClient(sim);
-    const byResource = await client.queryResource(sim.resourceId, "AppTraces | count", { duration: "P1D" });
-    const byWorkspace = await client.queryWorkspace(sim.workspaceId, "AppTraces | count", { duration: "P1D" });
-    assert.equal(byResource.status, LogsQueryResultStatus.Success);
-    if (byResource.status === LogsQueryResultStatus.Success && byWorkspace.status === LogsQueryResultStatus.Success) {
-      assert.deepEqual(byResource.tables[0]?.rows, byWorkspace.tables[0]?.rows);
-    }
-    const upper = await rawPost(sim, `/v1/${sim.resourceId.toUpperCase()}/query`, { query: "AppTraces | take 1" });
+  test("resource-centric queries (/v1/subscriptions/…) reach the same workspace; the double-slash path is not found", async () => {
+    const byResource = await rawPost(sim, `/v1${sim.resourceId}/query`, { query: "AppTraces | count", timespan: "P1D" });
+    const byWorkspace = await rawQuery(sim, { query: "AppTraces | count", timespan: "P1D" });
+    assert.equal(byResource.status, 200);
+    assert.equal(byResource.text, byWorkspace.text);
+    // @azure/monitor-query-logs 1.0.0 sends /v1//subscriptions/…: answered like any unknown path
+    await assert.rejects(
+      sdkClient(sim).queryResource(sim.resourceId, "AppTraces | count", { duration: "P1D" }),
+      (e: { statusCode?: number; code?: string }) => e.statusCode === 404 && e.code === "PathNotFoundError",
+    );
+    const double = await rawPost(sim, `/v1/${sim.resourceId}/query`, { query: "AppTraces | take 1" });
+    assert.equal(double.status, 404);
+    assert.equal((JSON.parse(double.text) as { error: { code: string } }).error.code, "PathNotFoundError");
+    const upper = await rawPost(sim, `/v1${sim.resourceId.toUpperCase()}/query`, { query: "AppTraces | take 1" });
     assert.equal(upper.status, 200);
     const wrong = await rawPost(sim, "/v1//subscriptions/x/resourceGroups/y/providers/microsoft.insights/components/z/query", {
       query: "AppTraces | take 1",
@@ -275,7 +280,11 @@ describe("query API", () => {
     assert.ok(soon.itemIds.length > 0, "some rows are ingested within the next minute");
     const probe = soon.itemIds.slice(0, 5);
     const count = async () => {
-      const r = await rawQuery(sim, { query: `AppTraces | where _ItemId in (${probe.map((i) => `'${i}'`).join(",")}) | count` });
+      const r = await rawQuery(
+        sim,
+        { query: `AppTraces | where _ItemId in (${probe.map((i) => `'${i}'`).join(",")}) | count` },
+        { "cache-control": "no-cache" },
+      );
       return Number(/\[\[(\d+)\]\]/.exec(r.text)?.[1]);
     };
     assert.equal(await count(), 0);
@@ -340,7 +349,7 @@ describe("result limits (configured low)", () => {
       backfill: "PT10M",
       rowsPerSecond: 1,
       tables: ["AppRequests"],
-      limits: { maxRows: 40, maxBytes: 30_000 },
+      limits: { maxRows: 40, maxBytes: 30_000, engineSizeRatio: 1 },
     });
   });
   after(() => sim.close());

@@ -3,9 +3,20 @@
  * query API on /v1 plus test/demo control endpoints on /_control/.
  *
  *   POST|GET /v1/workspaces/{workspaceId}/query
- *   POST|GET /v1/{resourceId}/query      resource-centric; the JS SDK sends /v1//subscriptions/…
+ *   POST|GET /v1/{resourceId}/query      resource-centric, /v1/subscriptions/… (the documented and recorded form);
+ *                                        /v1//subscriptions/… (what @azure/monitor-query-logs 1.0.0 sends) is
+ *                                        answered 404 PathNotFoundError: no recording shows the service accepting it
  *   POST     /v1/$batch                  {"requests":[{id, body, workspace, headers?, path?, method?}]}
  *   …        /_control/…                 see control.ts (never faulted)
+ *
+ * Like the service (see the README, "Against the real service"), on the query routes:
+ *  - a workspace with no data at all answers 204 No Content with an empty body (logs/api/errors.md);
+ *  - identical requests are answered from a 2-minute cache with an `Age` header unless the request
+ *    says `Cache-Control: no-cache` (response-cache.ts, logs/api/cache.md);
+ *  - resource-centric queries drop rows the identity may not read, silently, and report them only
+ *    under `Prefer: include-permissions=true` (access.ts);
+ *  - the size limit is the engine's, so a body at the cut is larger than the limit (wire/query-body.ts).
+ * $batch has none of these four (it is not used by monitorlift).
  *
  * Auth decision: the simulator serves plain HTTP on loopback and requires no
  * token; an Authorization header, if present, is ignored. The exporter talks to
@@ -15,16 +26,20 @@
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { type AccessModel, permissionsSection, restrictedCatalog, restricts } from "./access.ts";
 import type { Clock } from "./clock.ts";
 import { type ControlDeps, handleControl } from "./control.ts";
 import type { Fault, FaultController } from "./faults.ts";
 import { acceptsGzip, BodyTooLargeError, readBody, sendError, sleepUnlessGone } from "./http-util.ts";
 import { parsePrefer, type Preferences } from "./prefer.ts";
 import { type ExecEnv, type Executed, executeQueryBody, queryTextOf } from "./query-exec.ts";
+import { parseCacheControl, ResponseCache } from "./response-cache.ts";
 import {
+  authenticationFailed,
   badRequest,
   type ErrorResponse,
   gatewayTimeout,
+  insufficientAccess,
   internalError,
   methodNotAllowed,
   pathNotFound,
@@ -48,6 +63,12 @@ export interface ServerDeps extends ControlDeps {
   stats: StatsRecorder;
   /** Row JSON cache (undefined: encode every row every time). */
   rowCache: RowJsonCache | undefined;
+  /** JSON bytes of rows allowed per byte of the engine's size limit (wire/query-body.ts). */
+  engineSizeRatio: number;
+  /** What the identity may read in resource-centric queries (changed at runtime through /_control/access). */
+  access: AccessModel;
+  /** The query API's 2-minute response cache. */
+  responseCache: ResponseCache;
 }
 
 type Route =
@@ -68,7 +89,7 @@ function route(path: string): Route {
   if (rest === "$batch" || rest.toLowerCase() === "%24batch") return { kind: "batch" };
   const ws = /^workspaces\/([^/]+)\/query$/.exec(rest);
   if (ws) return { kind: "workspace", workspaceId: safeDecode(ws[1] ?? "") };
-  if (rest.endsWith("/query") && /^\/*subscriptions\//i.test(rest)) {
+  if (rest.endsWith("/query") && /^subscriptions\//i.test(rest)) {
     return { kind: "resource", resourceId: safeDecode(rest.slice(0, -"/query".length)) };
   }
   return { kind: "none" };
@@ -134,11 +155,38 @@ export function createSimulatorServer(deps: ServerDeps): Server {
     if (r.kind === "batch") return handleBatch(req, res, body, prefs);
 
     const fault = deps.faults.next([queryTextOf(body)]);
-    if (!(await applyPreFaults(res, fault, prefs.waitSeconds, reply))) return;
+    if (!(await applyPreFaults(res, fault, prefs.waitSeconds, reply, r.kind === "resource"))) return;
     if (r.kind === "workspace" && !deps.exec.isKnownWorkspace(r.workspaceId)) return reply(workspaceNotFound(r.workspaceId));
     if (r.kind === "resource" && !resourceIds.has(normalizeResourceId(r.resourceId))) return reply(resourceNotFound(r.resourceId));
-    const ex = executeQueryBody(body, deps.exec);
-    deps.stats.query();
+    if (r.kind === "workspace" && workspaceIsEmpty()) {
+      // logs/api/errors.md, "No data in workspace": 204 No Content, empty body.
+      deps.stats.request(204);
+      res.writeHead(204, { "x-ms-request-id": randomUUID() });
+      res.end();
+      return;
+    }
+    const cacheControl = parseCacheControl(req.headers["cache-control"]);
+    const cacheKey = ResponseCache.key(path, body);
+    const now = deps.clock();
+    const cached = deps.responseCache.get(cacheKey, now, cacheControl);
+    let ex: Executed;
+    let permissions: Record<string, unknown> | undefined;
+    if (cached !== undefined) {
+      ex = cached.ex;
+      permissions = cached.permissions;
+    } else {
+      let env = deps.exec;
+      let touched: Set<string> | undefined;
+      if (r.kind === "resource" && restricts(deps.access)) {
+        const view = restrictedCatalog(deps.exec.catalog, deps.access);
+        env = { ...deps.exec, catalog: view.catalog };
+        touched = view.touched;
+      }
+      ex = executeQueryBody(body, env);
+      deps.stats.query();
+      if (r.kind === "resource") permissions = permissionsSection(`/${r.resourceId}`, deps.access, touched ?? new Set());
+      if (ex.ok) deps.responseCache.put(cacheKey, ex, permissions, now, cacheControl);
+    }
     if (!ex.ok) return reply(ex.error);
 
     const gzip = acceptsGzip(req);
@@ -146,10 +194,12 @@ export function createSimulatorServer(deps: ServerDeps): Server {
       "content-type": "application/json; charset=utf-8",
       vary: "Accept-Encoding",
       "x-ms-request-id": randomUUID(),
+      ...(cached !== undefined ? { age: String(cached.ageSeconds) } : {}),
       ...(gzip ? { "content-encoding": "gzip" } : {}),
     });
     const w = new ChunkWriter(res, gzip);
     const plan = bodyPlan(ex, fault, prefs);
+    if (permissions !== undefined && prefs.includePermissions) plan.permissions = permissions;
     const out = await writeQueryBody(w, ex.result, plan);
     deps.stats.served(out.rows, out.rowBytes, out.truncated !== undefined);
     if (out.cut) {
@@ -162,22 +212,35 @@ export function createSimulatorServer(deps: ServerDeps): Server {
   }
 
   function bodyPlan(ex: Extract<Executed, { ok: true }>, fault: Fault, prefs: Preferences): BodyPlan {
-    const plan: BodyPlan = { maxRows: ex.maxRows, maxBytes: ex.maxBytes };
+    const plan: BodyPlan = { maxRows: ex.maxRows, maxBytes: ex.maxBytes, engineSizeRatio: deps.engineSizeRatio };
     if (deps.rowCache !== undefined) plan.cache = deps.rowCache;
     if (fault.kind === "partial") plan.partialRows = fault.rows ?? Math.floor(ex.result.rows.length / 2);
+    if (fault.kind === "engine") plan.engineErrorRows = fault.rows ?? Math.floor(ex.result.rows.length / 2);
     if (fault.kind === "reset") plan.cutAfterFraction = fault.fraction;
     if (prefs.includeStatistics) plan.statistics = { executionSeconds: ex.seconds };
     return plan;
   }
 
-  /** Applies 429/503/500/slow. Returns false when the request was answered (or the client left). */
+  /** True when no table holds any row yet: the service's "no data in workspace". */
+  function workspaceIsEmpty(): boolean {
+    return Object.values(deps.data.rowCounts()).every((n) => n === 0);
+  }
+
+  /** Applies 429/503/500/401/403/slow. Returns false when the request was answered (or the client left). */
   async function applyPreFaults(
     res: ServerResponse,
     fault: Fault,
     waitSeconds: number,
     reply: (e: ErrorResponse) => void,
+    resourceMode = false,
   ): Promise<boolean> {
     switch (fault.kind) {
+      case "401":
+        reply(authenticationFailed());
+        return false;
+      case "403":
+        reply(insufficientAccess(resourceMode));
+        return false;
       case "429":
         reply(throttled(fault.retryAfterSeconds));
         return false;

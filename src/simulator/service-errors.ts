@@ -16,7 +16,8 @@
  *                                   "severity":2,"severityName":"Error"}}]}
  * The 404-for-workspace, 429, 500 and 503 bodies follow the same shape with codes
  * not confirmed from recordings (WorkspaceNotFoundError, ThrottledError,
- * InternalServerError, ServiceUnavailableError).
+ * InternalServerError, ServiceUnavailableError). 401/403 follow logs/api/errors.md and
+ * logs/api/azure-resource-queries.md.
  */
 import { randomUUID } from "node:crypto";
 
@@ -135,6 +136,49 @@ export function partialError(reason: TruncationReason): Record<string, unknown> 
         code: "EngineError",
         message: "Something went wrong processing your query on the server.",
         innererror: { code: "-2133196797", message, severity: 2, severityName: "Error" },
+      },
+    ],
+  };
+}
+
+/** 401 as documented (logs/api/errors.md, "No authentication provided"). */
+export function authenticationFailed(): ErrorResponse {
+  return response(401, { message: "Authentication failed. The 'Authorization' header is missing.", code: "AuthenticationFailed" });
+}
+
+/**
+ * 403 as documented: logs/api/errors.md ("Insufficient permissions") for a workspace, and
+ * logs/api/azure-resource-queries.md ("No access to resource") with its AuthorizationFailedError
+ * inner error for a resource. The docs note a new role assignment can take up to 60 minutes to apply.
+ */
+export function insufficientAccess(resourceMode: boolean, principal = "00000000-0000-0000-0000-000000000000"): ErrorResponse {
+  return response(403, {
+    message: "The provided credentials have insufficient access to perform the requested operation",
+    code: "InsufficientAccessError",
+    ...(resourceMode
+      ? { innererror: { code: "AuthorizationFailedError", message: `User '${principal}' does not have access to read logs for this resource` } }
+      : {}),
+  });
+}
+
+/**
+ * The `error` member of a 200 whose query failed part-way for a reason other than a result limit.
+ * Modelled, not recorded: Kusto's low-memory partial failure, in the shape of the recorded PartialError.
+ */
+export function enginePartialError(): Record<string, unknown> {
+  return {
+    code: "PartialError",
+    message: "There were some errors when processing your query.",
+    details: [
+      {
+        code: "EngineError",
+        message: "Something went wrong processing your query on the server.",
+        innererror: {
+          code: "LowMemoryCondition",
+          message: "Partial query failure: Low memory condition (E_LOW_MEMORY_CONDITION). (message: 'bad allocation', details: '')",
+          severity: 2,
+          severityName: "Error",
+        },
       },
     ],
   };

@@ -15,10 +15,13 @@ import type { TruthFilter } from "./data/table-store.ts";
 import { type EventInterval, WorkspaceData } from "./data/workspace.ts";
 import { type FaultConfig, FaultController } from "./faults.ts";
 import { executeKql } from "./kql/index.ts";
+import type { AccessModel } from "./access.ts";
+import { ResponseCache } from "./response-cache.ts";
 import { createSimulatorServer } from "./server.ts";
 import { type SimulatorStats, StatsRecorder } from "./stats.ts";
 import { parseIsoDuration } from "./timespan.ts";
 import { RowJsonCache } from "./wire/row-cache.ts";
+import { DEFAULT_ENGINE_SIZE_RATIO } from "./wire/query-body.ts";
 import { rowEncoder } from "./wire/row-encoder.ts";
 import { JsonWarmer } from "./wire/warmer.ts";
 
@@ -49,12 +52,17 @@ export interface SimulatorOptions {
   tableRates?: Record<string, number>;
   /** Keep generating events as the clock advances (default true). */
   live?: boolean;
-  /** Tables to create (default: the 8 App tables and MonitorliftTypes). */
+  /** Tables to create (default: the 8 App tables and MonitorliftTypes; MonitorliftEvents_CL only when listed). */
   tables?: string[];
   /** Random fault configuration (default: none). */
   faults?: FaultConfig;
-  /** Result limits (default 500000 rows, 64000000 bytes). */
-  limits?: { maxRows?: number; maxBytes?: number };
+  /**
+   * Result limits (default 500000 rows, 64000000 engine bytes). A body at the size cut is
+   * `engineSizeRatio` times the engine's bytes (default 73/64: a recorded cut at 64,000,000 came with ~73 MB).
+   */
+  limits?: { maxRows?: number; maxBytes?: number; engineSizeRatio?: number };
+  /** What the identity may read in resource-centric queries (default: everything). */
+  access?: AccessModel;
   /** Maximum settle jitter between ingestion and visibility, ms (default 20000). */
   settleJitterMs?: number;
   /** Ingestion-delay model overrides (see data/delays.ts). */
@@ -115,6 +123,22 @@ function mergeIntervals(list: EventInterval[]): EventInterval[] {
   return out;
 }
 
+/**
+ * The shape rows are pre-encoded in: the visible columns plus `_ItemId`, in table order — what
+ * the exporter's default table query (`… | extend _ItemId = _ItemId`) returns. select is
+ * undefined when that is every column.
+ */
+function warmShape(table: SimTable): { columns: readonly Column[]; select?: readonly number[] } {
+  const hidden = table.hidden;
+  if (hidden === undefined || hidden.size === 0) return { columns: table.columns };
+  const select: number[] = [];
+  table.columns.forEach((c, i) => {
+    if (!hidden.has(c.name) || c.name === "_ItemId") select.push(i);
+  });
+  if (select.length === table.columns.length) return { columns: table.columns };
+  return { columns: select.map((i) => table.columns[i]!), select };
+}
+
 /** Expected bytes of the JSON of every stored row, from a sample of each table. */
 function estimateJsonBytes(data: WorkspaceData): number {
   let total = 0;
@@ -122,7 +146,8 @@ function estimateJsonBytes(data: WorkspaceData): number {
     const store = data.store(name);
     const sample = store.sample(64);
     if (sample.length === 0) continue;
-    const enc = rowEncoder(store.columns);
+    const shape = warmShape(store);
+    const enc = rowEncoder(shape.columns, shape.select);
     let bytes = 0;
     for (const row of sample) bytes += Buffer.byteLength(enc.text(row.values));
     total += (bytes / sample.length + 1) * store.size;
@@ -141,6 +166,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const maxRows = options.limits?.maxRows ?? DEFAULT_MAX_ROWS;
   const maxBytes = options.limits?.maxBytes ?? DEFAULT_MAX_BYTES;
   if (!(maxRows >= 0) || !(maxBytes >= 0)) throw new RangeError("limits.maxRows and limits.maxBytes must be >= 0");
+  const engineSizeRatio = options.limits?.engineSizeRatio ?? DEFAULT_ENGINE_SIZE_RATIO;
+  if (!(engineSizeRatio >= 1)) throw new RangeError("limits.engineSizeRatio must be >= 1");
 
   const intervals: EventInterval[] = [];
   const back = backfillInterval(options.backfill, startMs);
@@ -164,7 +191,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     startMs,
     ...(warmer === undefined
       ? {}
-      : { onRows: (table: SimTable, rows: readonly SimRow[]) => warmer.add(rows, table.columns as readonly Column[]) }),
+      : {
+          onRows: (table: SimTable, rows: readonly SimRow[]) => {
+            const shape = warmShape(table);
+            warmer.add(rows, shape.columns, shape.select);
+          },
+        }),
   });
   data.materializeTo(startMs);
   if (rowCache !== undefined) {
@@ -184,6 +216,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     faults,
     stats,
     rowCache,
+    engineSizeRatio,
+    access: { ...(options.access ?? {}) },
+    responseCache: new ResponseCache(),
     exec: {
       catalog: data,
       clock,

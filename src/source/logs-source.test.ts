@@ -302,3 +302,61 @@ test("shutdown while reading ends the batches with ABORTED", async () => {
     await stop(slow.server);
   }
 });
+
+test("what every request says: one-slash resource URL, Cache-Control: no-cache, one Prefer header (wait + include-permissions for a resource)", async () => {
+  const seen: { url: string; prefer: string | string[] | undefined; cache: string | undefined }[] = [];
+  const { endpoint, server } = await serve((req, res) => {
+    seen.push({ url: req.url ?? "", prefer: req.headers["prefer"], cache: req.headers["cache-control"] });
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(`${HEAD}[1,"a"]]}]}`);
+  });
+  try {
+    const rid = "/subscriptions/s/resourceGroups/g/providers/microsoft.insights/components/c";
+    const byResource = new LogsSource({ ...optionsFor(endpoint), workspaceId: undefined, resourceId: rid });
+    await drain(await byResource.query({ query: "T" }, new AbortController().signal));
+    await drain(await sourceFor(endpoint, "w").query({ query: "T" }, new AbortController().signal));
+    assert.deepEqual(seen, [
+      { url: `/v1${rid}/query`, prefer: "wait=10,include-permissions=true", cache: "no-cache" },
+      { url: "/v1/workspaces/w/query", prefer: "wait=10", cache: "no-cache" },
+    ]);
+  } finally {
+    await stop(server);
+  }
+});
+
+test("204 No Content is an empty, complete result; a withheld table or a non-limit PartialError is an error outcome", async () => {
+  const bodies = [
+    "204",
+    `${HEAD}[1,"a"]]}],"permissions":{"resources":[{"resourceId":"/r","denyTables":["SecurityEvent"],"dataSources":["/ws1"]}],"dataSources":[{"resourceId":"/ws1"}]}}`,
+    `${HEAD}[1,"a"]]}],"permissions":{"resources":[{"resourceId":"/r","dataSources":["/ws1","/ws2"]}],"dataSources":[{"resourceId":"/ws1"}]}}`,
+    `${HEAD}[1,"a"]]}],"error":{"code":"PartialError","message":"There were some errors when processing your query.","details":[{"code":"EngineError","message":"m","innererror":{"code":"X","message":"Partial query failure: Low memory condition (E_LOW_MEMORY_CONDITION)."}}]}}`,
+  ];
+  const { endpoint, server } = await serve((_req, res) => {
+    const body = bodies.shift()!;
+    if (body === "204") {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(body);
+  });
+  try {
+    const empty = await sourceFor(endpoint, "w").query({ query: "T" }, new AbortController().signal);
+    assert.deepEqual(empty.columns, []);
+    assert.deepEqual(await drain(empty), { kind: "ok", rows: 0, bytes: 0 });
+    const table = await outcomeOf(endpoint);
+    assert.ok(table.outcome.kind === "error" && table.outcome.error.code === "SOURCE_PERMISSIONS" && /SecurityEvent of \/r/.test(table.outcome.error.message));
+    const ws = await outcomeOf(endpoint);
+    assert.ok(ws.outcome.kind === "error" && ws.outcome.error.code === "SOURCE_PERMISSIONS" && /workspace \/ws2/.test(ws.outcome.error.message));
+    const engine = await outcomeOf(endpoint);
+    assert.ok(engine.outcome.kind === "error" && engine.outcome.error.code === "SOURCE_QUERY_FAILED" && engine.outcome.error.retryable);
+    assert.match(engine.outcome.kind === "error" ? engine.outcome.error.message : "", /E_LOW_MEMORY_CONDITION/);
+  } finally {
+    await stop(server);
+  }
+});
+
+function optionsFor(endpoint: string): LogsSourceOptions {
+  return { endpoint, auth: { method: "none" }, env: {}, serverTimeoutMs: 10_000, requestTimeoutMs: 20_000, idleTimeoutMs: 2_000, maxRows: 500_000, maxBytes: 64_000_000 };
+}

@@ -8,6 +8,15 @@
  * runner's one retry loop (src/runner/window-delivery.ts) decides whether and when to try again,
  * each attempt through the request gate. Every request carries its own deadline; the body is
  * pulled by the caller (src/source/query-result.ts) with an idle watchdog on each network read.
+ *
+ * What every request says, and why (README, "Against the real service"):
+ *  - `Cache-Control: no-cache`: the service answers an identical query from a 2-minute cache
+ *    (logs/api/cache.md); a retry, or a re-run after a crash, must see rows that arrived since.
+ *  - `Prefer: wait=N`, plus `include-permissions=true` for a resource: in one header, comma-separated
+ *    (RFC 7240, as the SDK joins its preferences); resource-centric queries drop rows the identity may
+ *    not read silently, and only this section tells (logs/api/azure-resource-queries.md).
+ *  - The resource URL is `{endpoint}/subscriptions/…/query`, one slash (the documented and recorded form).
+ * A 204 No Content (a workspace with no data) is an empty result with no columns.
  */
 import { LogsQueryClient } from "@azure/monitor-query-logs";
 import {
@@ -23,9 +32,9 @@ import type { SourceAuth } from "../config/types.ts";
 import { createCredential, noCredential } from "./credential.ts";
 import { isLoopbackHost } from "../config/loopback.ts";
 import { checkEndpoint } from "./endpoint.ts";
-import { readQueryResult, type QueryResult } from "./query-result.ts";
+import { emptyQueryResult, readQueryResult, type QueryResult } from "./query-result.ts";
 import { cut } from "./result-parser.ts";
-import { serviceErrorFromBody } from "./service-error.ts";
+import { type QueryScope, serviceErrorFromBody } from "./service-error.ts";
 
 export { drain, type QueryOutcome, type QueryResult } from "./query-result.ts";
 
@@ -70,8 +79,6 @@ export interface QueryRequest {
   /** This query's result limits (window.maxRows / window.maxBytes); default: the source's. */
   maxRows?: number;
   maxBytes?: number;
-  /** Send `Cache-Control: no-cache`: the service answers identical queries from a 2-minute cache otherwise (logs/api/cache.md). */
-  noCache?: boolean;
 }
 
 /** What the runner needs of a source: one request per call, rows pulled by the caller. */
@@ -85,6 +92,7 @@ export class LogsSource implements QuerySource {
   private readonly url: string;
   private readonly insecure: boolean;
   private readonly options: LogsSourceOptions;
+  private readonly scope: QueryScope;
 
   constructor(options: LogsSourceOptions) {
     const endpoint = checkEndpoint(options.endpoint, options.auth.method);
@@ -101,9 +109,10 @@ export class LogsSource implements QuerySource {
     if (!credential) this.client.pipeline.removePolicy({ name: bearerTokenAuthenticationPolicyName });
     this.httpClient = createDefaultHttpClient();
     const base = endpoint.href.replace(/\/$/, "");
+    this.scope = options.workspaceId ? { kind: "workspace", id: options.workspaceId } : { kind: "resource", id: `/${options.resourceId!.replace(/^\/+/, "")}` };
     this.url = options.workspaceId
       ? `${base}/workspaces/${encodeURIComponent(options.workspaceId)}/query`
-      : `${base}/${options.resourceId!.startsWith("/") ? options.resourceId : `/${options.resourceId}`}/query`;
+      : `${base}/${options.resourceId!.replace(/^\/+/, "").replace(/\/+$/, "")}/query`;
     this.insecure = endpoint.protocol === "http:" && isLoopbackHost(endpoint.hostname);
   }
 
@@ -138,8 +147,13 @@ export class LogsSource implements QuerySource {
     let response: PipelineResponse;
     try {
       response = await this.send(req, combined);
+      if (response.status === 204) {
+        // logs/api/errors.md: "If a workspace has no data in it, we return 204 No Content."
+        done(true);
+        return emptyQueryResult();
+      }
       if (response.status !== 200) {
-        throw serviceErrorFromBody(response.status, response.bodyAsText ?? "", response.headers.get("retry-after"));
+        throw serviceErrorFromBody(response.status, response.bodyAsText ?? "", response.headers.get("retry-after"), this.scope);
       }
       if (!response.readableStreamBody) throw cut("the query response has no body");
     } catch (err) {
@@ -165,8 +179,8 @@ export class LogsSource implements QuerySource {
       headers: createHttpHeaders({
         "Content-Type": "application/json",
         Accept: "application/json",
-        Prefer: `wait=${waitSeconds}`,
-        ...(req.noCache ? { "Cache-Control": "no-cache" } : {}),
+        "Cache-Control": "no-cache",
+        Prefer: this.scope.kind === "resource" ? `wait=${waitSeconds},include-permissions=true` : `wait=${waitSeconds}`,
       }),
       body: JSON.stringify(req.timespan ? { query: req.query, timespan: req.timespan } : { query: req.query }),
       abortSignal: signal,

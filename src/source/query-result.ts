@@ -7,8 +7,11 @@
  * silence. The batches never throw; how the body ended is told once, by `outcome`, which never
  * rejects either (so nothing can become an unhandled rejection):
  *   ok         the body was read to its end and the result is complete;
- *   truncated  the service cut the result (PartialError) or a limit was reached: discard the rows;
- *   error      a typed error: a cut body (a reset: SOURCE_CONNECTION; a body that ended mid-document:
+ *   truncated  the service cut the result at a row or size limit (a PartialError naming
+ *              E_QUERY_RESULT_SET_TOO_LARGE) or maxRows/maxBytes was reached: discard the rows, split;
+ *   error      a typed error: a PartialError that is not a limit (SOURCE_QUERY_FAILED, retryable: the
+ *              service's own message), a permissions section saying rows were withheld
+ *              (SOURCE_PERMISSIONS, permanent), a cut body (a reset: SOURCE_CONNECTION; a body that ended mid-document:
  *              SOURCE_PROTOCOL with retryable true), an unreadable one (SOURCE_PROTOCOL, permanent), the
  *              watchdog or deadline (SOURCE_TIMEOUT), shutdown (ABORTED), or the consumer stopped
  *              reading before the end (ABORTED).
@@ -17,7 +20,7 @@
  */
 import { AbortedError, MonitorliftError, SourceError } from "../errors.ts";
 import type { Column, RawRow } from "../table.ts";
-import { ResultParser, cut, unreadable } from "./result-parser.ts";
+import { ResultParser, cut, unreadable, type ParsedTail } from "./result-parser.ts";
 
 export type QueryOutcome =
   | { kind: "ok"; rows: number; /** Decompressed body bytes. */ bytes: number; statistics?: unknown }
@@ -201,6 +204,15 @@ class BodyReader {
     const { maxRows, maxBytes } = this.o.limits;
     const rows = this.parser.rows;
     const bytes = this.bytes;
+    const withheld = deniedAccess(tail.permissions);
+    if (withheld.length > 0) {
+      this.ending = { kind: "error", error: permissionsError(withheld) };
+      return;
+    }
+    if (tail.error && !isResultLimit(tail.error)) {
+      this.ending = { kind: "error", error: queryFailed(tail.error) };
+      return;
+    }
     const reason = tail.error
       ? `the service returned a partial result: ${describeServiceError(tail.error)}`
       : rows >= maxRows
@@ -234,11 +246,78 @@ class BodyReader {
   }
 }
 
-function describeServiceError(error: { code?: string; message?: string; details?: unknown[] }): string {
-  const details = (error.details ?? [])
-    .map((d) => (d as { message?: string }).message)
-    .filter((m): m is string => typeof m === "string");
-  return [error.code, error.message, ...details].filter(Boolean).join(" — ");
+/** Every message in a service error: its own, its details' and their inner errors', outermost first. */
+function serviceMessages(error: unknown, out: string[] = []): string[] {
+  if (typeof error !== "object" || error === null) return out;
+  const e = error as { message?: unknown; details?: unknown; innererror?: unknown };
+  if (typeof e.message === "string" && e.message !== "") out.push(e.message);
+  if (Array.isArray(e.details)) for (const d of e.details) serviceMessages(d, out);
+  serviceMessages(e.innererror, out);
+  return out;
+}
+
+function describeServiceError(error: NonNullable<ParsedTail["error"]>): string {
+  return [error.code, ...serviceMessages(error)].filter(Boolean).join(" — ");
+}
+
+/**
+ * Whether a 200's PartialError is a result limit (rows or size: E_QUERY_RESULT_SET_TOO_LARGE,
+ * 0x80DA0003, recorded), which splitting the window cures. Any other engine error is not.
+ */
+export function isResultLimit(error: NonNullable<ParsedTail["error"]>): boolean {
+  const text = JSON.stringify(error);
+  return /E_QUERY_RESULT_SET_TOO_LARGE|0x80DA0003|-2133196797/i.test(text);
+}
+
+function queryFailed(error: NonNullable<ParsedTail["error"]>): SourceError {
+  return new SourceError("SOURCE_QUERY_FAILED", `The service failed the query part-way: ${describeServiceError(error)}.`, {
+    retryable: true,
+    ...(error.code ? { serviceCode: error.code } : {}),
+    hint: "Not a result limit, so the window is retried as it is, not split; if it keeps failing, the query fails with this message and the watermark stays.",
+  });
+}
+
+/**
+ * What a `permissions` section (logs/api/azure-resource-queries.md, "Partial access") says was
+ * withheld: tables denied for a resource or in a workspace, and workspaces holding the resource's
+ * logs that the identity may not read (listed under the resource, absent from `dataSources`).
+ */
+export function deniedAccess(permissions: unknown): string[] {
+  if (typeof permissions !== "object" || permissions === null) return [];
+  const p = permissions as { resources?: unknown; dataSources?: unknown };
+  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => typeof x === "object" && x !== null) : []);
+  const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
+  const out: string[] = [];
+  const readable = Array.isArray(p.dataSources) ? new Set(list(p.dataSources).map((d) => String(d["resourceId"]).toLowerCase())) : undefined;
+  for (const r of list(p.resources)) {
+    const tables = strings(r["denyTables"]);
+    if (tables.length > 0) out.push(`tables ${tables.join(", ")} of ${String(r["resourceId"])}`);
+    if (readable) for (const ds of strings(r["dataSources"])) if (!readable.has(ds.toLowerCase())) out.push(`the workspace ${ds}`);
+  }
+  for (const d of list(p.dataSources)) {
+    const tables = strings(d["denyTables"]);
+    if (tables.length > 0) out.push(`tables ${tables.join(", ")} in ${String(d["resourceId"])}`);
+  }
+  return out;
+}
+
+function permissionsError(withheld: string[]): SourceError {
+  return new SourceError(
+    "SOURCE_PERMISSIONS",
+    `The service left out rows this identity may not read (resource-centric query): ${withheld.join("; ")}.`,
+    {
+      retryable: false,
+      hint: "Grant the identity the Log Analytics Reader role on the workspace(s) holding the resource's logs (or read access to those tables), or query by source.workspaceId. Nothing of this window was exported; the watermark has not moved.",
+    },
+  );
+}
+
+/** The result of a 204 No Content: no columns, no rows, complete. */
+export function emptyQueryResult(): QueryResult {
+  const batches: AsyncIterable<RawRow[]> = {
+    [Symbol.asyncIterator]: () => ({ next: async () => DONE, return: async () => DONE }),
+  };
+  return { columns: [], batches, outcome: Promise.resolve({ kind: "ok", rows: 0, bytes: 0 }), cancel: () => undefined };
 }
 
 /** Reads a result to its end; resolves with the ok outcome, or rejects with its error (SOURCE_TRUNCATED when truncated). */

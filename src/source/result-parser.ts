@@ -16,6 +16,8 @@ export interface ParsedTail {
   /** The response's top-level "error" (a PartialError on a 200), if any. */
   error?: { code?: string; message?: string; details?: unknown[]; innererror?: unknown };
   statistics?: unknown;
+  /** The `permissions` section (resource-centric queries with Prefer: include-permissions=true). */
+  permissions?: unknown;
   /** How many tables the response had (only the first is exported). */
   tableCount: number;
 }
@@ -302,10 +304,11 @@ function readColumns(value: unknown): Column[] {
 }
 
 function tailOf(doc: unknown, tableCount: number): ParsedTail {
-  const d = doc as { error?: ParsedTail["error"]; statistics?: unknown };
+  const d = doc as { error?: ParsedTail["error"]; statistics?: unknown; permissions?: unknown };
   const tail: ParsedTail = { tableCount };
   if (d.error !== undefined && d.error !== null) tail.error = d.error;
   if (d.statistics !== undefined) tail.statistics = d.statistics;
+  if (d.permissions !== undefined && d.permissions !== null) tail.permissions = d.permissions;
   return tail;
 }
 

@@ -1,4 +1,7 @@
-/** Maps a non-200 response of the query API to a typed SourceError carrying the service's own message. */
+/**
+ * Maps a non-200 response of the query API to a typed SourceError carrying the service's own message,
+ * with a hint that names what to fix (the role and its scope for a 403).
+ */
 import { SourceError, type ErrorCode } from "../errors.ts";
 
 interface ServiceErrorBody {
@@ -19,7 +22,21 @@ export function parseRetryAfter(value: string | undefined | null, now = Date.now
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-export function serviceErrorFromBody(status: number, text: string, retryAfter?: string | null): SourceError {
+/** What the query was asked of, for hints: the workspace ID or the resource ID. */
+export type QueryScope = { kind: "workspace"; id: string } | { kind: "resource"; id: string };
+
+/** Which role to grant on what (logs/api/errors.md, logs/api/azure-resource-queries.md). */
+export function roleHint(scope: QueryScope | undefined): string {
+  const on =
+    scope?.kind === "resource"
+      ? `on the resource ${scope.id} (and read access to the workspace holding its logs)`
+      : scope?.kind === "workspace"
+        ? `on the workspace ${scope.id}`
+        : "on the workspace or resource";
+  return `Grant the identity monitorlift runs as the Log Analytics Reader role ${on}. A new role assignment can take up to an hour to apply; until then the service keeps answering 403. Not retried: the next run tries again.`;
+}
+
+export function serviceErrorFromBody(status: number, text: string, retryAfter?: string | null, scope?: QueryScope): SourceError {
   let body: ServiceErrorBody = {};
   try {
     body = JSON.parse(text) as ServiceErrorBody;
@@ -38,8 +55,18 @@ export function serviceErrorFromBody(status: number, text: string, retryAfter?: 
   const make = (code: ErrorCode, retryable: boolean, hint?: string) =>
     new SourceError(code, `The query API answered HTTP ${status}: ${said}`, { ...base, retryable, hint });
   if (status === 400) return make("SOURCE_REQUEST_INVALID", false, "Fix the query (its table, transform or .kql file); other queries carry on.");
-  if (status === 401 || status === 403) {
-    return make("SOURCE_AUTH", false, "Grant the identity the Log Analytics Reader role on the workspace, and check source.auth.");
+  if (status === 401) {
+    return make(
+      "SOURCE_AUTH",
+      false,
+      "The service did not accept the identity's token: check source.auth (tenant, client ID, secret or managed identity) and, in a sovereign cloud, source.audience. Not retried.",
+    );
+  }
+  if (status === 403) {
+    if (serviceCode === "InvalidAuthenticationTokenAudience" || serviceCode === "InvalidAuthenticationToken") {
+      return make("SOURCE_AUTH", false, "The token is not valid for this endpoint: check source.audience and source.endpoint (same cloud). Not retried.");
+    }
+    return make("SOURCE_AUTH", false, roleHint(scope));
   }
   if (status === 404) return make("SOURCE_NOT_FOUND", false, "Check source.workspaceId / source.resourceId and source.endpoint.");
   if (status === 429) return make("SOURCE_THROTTLED", true);

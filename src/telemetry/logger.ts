@@ -1,6 +1,6 @@
 /**
  * The logger: structured JSON (one object per line) when stderr is not a TTY,
- * readable lines on a TTY. Secrets are redacted by key wherever they appear.
+ * readable lines on a TTY, their times in UTC like every window. Secrets are redacted by key wherever they appear.
  */
 import { pino, type Logger } from "pino";
 import pretty from "pino-pretty";
@@ -40,7 +40,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
   };
   if (readable) {
-    return pino(config, pretty({ destination, sync: true, ignore: "pid,hostname", translateTime: "SYS:HH:MM:ss.l" }));
+    return pino(config, pretty({ destination, sync: true, ignore: "pid,hostname", translateTime: "UTC:HH:MM:ss.l'Z'" }));
   }
   return pino(config, pino.destination({ dest: (destination as { fd?: number }).fd ?? 2, sync: true }));
 }

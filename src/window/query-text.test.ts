@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfigError } from "../errors.ts";
-import { buildWindowQuery, checkQueryText, kqlDatetime, tableQueryText } from "./query-text.ts";
+import { buildWindowQuery, checkQueryText, kqlDatetime, missingItemIdWarning, tableQueryText } from "./query-text.ts";
 import { scanKql } from "./kql-tokens.ts";
 
 const t = (iso: string): number => Date.parse(iso);
@@ -22,20 +22,58 @@ test("table query, ingestion mode: exact text and timespan", () => {
     q.query,
     "AppRequests\n" +
       "| where ingestion_time() >= datetime(2026-11-22T03:00:00.0000000Z) and ingestion_time() < datetime(2026-11-22T03:05:00.0000000Z)" +
-      " and TimeGenerated >= datetime(2026-11-20T03:00:00.0000000Z) and TimeGenerated < datetime(2026-11-23T03:05:00.0000000Z)",
+      " and TimeGenerated >= datetime(2026-11-20T03:00:00.0000000Z) and TimeGenerated < datetime(2026-11-23T03:05:00.0000000Z)\n" +
+      "| extend _ItemId = _ItemId",
   );
   assert.equal(q.timespan, "2026-11-20T02:59:00.000Z/2026-11-23T03:06:00.000Z");
 });
 
+test("table query: hiddenColumns shows the hidden standard columns before the transform; [] shows none", () => {
+  const filter = (s: string) => s.split("\n").filter((l) => !l.startsWith("| where ingestion_time()")).join("\n");
+  assert.equal(filter(buildWindowQuery({ table: "AppRequests", transform: "project _ItemId, Name" }, W, ingestion).query), "AppRequests\n| extend _ItemId = _ItemId\n| project _ItemId, Name");
+  assert.equal(
+    filter(buildWindowQuery({ table: "AppRequests", hiddenColumns: ["_ItemId", "_BilledSize"] }, W, ingestion).query),
+    "AppRequests\n| extend _ItemId = _ItemId, _BilledSize = _BilledSize",
+  );
+  assert.equal(filter(buildWindowQuery({ table: "AppRequests", hiddenColumns: [] }, W, ingestion).query), "AppRequests");
+  assert.equal(tableQueryText("AppRequests", undefined, []), "AppRequests\n| $window");
+  assert.deepEqual(checkQueryText({ table: "AppRequests", hiddenColumns: ["_ItemId", "Name", "_ItemId", "_itemid"] }), [
+    { key: "hiddenColumns", message: `"Name" is not a hidden standard column (_ItemId, _BilledSize, _IsBillable, _SubscriptionId) — visible columns are exported anyway` },
+    { key: "hiddenColumns", message: `lists "_ItemId" twice` },
+    { key: "hiddenColumns", message: `"_itemid" is not a hidden standard column (_ItemId, _BilledSize, _IsBillable, _SubscriptionId) — visible columns are exported anyway` },
+  ]);
+  assert.throws(() => buildWindowQuery({ name: "q", table: "AppRequests", hiddenColumns: ["x; drop"] }, W, ingestion), ConfigError);
+});
+
+test("validate --connect's warning: a result without _ItemId, unless a table query leaves it out on purpose", () => {
+  assert.equal(missingItemIdWarning({ name: "f", kql: "T | $window" }, ["TimeGenerated", "_ItemId"]), undefined);
+  assert.match(missingItemIdWarning({ name: "f", kql: "T | $window | project TimeGenerated" }, ["TimeGenerated"]) ?? "", /^query f: the result has no _ItemId column — the service hides it unless the query names it/);
+  assert.match(missingItemIdWarning({ name: "t", table: "T", transform: "project Name" }, ["Name"]) ?? "", /^query t: the result has no _ItemId column — the transform drops it/);
+  assert.equal(missingItemIdWarning({ name: "t", table: "T", hiddenColumns: [] }, ["Name"]), undefined);
+});
+
 test("table query with transform, time mode: exact text and timespan", () => {
-  const q = buildWindowQuery({ table: "requests", transform: "| where duration > 1000 | project timestamp, name" }, W, time);
+  // A classic Application Insights table: its id column is itemId (visible), so no hidden columns to show.
+  const q = buildWindowQuery({ table: "requests", transform: "| where duration > 1000 | project timestamp, name", hiddenColumns: [] }, W, time);
   assert.equal(
     q.query,
     "requests\n" +
       "| where timestamp >= datetime(2026-11-22T03:00:00.0000000Z) and timestamp < datetime(2026-11-22T03:05:00.0000000Z)\n" +
       "| where duration > 1000 | project timestamp, name",
   );
-  assert.equal(q.timespan, "2026-11-22T02:59:00.000Z/2026-11-22T03:06:00.000Z");
+  // timestamp is not TimeGenerated, to which the service applies the timespan: [start − future, end + lookback].
+  assert.equal(q.timespan, "2026-11-21T02:59:00.000Z/2026-11-24T03:06:00.000Z");
+});
+
+test("timespan: covers the TimeGenerated of every row the filter selects", () => {
+  const span = (mode: "ingestion" | "time", timeColumn: string) => buildWindowQuery({ table: "T" }, W, { mode, lookbackMs: 3 * DAY, futureMs: DAY, timeColumn }).timespan;
+  // time mode on TimeGenerated: the window itself
+  assert.equal(span("time", "TimeGenerated"), "2026-11-22T02:59:00.000Z/2026-11-22T03:06:00.000Z");
+  // ingestion mode: TimeGenerated within [ingestion − lookback, ingestion + future], whatever the filter's column
+  assert.equal(span("ingestion", "TimeGenerated"), "2026-11-19T02:59:00.000Z/2026-11-23T03:06:00.000Z");
+  assert.equal(span("ingestion", "EventTime"), "2026-11-19T02:59:00.000Z/2026-11-23T03:06:00.000Z");
+  // time mode on another column: TimeGenerated (the receipt) up to lookback after it, up to future before it
+  assert.equal(span("time", "EventTime"), "2026-11-21T02:59:00.000Z/2026-11-25T03:06:00.000Z");
 });
 
 test("file query: the $window stage is replaced in place, comments kept", () => {
@@ -50,7 +88,7 @@ test("file query: the $window stage is replaced in place, comments kept", () => 
 test("a table query and its macro form build the same text", () => {
   const table = "AppRequests";
   const transform = "where DurationMs > 1000";
-  assert.equal(tableQueryText(table, transform), "AppRequests\n| $window\n| where DurationMs > 1000");
+  assert.equal(tableQueryText(table, transform), "AppRequests\n| $window\n| extend _ItemId = _ItemId\n| where DurationMs > 1000");
   assert.deepEqual(buildWindowQuery({ kql: tableQueryText(table, transform) }, W, ingestion), buildWindowQuery({ table, transform }, W, ingestion));
   // ResolvedQuery carries both; table wins
   assert.deepEqual(buildWindowQuery({ table, transform, kql: "garbage" }, W, ingestion), buildWindowQuery({ table, transform }, W, ingestion));

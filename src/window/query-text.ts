@@ -5,7 +5,13 @@
  *   | where <window filter>
  *   | <transform>
  *
+ *   | extend _ItemId = _ItemId          (the query's hiddenColumns; default ["_ItemId"])
+ *   | <transform>
+ *
  * and a .kql file has its single "| $window" stage replaced by "| where <window filter>".
+ * The service hides `_ItemId`, `_BilledSize`, `_IsBillable` and `_SubscriptionId` from results
+ * unless the query names them; `extend X = X` shows X, before the transform so it can use or drop
+ * it. A .kql file names what it wants itself (validate --connect warns when `_ItemId` is missing).
  * Ingestion mode filters on ingestion_time() (every record is exported exactly once, however late it
  * arrives) and bounds the time column by lookback/future so the service scans little; time mode
  * filters on the time column only. Nothing after the filter may widen or break the window: that is
@@ -16,6 +22,11 @@ import type { TimeWindow } from "./window.ts";
 import { KqlScanError, positionOf, scanKql, type KqlToken } from "./kql-tokens.ts";
 
 export const WINDOW_MACRO = "$window";
+/** The standard columns the service hides from results unless a query names them (logs/log-standard-columns.md). */
+export const HIDDEN_STANDARD_COLUMNS = ["_ItemId", "_BilledSize", "_IsBillable", "_SubscriptionId"] as const;
+export type HiddenStandardColumn = (typeof HIDDEN_STANDARD_COLUMNS)[number];
+/** What a table query shows of them when its config says nothing: the record's unique id. */
+export const DEFAULT_HIDDEN_COLUMNS: readonly HiddenStandardColumn[] = ["_ItemId"];
 /** How much wider than the filter the timespan sent to the service is, on each side. */
 export const TIMESPAN_MARGIN_MS = 60_000;
 
@@ -54,6 +65,8 @@ export interface WindowQuerySource {
   index?: number;
   table?: string;
   transform?: string;
+  /** Table query: the hidden standard columns to show (default DEFAULT_HIDDEN_COLUMNS; [] for none). */
+  hiddenColumns?: readonly string[];
   /** The .kql file text, containing "| $window" once. Ignored when `table` is set. */
   kql?: string;
 }
@@ -74,7 +87,7 @@ export interface WindowQuery {
 
 /** A problem of a query's text, keyed by the config key holding the text. */
 export interface QueryTextProblem {
-  key: "table" | "transform" | "file";
+  key: "table" | "transform" | "file" | "hiddenColumns";
   message: string;
 }
 
@@ -101,18 +114,62 @@ export function windowFilter(w: TimeWindow, s: WindowFilterSettings): string {
   );
 }
 
-/** The request timespan: the time-column range of the filter, one minute wider on each side. */
+/**
+ * The request timespan, one minute wider on each side than what it must cover. The service applies
+ * it to each table's TimeGenerated, whatever column the filter uses, so it must cover the
+ * TimeGenerated of every row the filter selects:
+ * - timeColumn TimeGenerated: the filter's own range.
+ * - ingestion mode, another time column: the rows ingested in [start, end). The service keeps
+ *   TimeGenerated at most two days before receipt and one day after it, and ingests at most hours
+ *   after receipt (logs/data-ingestion-time.md), which is what lookback (default P3D) and future
+ *   (P1D) bound: [start − lookback, end + future], the same range as for TimeGenerated.
+ * - time mode, another time column: TimeGenerated is usually the receipt time, later than the event
+ *   time by the ingestion delay (at most lookback, the bound ingestion mode puts on it) and earlier
+ *   only by clock skew (at most future): [start − future, end + lookback]. The window's own range
+ *   would cut every row received more than a minute after its window.
+ */
 export function windowTimespan(w: TimeWindow, s: WindowFilterSettings): string {
   checkWindow(w);
-  const from = s.mode === "time" ? w.start : w.start - s.lookbackMs;
-  const to = s.mode === "time" ? w.end : w.end + s.futureMs;
+  let from: number;
+  let to: number;
+  if (s.mode === "ingestion") {
+    from = w.start - s.lookbackMs;
+    to = w.end + s.futureMs;
+  } else if (timeColumnOf(s) === "TimeGenerated") {
+    from = w.start;
+    to = w.end;
+  } else {
+    from = w.start - s.futureMs;
+    to = w.end + s.lookbackMs;
+  }
   return `${iso(from - TIMESPAN_MARGIN_MS)}/${iso(to + TIMESPAN_MARGIN_MS)}`;
 }
 
-/** The macro form of a table query: "<table>\n| $window" and "\n| <transform>" when given. */
-export function tableQueryText(table: string, transform?: string): string {
+/** The stage showing a table query's hidden columns ("extend _ItemId = _ItemId"), or "" for none. */
+export function revealStage(hiddenColumns: readonly string[] = DEFAULT_HIDDEN_COLUMNS): string {
+  return hiddenColumns.length === 0 ? "" : `extend ${hiddenColumns.map((c) => `${c} = ${c}`).join(", ")}`;
+}
+
+/** The stages after a table query's filter: "\n| extend …" for its hidden columns, "\n| <transform>". */
+function tableTail(transform: string | undefined, hiddenColumns: readonly string[] | undefined): string {
+  const reveal = revealStage(hiddenColumns);
   const t = transform === undefined ? "" : stripPipe(transform);
-  return `${table}\n| ${WINDOW_MACRO}${t === "" ? "" : `\n| ${t}`}`;
+  return `${reveal === "" ? "" : `\n| ${reveal}`}${t === "" ? "" : `\n| ${t}`}`;
+}
+
+/** The macro form of a table query: "<table>\n| $window", its reveal stage and "\n| <transform>" when given. */
+export function tableQueryText(table: string, transform?: string, hiddenColumns?: readonly string[]): string {
+  return `${table}\n| ${WINDOW_MACRO}${tableTail(transform, hiddenColumns)}`;
+}
+
+/** Problems of a hiddenColumns list: only the hidden standard columns, each once. */
+function checkHiddenColumns(list: readonly string[], out: QueryTextProblem[]): void {
+  const known: readonly string[] = HIDDEN_STANDARD_COLUMNS;
+  list.forEach((name, i) => {
+    if (!known.includes(name)) {
+      out.push({ key: "hiddenColumns", message: `"${name}" is not a hidden standard column (${HIDDEN_STANDARD_COLUMNS.join(", ")}) — visible columns are exported anyway` });
+    } else if (list.indexOf(name) !== i) out.push({ key: "hiddenColumns", message: `lists "${name}" twice` });
+  });
 }
 
 function stripPipe(transform: string): string {
@@ -239,6 +296,7 @@ export function checkQueryText(q: WindowQuerySource): QueryTextProblem[] {
   const out: QueryTextProblem[] = [];
   if (q.table !== undefined) {
     checkTableName(q.table, "table", out);
+    if (q.hiddenColumns !== undefined) checkHiddenColumns(q.hiddenColumns, out);
     if (q.transform !== undefined) checkTransform(q.transform, out);
   } else if (q.kql !== undefined) {
     checkFile(q.kql, out);
@@ -262,11 +320,23 @@ export function buildWindowQuery(q: WindowQuerySource, w: TimeWindow, s: WindowF
   }
   const filter = windowFilter(w, s);
   const timespan = windowTimespan(w, s);
-  if (q.table !== undefined) {
-    const t = q.transform === undefined ? "" : stripPipe(q.transform);
-    return { query: `${q.table}\n| ${filter}${t === "" ? "" : `\n| ${t}`}`, timespan };
-  }
+  if (q.table !== undefined) return { query: `${q.table}\n| ${filter}${tableTail(q.transform, q.hiddenColumns)}`, timespan };
   const kql = q.kql!;
   const macro = checkFile(kql, [])!;
   return { query: `${kql.slice(0, macro.start)}${filter}${kql.slice(macro.end)}`, timespan };
+}
+
+/**
+ * validate --connect: a warning when a query's result has no `_ItemId` (the record's unique id,
+ * the only handle to check exactly-once downstream), unless a table query's hiddenColumns leave
+ * it out on purpose. Undefined when there is nothing to say.
+ */
+export function missingItemIdWarning(q: WindowQuerySource, resultColumns: readonly string[]): string | undefined {
+  if (resultColumns.includes("_ItemId")) return undefined;
+  const who = q.name !== undefined ? `query ${q.name}` : label(q);
+  if (q.table !== undefined) {
+    if (q.hiddenColumns !== undefined && !q.hiddenColumns.includes("_ItemId")) return undefined;
+    return `${who}: the result has no _ItemId column — the transform drops it; keep it (e.g. "project …, _ItemId") so each exported row keeps its unique id`;
+  }
+  return `${who}: the result has no _ItemId column — the service hides it unless the query names it; add it to the .kql file's project (or "| extend _ItemId = _ItemId") so each exported row keeps its unique id`;
 }

@@ -14,13 +14,18 @@ export interface AppEnv {
   workspaceId: string;
   /** The `_ResourceId` value (lower case, like the service writes it). */
   resourceId: string;
+  /** The `_SubscriptionId` value: the subscription part of the resource ID ("" when it has none). */
+  subscriptionId: string;
   pools: Pools;
 }
 
 /** Mutable per-row scratch state, reused across rows. */
 export interface RowContext {
   rng: Rng;
+  /** The event's time (TimeGenerated of the App tables; EventTime of MonitorliftEvents_CL). */
   timeGenerated: bigint;
+  /** When the row is ingested (ticks); MonitorliftEvents_CL's TimeGenerated is about this. */
+  ingestion: bigint;
   itemId: string;
   operationId: string;
   parentId: string;
@@ -42,6 +47,7 @@ export function newRowContext(rng: Rng, pools: Pools): RowContext {
   return {
     rng,
     timeGenerated: 0n,
+    ingestion: 0n,
     itemId: "",
     operationId: "",
     parentId: "",
@@ -116,6 +122,23 @@ const METRICS = ["queue-length", "cache-hit-ratio", "orders-per-minute", "gc-hea
 const LOCATIONS = ["West Europe", "East US", "Japan East", "Brazil South"];
 const RESULT_FAIL = ["500", "503", "404", "400"];
 
+/** Typical billed size of a record per table (bytes), before the per-row variation. */
+const BILLED_BASE: Record<AppTableName, number> = {
+  AppRequests: 1180,
+  AppDependencies: 1240,
+  AppExceptions: 2950,
+  AppTraces: 860,
+  AppPageViews: 1320,
+  AppEvents: 940,
+  AppMetrics: 720,
+  AppAvailabilityResults: 1010,
+};
+
+/** The subscription GUID of an Azure resource ID, or "" (docs: the subscription part of the resource ID). */
+export function subscriptionOf(resourceId: string): string {
+  return /^\/subscriptions\/([^/]+)/i.exec(resourceId)?.[1]?.toLowerCase() ?? "";
+}
+
 function performanceBucket(ms: number): string {
   if (ms < 250) return "<250ms";
   if (ms < 500) return "250ms-500ms";
@@ -168,6 +191,10 @@ function commonGens(table: AppTableName, env: AppEnv): Record<string, Gen> {
     SourceSystem: () => "Azure",
     Type: () => table,
     _ResourceId: () => env.resourceId,
+    // Billed bytes of the record: a table-typical base plus what its variable parts add.
+    _BilledSize: (c) => BILLED_BASE[table] + 48 * (c.pick % 16) + (c.user === "" ? 0 : 96),
+    _IsBillable: () => "True",
+    _SubscriptionId: () => env.subscriptionId,
     _ItemId: (c) => c.itemId,
   };
 }
@@ -294,5 +321,34 @@ export function appRowBuilder(table: AppTableName, env: AppEnv): (c: RowContext)
     const row: SimValue[] = new Array(n);
     for (let i = 0; i < n; i++) row[i] = (ordered[i] as Gen)(c);
     return row;
+  };
+}
+
+const LEVELS = ["Information", "Information", "Information", "Warning", "Error"];
+const EVENT_MESSAGES = ["batch imported", "order 42 shipped", "retrying upload (attempt 2)", "disk 91 % full", "worker restarted"];
+const COMPUTERS = ["batch-01", "batch-02", "edge-gw-7"];
+
+/**
+ * A row builder for MonitorliftEvents_CL (schemas.ts): TimeGenerated is the receipt time, taken
+ * as the ingestion time truncated to the millisecond; EventTime is the event's own time.
+ */
+export function eventRowBuilder(env: AppEnv): (c: RowContext) => SimValue[] {
+  return (c) => {
+    const pick = c.rng.next();
+    const received = c.ingestion - (c.ingestion % 10_000n);
+    return [
+      env.workspaceId,
+      received,
+      c.timeGenerated,
+      COMPUTERS[pick % COMPUTERS.length] as string,
+      LEVELS[(pick >>> 3) % LEVELS.length] as string,
+      EVENT_MESSAGES[(pick >>> 6) % EVENT_MESSAGES.length] as string,
+      "MonitorliftEvents_CL",
+      env.resourceId,
+      320 + 16 * (pick % 24),
+      "True",
+      env.subscriptionId,
+      c.itemId,
+    ];
   };
 }

@@ -161,7 +161,7 @@ export function typesTableRows(rng: Rng, timeGenerated: readonly bigint[], itemI
       if (name === "DynamicValue") return DYNAMIC_SCALARS[scalar]!;
       return name === "IntValue" ? DYNAMIC_SCALAR_MARK + scalar : null;
     });
-    rows.push([timeGenerated[i] ?? null, itemIds[i] ?? null, ...typed, "MonitorliftTypes"]);
+    rows.push([timeGenerated[i] ?? null, ...typed, "MonitorliftTypes", itemIds[i] ?? null]);
   }
   return rows;
 }

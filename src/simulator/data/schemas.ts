@@ -6,13 +6,16 @@
  * follows the column order of a recorded live response (azure-rest-api-specs
  * batch-query-example.json; azure-sdk-assets test recordings), which also shows two
  * columns the reference omits (PerformanceBucket, OperationLinks); the other tables
- * use the same ordering pattern. Hidden system columns (_BilledSize, _IsBillable,
- * _SubscriptionId) are left out; `_ItemId` is included as a normal last column
- * because the exporter keys on it (the service hides it from `take`, but it can be
- * projected).
+ * use the same ordering pattern. The hidden standard columns follow (`_BilledSize`,
+ * `_IsBillable`, `_SubscriptionId`, `_ItemId`, types as in the table reference): on the
+ * service `AppRequests | take 1` returns none of them, yet they can be filtered on
+ * and projected (azure-monitor-docs logs/log-standard-columns.md: "they won't show in
+ * query results unless you explicitly specify the column in the output"; the recorded
+ * AppRequests response ends at `_ResourceId`). `_ItemId` is last, so the exporter's
+ * `extend _ItemId = _ItemId` shows it where a visible last column would be.
  *
  * `MonitorliftTypes` is simulator-only: one column of every Log Analytics type,
- * filled with edge values (see edge-rows.ts).
+ * filled with edge values (see edge-rows.ts), and a hidden `_ItemId` last.
  */
 import type { Column, ColumnType } from "../../table.ts";
 
@@ -31,7 +34,19 @@ export type AppTableName = (typeof APP_TABLES)[number];
 
 export const TYPES_TABLE = "MonitorliftTypes";
 
+/** The tables a simulator has unless told otherwise. */
 export const ALL_TABLES: readonly string[] = [...APP_TABLES, TYPES_TABLE];
+
+/**
+ * A simulator-only custom log table (on request only): like a table fed through the Logs Ingestion
+ * API whose source time is in its own column. `TimeGenerated` is the time the service received the
+ * record (what the service writes when the source does not set it, logs/data-ingestion-time.md) and
+ * `EventTime` is when it happened, earlier by the ingestion delay (later by clock skew).
+ */
+export const EVENTS_TABLE = "MonitorliftEvents_CL";
+
+/** Every table a simulator can have. */
+export const KNOWN_TABLES: readonly string[] = [...ALL_TABLES, EVENTS_TABLE];
 
 type Spec = readonly (readonly [string, ColumnType])[];
 
@@ -78,9 +93,15 @@ function commonTail(opts: { measurements: boolean; operationLinks?: boolean; ref
     ["SourceSystem", "string"],
     ["Type", "string"],
     ["_ResourceId", "string"],
+    ["_BilledSize", "real"],
+    ["_IsBillable", "string"],
+    ["_SubscriptionId", "string"],
     ["_ItemId", "string"],
   ];
 }
+
+/** The standard columns the service hides in every App table. */
+export const HIDDEN_COLUMNS: ReadonlySet<string> = new Set(["_BilledSize", "_IsBillable", "_SubscriptionId", "_ItemId"]);
 
 const SPECS: Record<AppTableName, Spec> = {
   AppRequests: [
@@ -165,7 +186,6 @@ const SPECS: Record<AppTableName, Spec> = {
 /** The simulator-only table with one column of every type. */
 const TYPES_SPEC: Spec = [
   ["TimeGenerated", "datetime"],
-  ["_ItemId", "string"],
   ["BoolValue", "bool"],
   ["DatetimeValue", "datetime"],
   ["DynamicValue", "dynamic"],
@@ -177,12 +197,35 @@ const TYPES_SPEC: Spec = [
   ["GuidValue", "guid"],
   ["TimespanValue", "timespan"],
   ["Type", "string"],
+  ["_ItemId", "string"],
+];
+
+const EVENTS_SPEC: Spec = [
+  ["TenantId", "string"],
+  ["TimeGenerated", "datetime"],
+  ["EventTime", "datetime"],
+  ["Computer", "string"],
+  ["Level", "string"],
+  ["Message", "string"],
+  ["Type", "string"],
+  ["_ResourceId", "string"],
+  ["_BilledSize", "real"],
+  ["_IsBillable", "string"],
+  ["_SubscriptionId", "string"],
+  ["_ItemId", "string"],
 ];
 
 export function columnsOf(table: string): Column[] {
-  const spec = table === TYPES_TABLE ? TYPES_SPEC : SPECS[table as AppTableName];
+  const spec = table === TYPES_TABLE ? TYPES_SPEC : table === EVENTS_TABLE ? EVENTS_SPEC : SPECS[table as AppTableName];
   if (spec === undefined) throw new RangeError(`unknown simulated table '${table}'`);
   return spec.map(([name, type]) => ({ name, type }));
+}
+
+const TYPES_HIDDEN: ReadonlySet<string> = new Set(["_ItemId"]);
+
+/** The hidden columns of a simulated table (MonitorliftTypes, simulator-only, has just `_ItemId`, last, like the App tables). */
+export function hiddenColumnsOf(table: string): ReadonlySet<string> | undefined {
+  return isAppTable(table) || table === EVENTS_TABLE ? HIDDEN_COLUMNS : table === TYPES_TABLE ? TYPES_HIDDEN : undefined;
 }
 
 export function isAppTable(name: string): name is AppTableName {

@@ -29,6 +29,7 @@ export interface TruthFilter {
 export class TableStore implements SimTable {
   readonly name: string;
   readonly columns: readonly Column[];
+  readonly hidden: ReadonlySet<string> | undefined;
   private readonly runs: Run[] = [];
   private readonly maxJitterMs: number;
   private readonly itemIdColumn: number;
@@ -37,13 +38,14 @@ export class TableStore implements SimTable {
   /** Rows visible more than maxJitterMs after their ingestion (at most lateMaxMs more). */
   private readonly late: TableStore | undefined;
 
-  constructor(name: string, columns: readonly Column[], maxJitterMs: number, beforeRead: (nowMs: number) => void, lateMaxMs = 0) {
+  constructor(name: string, columns: readonly Column[], maxJitterMs: number, beforeRead: (nowMs: number) => void, hidden?: ReadonlySet<string>, lateMaxMs = 0) {
     this.name = name;
     this.columns = columns;
+    this.hidden = hidden;
     this.maxJitterMs = maxJitterMs;
     this.itemIdColumn = columns.findIndex((c) => c.name === "_ItemId");
     this.beforeRead = beforeRead;
-    this.late = lateMaxMs > 0 ? new TableStore(name, columns, maxJitterMs + lateMaxMs, () => {}) : undefined;
+    this.late = lateMaxMs > 0 ? new TableStore(name, columns, maxJitterMs + lateMaxMs, () => {}, hidden) : undefined;
   }
 
   /** Rows stored so far (visible or not). */

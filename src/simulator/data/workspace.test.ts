@@ -74,7 +74,7 @@ test("every _ItemId is unique across tables, and every table has the documented 
   assert.equal(typeof r.values[col("AppRequests", "Properties")], "object");
 });
 
-test("ingestion delays: most under a minute, a tail of minutes, rare hours late, a few with TimeGenerated ahead", () => {
+test("ingestion delays: most under a minute, a tail of minutes, rare hours late, a very few 48–60 h late, a few with TimeGenerated ahead", () => {
   const { data } = workspace({ rowsPerSecond: 20, intervals: [{ from: START - 3_600_000, to: START }] });
   const all = rows(data, "AppRequests", START + 3 * 86_400_000);
   assert.equal(all.length, 72_000);
@@ -85,7 +85,9 @@ test("ingestion delays: most under a minute, a tail of minutes, rare hours late,
   assert.ok(share((d) => d >= 60_000 && d <= 30 * 60_000) > 0.02, "a tail of minutes");
   const late = share((d) => d > 3_600_000);
   assert.ok(late > 0.0005 && late < 0.005, `rare hours-late rows: ${late}`);
-  assert.ok(delays.every((d) => d <= 48 * 3_600_000), "never more than 48 h late");
+  const edge = delays.filter((d) => d > 48 * 3_600_000);
+  assert.ok(edge.length >= 15 && edge.length <= 60, `a very few ingested past the two-day bound (0.05 %): ${edge.length}`);
+  assert.ok(edge.every((d) => d <= 60 * 3_600_000), "never more than 60 h late (48 h accepted + 12 h of ingestion retries)");
   const ahead = delays.filter((d) => d < 0);
   assert.ok(ahead.length > 50 && ahead.length < 1000, `some rows ahead of ingestion: ${ahead.length}`);
   assert.ok(ahead.every((d) => d >= -3_600_000), "skew up to 1 h");

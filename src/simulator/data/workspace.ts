@@ -15,13 +15,13 @@
 import type { Catalog, SimRow, SimTable, SimValue } from "../catalog.ts";
 import type { Clock } from "../clock.ts";
 import { setRowKey } from "../row-key.ts";
-import { type AppEnv, appRowBuilder, newRowContext, type RowContext } from "./app-rows.ts";
+import { type AppEnv, appRowBuilder, eventRowBuilder, newRowContext, type RowContext, subscriptionOf } from "./app-rows.ts";
 import { type DelayModel, sampleDelayMs, sampleSkewMs } from "./delays.ts";
 import { TYPES_TABLE_ROWS, typesTableRows } from "./edge-rows.ts";
 import { uniqueItemId } from "./ids.ts";
 import { buildPools } from "./pools.ts";
 import { Rng, hash32 } from "./prng.ts";
-import { ALL_TABLES, type AppTableName, columnsOf, isAppTable, TYPES_TABLE } from "./schemas.ts";
+import { ALL_TABLES, columnsOf, EVENTS_TABLE, hiddenColumnsOf, isAppTable, KNOWN_TABLES, TYPES_TABLE } from "./schemas.ts";
 import { TableStore, type TruthFilter } from "./table-store.ts";
 import { maxVisibilityDelayMs, NO_VISIBILITY_TAIL, slotVisibilityDelays, type VisibilityTail } from "./visibility.ts";
 
@@ -63,8 +63,9 @@ const MAX_ROWS_PER_SLOT = 16 ** 6;
 /** A guard against a clock jump that would need gigabytes of rows. */
 const MAX_ROWS_PER_STEP = 20_000_000;
 
+/** A table of generated event rows: an App table or MonitorliftEvents_CL. */
 interface AppTableState {
-  name: AppTableName;
+  name: string;
   index: number;
   rate: number;
   store: TableStore;
@@ -88,8 +89,8 @@ export class WorkspaceData implements Catalog {
     this.workspaceId = opts.workspaceId;
     const names = opts.tables ?? ALL_TABLES;
     for (const name of names) {
-      if (!ALL_TABLES.includes(name)) {
-        throw new RangeError(`unknown simulator table '${name}'; known tables: ${ALL_TABLES.join(", ")}`);
+      if (!KNOWN_TABLES.includes(name)) {
+        throw new RangeError(`unknown simulator table '${name}'; known tables: ${KNOWN_TABLES.join(", ")}`);
       }
     }
     for (const [name, rate] of Object.entries({ _default: opts.rowsPerSecond, ...opts.tableRates })) {
@@ -100,19 +101,20 @@ export class WorkspaceData implements Catalog {
     this.env = {
       workspaceId: opts.workspaceId,
       resourceId: opts.resourceId.toLowerCase(),
+      subscriptionId: subscriptionOf(opts.resourceId),
       pools: buildPools(opts.seed),
     };
     const readHook = (nowMs: number) => this.materializeTo(nowMs);
     names.forEach((name) => {
-      const store = new TableStore(name, columnsOf(name), opts.settleJitterMs, readHook, maxVisibilityDelayMs(opts.visibility ?? NO_VISIBILITY_TAIL));
+      const store = new TableStore(name, columnsOf(name), opts.settleJitterMs, readHook, hiddenColumnsOf(name), maxVisibilityDelayMs(opts.visibility ?? NO_VISIBILITY_TAIL));
       this.stores.set(name, store);
-      if (isAppTable(name)) {
+      if (isAppTable(name) || name === EVENTS_TABLE) {
         this.appTables.push({
           name,
-          index: ALL_TABLES.indexOf(name),
+          index: KNOWN_TABLES.indexOf(name),
           rate: opts.tableRates?.[name] ?? opts.rowsPerSecond,
           store,
-          build: appRowBuilder(name, this.env),
+          build: isAppTable(name) ? appRowBuilder(name, this.env) : eventRowBuilder(this.env),
         });
       }
     });
@@ -225,6 +227,7 @@ export class WorkspaceData implements Catalog {
           ? BigInt(eventMs) * TICKS_PER_MS_N + BigInt(eventSub)
           : ingestion + BigInt(Math.round(skewMs)) * TICKS_PER_MS_N;
       ctx.itemId = itemId;
+      ctx.ingestion = ingestion;
       const values = t.build(ctx);
       setRowKey(values, this.nextKey++);
       rows.push({ values, ingestion });

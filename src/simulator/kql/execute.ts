@@ -27,8 +27,22 @@ export interface KqlContext {
 }
 
 export interface KqlResult {
+  /** The result's columns: hidden columns the query did not make visible are left out. */
   columns: Column[];
+  /**
+   * Each row's values. When `select` is present the arrays are wider than `columns` (they still
+   * hold hidden values, so a table's own arrays reach the result unchanged) and column i's value
+   * is `row[select[i]]`; visibleRows() gives plain rows.
+   */
   rows: (readonly SimValue[])[];
+  select?: readonly number[];
+}
+
+/** The rows of a result as exactly its columns' values. */
+export function visibleRows(result: KqlResult): (readonly SimValue[])[] {
+  const select = result.select;
+  if (select === undefined) return result.rows;
+  return result.rows.map((row) => select.map((i) => row[i] ?? null));
 }
 
 /** Parses, type-checks and evaluates `text`. Throws KqlError (SyntaxError or SemanticError). */
@@ -47,7 +61,13 @@ export function executeKql(text: string, ctx: KqlContext): KqlResult {
         return true;
       });
     }
-    return { columns: plan.columns.map((c) => ({ name: c.name, type: c.type })), rows };
+    const columns = plan.columns.map((c) => ({ name: c.name, type: c.type }));
+    if (plan.hidden.size === 0 || !columns.some((c) => plan.hidden.has(c.name))) return { columns, rows };
+    const select: number[] = [];
+    columns.forEach((c, i) => {
+      if (!plan.hidden.has(c.name)) select.push(i);
+    });
+    return { columns: select.map((i) => columns[i]!), rows, select };
   } catch (err) {
     if (err instanceof KqlError) throw err;
     // Never let an unexpected failure escape as a TypeError/RangeError: report it as a query error.

@@ -1,5 +1,5 @@
 export { parseKql } from "./parser.ts";
-export { executeKql } from "./execute.ts";
+export { executeKql, visibleRows } from "./execute.ts";
 export type { KqlContext, KqlResult } from "./execute.ts";
 export { KqlError } from "./errors.ts";
 export type { KqlErrorKind } from "./errors.ts";

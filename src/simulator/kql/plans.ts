@@ -3,6 +3,11 @@
  * until the input ends or `push` returns false (so take/limit stop scanning early).
  * Row-preserving plans (scan, filter, take, sort, identity union) forward the very
  * row objects they receive, so a table's `values` arrays reach the result unchanged.
+ *
+ * Hidden columns (SimTable.hidden) stay in `columns`, so later operators can refer to them;
+ * `hidden` names those not shown in a result. Row-preserving plans keep their input's;
+ * project and summarize produce none (a named hidden column becomes visible); extend makes
+ * visible the names it assigns; the final result leaves out whatever is still hidden.
  */
 import type { Column } from "../../table.ts";
 import type { SimTable, SimValue } from "../catalog.ts";
@@ -18,8 +23,13 @@ export interface IngestionBounds {
   readonly to?: bigint;
 }
 
+export const NO_HIDDEN: ReadonlySet<string> = new Set();
+
 export interface Plan {
+  /** Every column a later operator can refer to, hidden ones included. */
   readonly columns: readonly Column[];
+  /** Names of `columns` a result leaves out unless an operator makes them visible. */
+  readonly hidden: ReadonlySet<string>;
   run(push: Push): void;
   /**
    * The same plan with its table scans narrowed to these ingestion-time bounds.
@@ -44,6 +54,7 @@ function minBig(a: bigint | undefined, b: bigint | undefined): bigint | undefine
 /** A table reference: the visible rows at `now`, within the request timespan on TimeGenerated. */
 export class ScanPlan implements Plan {
   readonly columns: readonly Column[];
+  readonly hidden: ReadonlySet<string>;
   private readonly table: SimTable;
   private readonly now: bigint;
   private readonly timespan: { start: bigint; end: bigint } | undefined;
@@ -53,6 +64,7 @@ export class ScanPlan implements Plan {
   constructor(table: SimTable, now: bigint, timespan: { start: bigint; end: bigint } | undefined, bounds: IngestionBounds = {}) {
     this.table = table;
     this.columns = table.columns;
+    this.hidden = table.hidden ?? NO_HIDDEN;
     this.now = now;
     this.timespan = timespan;
     this.bounds = bounds;
@@ -98,12 +110,14 @@ export class ScanPlan implements Plan {
 
 export class FilterPlan implements Plan {
   readonly columns: readonly Column[];
+  readonly hidden: ReadonlySet<string>;
   private readonly input: Plan;
   private readonly predicate: RowFn;
 
   constructor(input: Plan, predicate: RowFn) {
     this.input = input;
     this.columns = input.columns;
+    this.hidden = input.hidden;
     this.predicate = predicate;
   }
 
@@ -121,13 +135,15 @@ export class FilterPlan implements Plan {
 /** project, extend and project-away: new values per row, same ingestion time. */
 export class MapPlan implements Plan {
   readonly columns: readonly Column[];
+  readonly hidden: ReadonlySet<string>;
   private readonly input: Plan;
   private readonly build: (row: EvalRow) => SimValue[];
 
-  constructor(input: Plan, columns: readonly Column[], build: (row: EvalRow) => SimValue[]) {
+  constructor(input: Plan, columns: readonly Column[], build: (row: EvalRow) => SimValue[], hidden: ReadonlySet<string> = NO_HIDDEN) {
     this.input = input;
     this.columns = columns;
     this.build = build;
+    this.hidden = hidden;
   }
 
   run(push: Push): void {
@@ -143,18 +159,20 @@ export class MapPlan implements Plan {
 
   withIngestionBounds(bounds: IngestionBounds): Plan {
     const inner = this.input.withIngestionBounds;
-    return inner === undefined ? this : new MapPlan(inner.call(this.input, bounds), this.columns, this.build);
+    return inner === undefined ? this : new MapPlan(inner.call(this.input, bounds), this.columns, this.build, this.hidden);
   }
 }
 
 export class TakePlan implements Plan {
   readonly columns: readonly Column[];
+  readonly hidden: ReadonlySet<string>;
   private readonly input: Plan;
   private readonly count: number;
 
   constructor(input: Plan, count: number) {
     this.input = input;
     this.columns = input.columns;
+    this.hidden = input.hidden;
     this.count = count;
   }
 
@@ -179,12 +197,14 @@ export interface SortKeyPlan {
 
 export class SortPlan implements Plan {
   readonly columns: readonly Column[];
+  readonly hidden: ReadonlySet<string>;
   private readonly input: Plan;
   private readonly keys: readonly SortKeyPlan[];
 
   constructor(input: Plan, keys: readonly SortKeyPlan[]) {
     this.input = input;
     this.columns = input.columns;
+    this.hidden = input.hidden;
     this.keys = keys;
   }
 
@@ -219,6 +239,7 @@ export class SortPlan implements Plan {
 /** The `count` operator: one row, one long column "Count". */
 export class CountPlan implements Plan {
   readonly columns: readonly Column[] = [{ name: "Count", type: "long" }];
+  readonly hidden = NO_HIDDEN;
   private readonly input: Plan;
 
   constructor(input: Plan) {
@@ -238,6 +259,7 @@ export class CountPlan implements Plan {
 /** `print`: a single row of constants. */
 export class PrintPlan implements Plan {
   readonly columns: readonly Column[];
+  readonly hidden = NO_HIDDEN;
   private readonly values: readonly SimValue[];
 
   constructor(columns: readonly Column[], values: readonly SimValue[]) {
@@ -247,5 +269,35 @@ export class PrintPlan implements Plan {
 
   run(push: Push): void {
     push({ values: this.values, ingestion: null });
+  }
+}
+
+/**
+ * `extend X = X` of hidden columns that are already the last columns, in order: the service
+ * shows them from here on. Only visibility changes, so the row objects pass through unchanged
+ * (the general extend would copy every row to append the same values at the same place).
+ */
+export class RevealPlan implements Plan {
+  readonly columns: readonly Column[];
+  readonly hidden: ReadonlySet<string>;
+  private readonly input: Plan;
+  private readonly reveal: readonly string[];
+
+  constructor(input: Plan, reveal: readonly string[]) {
+    this.input = input;
+    this.reveal = reveal;
+    this.columns = input.columns;
+    const hidden = new Set(input.hidden);
+    for (const name of reveal) hidden.delete(name);
+    this.hidden = hidden;
+  }
+
+  run(push: Push): void {
+    this.input.run(push);
+  }
+
+  withIngestionBounds(bounds: IngestionBounds): Plan {
+    const inner = this.input.withIngestionBounds;
+    return inner === undefined ? this : new RevealPlan(inner.call(this.input, bounds), this.reveal);
   }
 }

@@ -10,7 +10,7 @@ import type { Expr, NamedExpr } from "./ast.ts";
 import { inContext } from "./compiled.ts";
 import type { RowFn, ScalarScope } from "./compiled.ts";
 import { semanticError } from "./errors.ts";
-import type { Plan, Push } from "./plans.ts";
+import { NO_HIDDEN, type Plan, type Push } from "./plans.ts";
 import { compilePredicate, compileScalar } from "./scalar.ts";
 import { compareNonNull, groupKey, isNumeric, valueToString } from "./values.ts";
 import type { EvalRow } from "./values.ts";
@@ -165,6 +165,7 @@ interface Group {
 
 class SummarizePlan implements Plan {
   readonly columns: readonly Column[];
+  readonly hidden = NO_HIDDEN;
   private readonly input: Plan;
   private readonly keyFns: readonly RowFn[];
   private readonly keyTypes: readonly ColumnType[];

@@ -8,7 +8,7 @@ import type { Expr, NamedExpr, NamePattern, PipeExpr, SortKey, TabularOperator, 
 import { DUMMY_ROW, indexColumns } from "./compiled.ts";
 import type { Binding, Compiled, RowFn, ScalarScope } from "./compiled.ts";
 import { semanticError } from "./errors.ts";
-import { CountPlan, FilterPlan, MapPlan, PrintPlan, ScanPlan, SortPlan, TakePlan } from "./plans.ts";
+import { CountPlan, FilterPlan, MapPlan, PrintPlan, RevealPlan, ScanPlan, SortPlan, TakePlan } from "./plans.ts";
 import type { Plan, SortKeyPlan } from "./plans.ts";
 import { ingestionBoundsOf } from "./pushdown.ts";
 import { compilePredicate, compileScalar } from "./scalar.ts";
@@ -209,9 +209,29 @@ function rowBuilder(fns: readonly RowFn[]): (row: EvalRow) => SimValue[] {
   };
 }
 
+/**
+ * The names of `extend _ItemId = _ItemId, …` when it only shows hidden columns that are already
+ * the plan's last columns, in that order (the exporter's default); otherwise undefined.
+ */
+function revealOnly(input: Plan, items: readonly NamedExpr[]): string[] | undefined {
+  const n = input.columns.length;
+  const names: string[] = [];
+  for (const [k, item] of items.entries()) {
+    const e = item.expr;
+    if (e.kind !== "name" || item.name !== e.name || !input.hidden.has(e.name)) return undefined;
+    if (input.columns[n - items.length + k]?.name !== e.name) return undefined;
+    names.push(e.name);
+  }
+  return names.length > 0 ? names : undefined;
+}
+
 function compileExtend(input: Plan, items: readonly NamedExpr[], env: TabularEnv): Plan {
+  const reveal = revealOnly(input, items);
+  if (reveal !== undefined) return new RevealPlan(input, reveal);
   // Each item sees the columns produced by the items before it. A name that already
-  // exists is removed and appended with its new value (as the service does).
+  // exists is removed and appended with its new value (as the service does); a hidden
+  // column assigned this way becomes visible.
+  const hidden = new Set(input.hidden);
   let columns: Column[] = [...input.columns];
   const namer = new ColumnNamer(columns.map((c) => c.name));
   const steps: { fn: RowFn; replace: number }[] = [];
@@ -223,6 +243,7 @@ function compileExtend(input: Plan, items: readonly NamedExpr[], env: TabularEnv
     if (replace >= 0) columns = columns.filter((_, i) => i !== replace);
     columns.push({ name, type: c.type });
     steps.push({ fn: c.fn, replace });
+    hidden.delete(name);
   }
   const build = (row: EvalRow): SimValue[] => {
     const values = row.values.slice();
@@ -234,7 +255,7 @@ function compileExtend(input: Plan, items: readonly NamedExpr[], env: TabularEnv
     }
     return values;
   };
-  return new MapPlan(input, columns, build);
+  return new MapPlan(input, columns, build, hidden);
 }
 
 /** Glob match where '*' matches any run of characters. */
@@ -277,12 +298,18 @@ function compileProjectAway(input: Plan, names: readonly NamePattern[]): Plan {
     if (!drop.has(i)) keep.push(i);
   });
   const columns = keep.map((i) => input.columns[i]!);
+  const hidden = new Set(columns.filter((c) => input.hidden.has(c.name)).map((c) => c.name));
   const width = keep.length;
-  return new MapPlan(input, columns, (row) => {
-    const out = new Array<SimValue>(width);
-    for (let k = 0; k < width; k++) out[k] = row.values[keep[k]!] ?? null;
-    return out;
-  });
+  return new MapPlan(
+    input,
+    columns,
+    (row) => {
+      const out = new Array<SimValue>(width);
+      for (let k = 0; k < width; k++) out[k] = row.values[keep[k]!] ?? null;
+      return out;
+    },
+    hidden,
+  );
 }
 
 function compileSort(input: Plan, keys: readonly SortKey[], keyword: string, env: TabularEnv): Plan {

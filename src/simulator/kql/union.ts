@@ -39,6 +39,12 @@ export function buildUnion(
     columns.push({ name: withsource, type: "string" });
   }
   for (const c of dataColumns) columns.push(c.column);
+  // A column stays hidden when every input that has it hides it (a table's hidden columns in a union of tables).
+  const hidden = new Set<string>();
+  for (const c of dataColumns) {
+    const holders = inputs.filter((input) => input.plan.columns.some((ic) => ic.name === c.key.name && ic.type === c.key.type));
+    if (holders.length > 0 && holders.every((input) => input.plan.hidden.has(c.key.name))) hidden.add(c.column.name);
+  }
   const layouts: Layout[] = inputs.map((input) => {
     const mapping: number[] = [];
     if (withsource !== undefined) mapping.push(-2);
@@ -48,7 +54,7 @@ export function buildUnion(
     const identity = mapping.length === input.plan.columns.length && mapping.every((m, i) => m === i);
     return { plan: input.plan, source: input.source, mapping: identity ? undefined : mapping };
   });
-  return new UnionPlan(columns, layouts);
+  return new UnionPlan(columns, layouts, hidden);
 }
 
 interface MergedColumn {
@@ -87,11 +93,13 @@ function innerColumns(inputs: readonly UnionInput[]): MergedColumn[] {
 
 class UnionPlan implements Plan {
   readonly columns: readonly Column[];
+  readonly hidden: ReadonlySet<string>;
   private readonly layouts: readonly Layout[];
 
-  constructor(columns: readonly Column[], layouts: readonly Layout[]) {
+  constructor(columns: readonly Column[], layouts: readonly Layout[], hidden: ReadonlySet<string>) {
     this.columns = columns;
     this.layouts = layouts;
+    this.hidden = hidden;
   }
 
   run(push: Push): void {
@@ -130,6 +138,7 @@ class UnionPlan implements Plan {
         const narrow = l.plan.withIngestionBounds;
         return narrow === undefined ? l : { ...l, plan: narrow.call(l.plan, bounds) };
       }),
+      this.hidden,
     );
   }
 }

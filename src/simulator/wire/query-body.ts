@@ -3,13 +3,17 @@
  *   {"tables":[{"name":"PrimaryResult","columns":[{"name":…,"type":…}],"rows":[[…],…]}]
  *    [,"statistics":{…}] [,"error":{"code":"PartialError",…}]}
  * enforcing the result limits like the service: past the record or size limit
- * the rows that fit are returned with a PartialError after "tables". The size
- * limit counts the UTF-8 bytes of the `rows` array content (row texts and the
- * commas between them).
+ * the rows that fit are returned with a PartialError after "tables".
+ *
+ * The size limit is the engine's (64,000,000 bytes by default), which does not count the JSON
+ * text: on the service the body at the cut is larger (a recorded cut at 64,000,000 engine bytes
+ * came with a ~73 MB body). Modelled as a ratio: the rows may take `engineSizeRatio` JSON bytes per
+ * engine byte (default 73/64), counted as the UTF-8 bytes of the `rows` array content (row texts
+ * and the commas between them); the PartialError still names the engine's limit.
  */
 import type { Column } from "../../table.ts";
 import type { SimValue } from "../catalog.ts";
-import { partialError, type TruncationReason } from "../service-errors.ts";
+import { enginePartialError, partialError, type TruncationReason } from "../service-errors.ts";
 import { rowKeyOf } from "../row-key.ts";
 import type { ChunkWriter } from "./chunk-writer.ts";
 import type { RowJsonCache } from "./row-cache.ts";
@@ -18,17 +22,29 @@ import { rowEncoder } from "./row-encoder.ts";
 export interface QueryResultData {
   columns: readonly Column[];
   rows: readonly (readonly SimValue[])[];
+  /** Where column i's value sits in a row, when rows also hold hidden values (kql/execute.ts KqlResult). */
+  select?: readonly number[];
 }
+
+/** JSON bytes of rows per byte the engine counts against its size limit: 73 MB body / 64,000,000 (recorded). */
+export const DEFAULT_ENGINE_SIZE_RATIO = 73 / 64;
 
 export interface BodyPlan {
   maxRows: number;
+  /** The engine's size limit (named in the PartialError). */
   maxBytes: number;
+  /** JSON bytes of rows allowed per engine byte (default 1: the JSON is the engine's measure). */
+  engineSizeRatio?: number;
   /** Fault "partial": keep only this many rows and report a PartialError (record variant). */
   partialRows?: number;
+  /** Fault "engine": keep only this many rows and report a PartialError that is not a limit. */
+  engineErrorRows?: number;
   /** Fault "reset": stop after this share of the rows; the caller then cuts the connection. */
   cutAfterFraction?: number;
   /** Include a `statistics` object (Prefer: include-statistics=true). */
   statistics?: { executionSeconds: number };
+  /** A `permissions` section (Prefer: include-permissions=true on a resource-centric query). */
+  permissions?: Record<string, unknown>;
   /** The workspace's row JSON cache: remembered rows are copied from it, stored rows are remembered in it. */
   cache?: RowJsonCache;
 }
@@ -57,12 +73,18 @@ export async function writeQueryBody(w: ChunkWriter, result: QueryResultData, pl
     rowLimit = plan.partialRows;
     limitReason = { kind: "records", limit: plan.partialRows };
   }
+  let engineFailed = false;
+  if (plan.engineErrorRows !== undefined) {
+    rowLimit = Math.min(rowLimit, plan.engineErrorRows);
+    engineFailed = true;
+  }
   const toWrite = Math.min(total, rowLimit);
   const cutAt = plan.cutAfterFraction === undefined ? -1 : Math.floor(toWrite * plan.cutAfterFraction);
-  const enc = rowEncoder(result.columns);
+  const enc = rowEncoder(result.columns, result.select);
   const sig = enc.sig;
   const cache = plan.cache;
-  const maxBytes = plan.maxBytes;
+  const maxBytes = Math.floor(plan.maxBytes * (plan.engineSizeRatio ?? 1));
+  const sizeLimit: TruncationReason = { kind: "bytes", limit: plan.maxBytes };
   let truncated: TruncationReason | undefined;
   let rowBytes = 0;
   let written = 0;
@@ -90,17 +112,19 @@ export async function writeQueryBody(w: ChunkWriter, result: QueryResultData, pl
       const text = enc.text(values);
       // Worst case 3 bytes per UTF-16 unit; measure exactly only near the limit.
       if (rowBytes + sep + text.length * 3 > maxBytes && rowBytes + sep + Buffer.byteLength(text) > maxBytes) {
-        truncated = { kind: "bytes", limit: maxBytes };
+        truncated = sizeLimit;
         break;
       }
-      if (cache !== undefined && key !== undefined) known = cache.store(key, sig, text);
+      // A row remembered in another shape (e.g. without its hidden _ItemId) keeps that entry: shapes
+      // that alternate would otherwise re-store the row each time.
+      if (cache !== undefined && key !== undefined && !cache.has(key)) known = cache.store(key, sig, text);
       else {
         flushRange();
         if (sep) w.ascii(COMMA);
         rowBytes += sep + w.text(text);
       }
     } else if (rowBytes + sep + known > maxBytes) {
-      truncated = { kind: "bytes", limit: maxBytes };
+      truncated = sizeLimit;
       break;
     }
     if (known >= 0) {
@@ -123,11 +147,13 @@ export async function writeQueryBody(w: ChunkWriter, result: QueryResultData, pl
   }
   flushRange();
   if (cutAt === toWrite && cutAt >= 0) return { rows: written, rowBytes, cut: true };
-  if (truncated === undefined && total > rowLimit) truncated = limitReason;
+  if (truncated === undefined && total > rowLimit && !engineFailed) truncated = limitReason;
 
   let tail = "]}]";
   if (plan.statistics !== undefined) tail += `,"statistics":${JSON.stringify(statistics(plan.statistics.executionSeconds, written, rowBytes))}`;
+  if (plan.permissions !== undefined) tail += `,"permissions":${JSON.stringify(plan.permissions)}`;
   if (truncated !== undefined) tail += `,"error":${JSON.stringify(partialError(truncated))}`;
+  else if (engineFailed) tail += `,"error":${JSON.stringify(enginePartialError())}`;
   w.text(tail + "}");
   return truncated === undefined ? { rows: written, rowBytes, cut: false } : { rows: written, rowBytes, truncated, cut: false };
 }

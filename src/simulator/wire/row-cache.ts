@@ -39,6 +39,11 @@ export class RowJsonCache {
     return this.lenOf[key] as number;
   }
 
+  /** True when row `key` is remembered in some shape (signature). */
+  has(key: number): boolean {
+    return key < this.lenOf.length && (this.lenOf[key] as number) >= 0;
+  }
+
   /** Index of the block holding row `key` (see block()). */
   blockIndex(key: number): number {
     return this.blockOf[key] as number;

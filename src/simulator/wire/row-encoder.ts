@@ -76,18 +76,22 @@ export interface RowEncoder {
 
 const encoders = new Map<string, RowEncoder>();
 
-/** The shared encoder for rows with these column types. */
-export function rowEncoder(columns: readonly Column[]): RowEncoder {
-  const signature = columns.map((c) => c.type).join(",");
+/**
+ * The shared encoder for rows with these column types. With `select`, column i's value is
+ * `values[select[i]]` (rows that also hold hidden values); the signature includes it, so a
+ * row's remembered text is per shape.
+ */
+export function rowEncoder(columns: readonly Column[], select?: readonly number[]): RowEncoder {
+  const signature = columns.map((c) => c.type).join(",") + (select === undefined ? "" : `|${select.join(",")}`);
   let enc = encoders.get(signature);
   if (enc === undefined) {
-    enc = buildEncoder(columns.map((c) => c.type), encoders.size + 1);
+    enc = buildEncoder(columns.map((c) => c.type), encoders.size + 1, select);
     encoders.set(signature, enc);
   }
   return enc;
 }
 
-function buildEncoder(types: readonly ColumnType[], sig: number): RowEncoder {
+function buildEncoder(types: readonly ColumnType[], sig: number, select: readonly number[] | undefined): RowEncoder {
   const convIndex: number[] = [];
   const convFn: Converter[] = [];
   types.forEach((t, i) => {
@@ -101,7 +105,7 @@ function buildEncoder(types: readonly ColumnType[], sig: number): RowEncoder {
   return {
     sig,
     text(values) {
-      const w: unknown[] = values.slice();
+      const w: unknown[] = select === undefined ? values.slice() : select.map((i) => values[i] ?? null);
       for (let j = 0; j < k; j++) {
         const i = convIndex[j] as number;
         w[i] = (convFn[j] as Converter)(w[i] as SimValue);

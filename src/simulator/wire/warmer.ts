@@ -14,6 +14,7 @@ const SLICE_MS = 8;
 interface Job {
   rows: readonly SimRow[];
   columns: readonly Column[];
+  select: readonly number[] | undefined;
   next: number;
 }
 
@@ -34,9 +35,10 @@ export class JsonWarmer {
     return this.encoded;
   }
 
-  add(rows: readonly SimRow[], columns: readonly Column[]): void {
+  /** Queues rows to encode as `columns`, taking column i's value from `values[select[i]]` when given (rowEncoder). */
+  add(rows: readonly SimRow[], columns: readonly Column[], select?: readonly number[]): void {
     if (this.stopped || rows.length === 0) return;
-    this.jobs.push({ rows, columns, next: 0 });
+    this.jobs.push({ rows, columns, select, next: 0 });
     this.schedule();
   }
 
@@ -69,12 +71,12 @@ export class JsonWarmer {
     const deadline = performance.now() + SLICE_MS;
     while (this.jobs.length > 0) {
       const job = this.jobs[0] as Job;
-      const enc = rowEncoder(job.columns);
+      const enc = rowEncoder(job.columns, job.select);
       const end = Math.min(job.rows.length, job.next + 256);
       for (let i = job.next; i < end; i++) {
         const values = (job.rows[i] as SimRow).values;
         const key = rowKeyOf(values);
-        if (key === undefined || this.cache.length(key, enc.sig) >= 0) continue;
+        if (key === undefined || this.cache.has(key)) continue;
         this.cache.store(key, enc.sig, enc.text(values));
         this.encoded++;
       }
