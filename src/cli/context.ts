@@ -15,6 +15,7 @@ import { LogsSource } from "../source/logs-source.ts";
 import { createLogger, type Logger } from "../telemetry/logger.ts";
 import { noopMetrics, type Metrics } from "../telemetry/metrics.ts";
 import { buildWindowQuery } from "../window/query-text.ts";
+import { buildCountQuery } from "../window/count-query.ts";
 
 export interface GlobalOptions {
   config: string;
@@ -113,8 +114,10 @@ export function jobFor(q: ResolvedQuery): QueryJob {
   return {
     name: q.name,
     buildQuery: (w) => ({ ...buildWindowQuery(q, w, q.window), maxRows: q.window.maxRows, maxBytes: q.window.maxBytes }),
+    buildCountQuery: (range) => buildCountQuery(q, range, q.window),
     sizeMs: q.window.sizeMs,
     lagMs: q.window.lagMs,
+    reverifyMs: q.window.reverifyMs,
     minSizeMs: q.window.minSizeMs,
     maxWindowsPerRun: q.window.maxWindowsPerRun,
     start: q.window.start,

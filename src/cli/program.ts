@@ -7,6 +7,7 @@ import { exportCommand } from "./export.ts";
 import { simulateCommand } from "./simulate.ts";
 import { statusCommand } from "./status.ts";
 import { validateCommand } from "./validate.ts";
+import { verifyCommand } from "./verify.ts";
 import { VERSION } from "../version.ts";
 
 export function createProgram(): Command {
@@ -27,10 +28,11 @@ Examples:
   monitorlift validate --connect -c monitorlift.json
   monitorlift export --once -c monitorlift.json
   monitorlift backfill --from P30D --to P1D -c monitorlift.json
-  monitorlift status --json`,
+  monitorlift status --json
+  monitorlift verify --since P1D --repair`,
     );
   const globals = () => program.opts<GlobalOptions>();
-  for (const cmd of [exportCommand(globals), backfillCommand(globals), statusCommand(globals), validateCommand(globals), simulateCommand()]) {
+  for (const cmd of [exportCommand(globals), backfillCommand(globals), statusCommand(globals), verifyCommand(globals), validateCommand(globals), simulateCommand()]) {
     program.addCommand(cmd.exitOverride());
   }
   return program;

@@ -24,6 +24,8 @@ export interface SimulateCliOptions {
   workspaceId?: string;
   settleJitter?: number;
   live: boolean;
+  /** false: every row visible within the settle jitter (no late-visibility tail). Default true. */
+  lateVisibility?: boolean;
 }
 
 function nonNegative(what: string, integer: boolean) {
@@ -76,6 +78,7 @@ export async function runSimulate(opts: SimulateCliOptions, io: { write(text: st
   if (opts.tables !== undefined) options.tables = opts.tables;
   if (opts.workspaceId !== undefined) options.workspaceId = opts.workspaceId;
   if (opts.settleJitter !== undefined) options.settleJitterMs = opts.settleJitter;
+  if (opts.lateVisibility === false) options.visibility = false;
   if (opts.maxRows !== undefined || opts.maxBytes !== undefined) {
     options.limits = {
       ...(opts.maxRows === undefined ? {} : { maxRows: opts.maxRows }),
@@ -101,7 +104,7 @@ export async function runSimulate(opts: SimulateCliOptions, io: { write(text: st
       `  workspace id: ${sim.workspaceId}`,
       `  resource id:  ${sim.resourceId}`,
       `  tables:       ${Object.entries(counts).map(([t, n]) => `${t} (${n} rows)`).join(", ")}`,
-      `  data:         seed ${opts.seed}, ${opts.rate} rows/s per table, backfill ${opts.backfill}${opts.live ? ", live" : ", no live rows"}`,
+      `  data:         seed ${opts.seed}, ${opts.rate} rows/s per table, backfill ${opts.backfill}${opts.live ? ", live" : ", no live rows"}${opts.lateVisibility === false ? ", no late visibility" : ", 0.5 % of rows visible 2-15 min after ingestion (0.05 % up to 1 h)"}`,
       `  faults:       ${opts.faults === undefined ? "none" : JSON.stringify(opts.faults.probabilities)}`,
       `  control:      ${sim.origin}/_control/ (health, stats, truth?table=…, faults, clock)`,
       "",
@@ -134,6 +137,7 @@ export function simulateCommand(): Command {
     .addOption(new Option("--max-rows <n>", "rows per result before a PartialError (default 500000)").argParser(nonNegative("--max-rows", true)))
     .addOption(new Option("--max-bytes <n>", "bytes of rows per result before a PartialError (default 64000000)").argParser(nonNegative("--max-bytes", true)))
     .addOption(new Option("--settle-jitter <ms>", "largest delay between a row's ingestion and its visibility (default 20000)").argParser(nonNegative("--settle-jitter", true)))
+    .addOption(new Option("--no-late-visibility", "make every row visible within the settle jitter (default: like the service, a few rows become visible minutes after their ingestion time)"))
     .addOption(new Option("--workspace-id <guid>", "workspace ID to serve (default: derived from the seed)"))
     .addHelpText(
       "after",
@@ -156,6 +160,7 @@ Examples:
         rate: raw["rate"] as number,
         backfill: raw["backfill"] as string,
         live: raw["live"] !== false,
+        lateVisibility: raw["lateVisibility"] !== false,
       };
       for (const key of ["faults", "maxRows", "maxBytes", "tables", "workspaceId", "settleJitter"] as const) {
         if (raw[key] !== undefined) (opts as unknown as Record<string, unknown>)[key] = raw[key];

@@ -39,6 +39,7 @@ test("valid fixture: loads, normalised", async () => {
     mode: "ingestion",
     sizeMs: 300_000,
     lagMs: 120_000,
+    reverifyMs: 3_600_000,
     lookbackMs: 259_200_000,
     futureMs: 86_400_000,
     start: { ago: 10_800_000 },

@@ -12,7 +12,13 @@ import type { TelemetryConfig } from "../telemetry/settings.ts";
 import type { MonitorliftConfig, NormalisedQuery, SinkConfig, StartSpec, WindowSettings } from "./types.ts";
 
 /** Lag used when none is configured: records take a little while to become queryable. */
-export const DEFAULT_LAG_MS = { ingestion: 2 * 60_000, time: 15 * 60_000 } as const;
+/**
+ * PT15M in both modes. Ingestion mode: ingestion_time() is approximate ("the ingestion process may
+ * take several minutes to complete", Kusto's ingestion_time() reference), so rows can become visible
+ * minutes after the ingestion time they carry; 15 minutes covers that tail, and the rarer rows later
+ * still are caught by window.reverify (README: "Rows that become visible late").
+ */
+export const DEFAULT_LAG_MS = { ingestion: 15 * 60_000, time: 15 * 60_000 } as const;
 
 type RawWindow = ParsedConfigFile["window"];
 type RawWindowOverride = NonNullable<ParsedConfigFile["queries"][number]["window"]>;
@@ -64,7 +70,7 @@ function effectiveWindow(global: RawWindow, override: RawWindowOverride | undefi
     override?.[key] !== undefined
       ? { value: override[key], path: `${overridePath}.${key}` }
       : { value: global[key], path: `window.${key}` };
-  const dur = (key: "size" | "lookback" | "future" | "minSize"): number => {
+  const dur = (key: "size" | "lookback" | "future" | "minSize" | "reverify"): number => {
     const p = pick(key);
     return msOf(p.value as string, p.path, errors);
   };
@@ -75,6 +81,7 @@ function effectiveWindow(global: RawWindow, override: RawWindowOverride | undefi
     mode,
     sizeMs: dur("size"),
     lagMs: lag.value === undefined ? DEFAULT_LAG_MS[mode] : msOf(lag.value, lag.path, errors),
+    reverifyMs: dur("reverify"),
     lookbackMs: dur("lookback"),
     futureMs: dur("future"),
     start: startOf(start.value as string, start.path, errors),

@@ -87,7 +87,8 @@ test("window: time mode picks a safe default lag; a short one is warned about", 
   assert.deepEqual(r.warnings, []);
   assert.equal(r.config!.queries[0]!.window.lagMs, 15 * 60_000);
   const i = await check(() => {});
-  assert.equal(i.config!.queries[0]!.window.lagMs, 2 * 60_000);
+  assert.equal(i.config!.queries[0]!.window.lagMs, 15 * 60_000, "ingestion mode too: rows can become visible minutes after their ingestion time");
+  assert.equal(i.config!.queries[0]!.window.reverifyMs, 60 * 60_000);
   const short = await check((c) => (c.window = { mode: "time", lag: "PT9M59S" }));
   assert.equal(short.warnings.length, 1);
   assert.match(short.warnings[0]!, /^window\.lag: lag PT9M59S is short for mode "time"/);

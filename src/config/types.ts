@@ -22,6 +22,8 @@ export interface WindowSettings {
   mode: WindowMode;
   sizeMs: number;
   lagMs: number;
+  /** Export re-counts (and repairs) the windows committed this long behind the watermark; 0: off. */
+  reverifyMs: number;
   lookbackMs: number;
   futureMs: number;
   start: StartSpec;

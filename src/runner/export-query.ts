@@ -1,10 +1,12 @@
 /**
  * The live export of one query: take its lock, read its watermark, clear what a killed run
- * left beyond it, plan the complete windows up to now − lag, deliver and commit them in order.
+ * left beyond it, plan the complete windows up to now − lag, deliver and commit them in order;
+ * then, still under the lock, re-verify the windows committed in the last `window.reverify` and
+ * re-export those that miss rows that became visible late (./verify-query.ts).
  */
 import { MonitorliftError, isMonitorliftError, messageOf } from "../errors.ts";
 import { LIVE_SCOPE, liveKey, parseScopeRange } from "../sinks/layout.ts";
-import type { CursorState, CursorStore, Destination, QueryRunOutcome, StateKey } from "../sinks/sink.ts";
+import type { CursorState, CursorStore, Destination, HeldLock, QueryRunOutcome, StateKey } from "../sinks/sink.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { dropCodeOf } from "../telemetry/codes.ts";
 import { sinkLabels, type Metrics } from "../telemetry/metrics.ts";
@@ -15,6 +17,7 @@ import { commitInOrder, type CommitProgress, type OrderedCommitOptions } from ".
 import type { QueryJob } from "./query-job.ts";
 import type { RequestGate } from "./request-gate.ts";
 import { deliverWindow, type RetrySettings } from "./window-delivery.ts";
+import { verifyQuery } from "./verify-query.ts";
 
 export interface RunDeps {
   source: Pick<LogsSource, "query">;
@@ -108,6 +111,7 @@ async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome
     plan.windows = windows.length;
     if (windows.length === 0) {
       log.debug({ watermark: new Date(watermark).toISOString() }, "nothing to export yet");
+      if (stored) await reverify(job, { ...deps, logger: log, signal }, watermark, lock, outcome);
       return;
     }
     const result = await commitInOrder({
@@ -128,8 +132,29 @@ async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome
       onCommitted: onCommit(job, deps, outcome, log),
     });
     if (result.error !== undefined) throw lock.signal.aborted ? lockLost(job.name, result.error) : result.error;
+    // From the watermark this run STARTED at: after a gap (the exporter was down) the windows just below
+    // it are still re-counted, however far this run moved the watermark.
+    await reverify(job, { ...deps, logger: log, signal }, watermark, lock, outcome);
   } finally {
     await lock.release().catch((err: unknown) => log.warn({ err: messageOf(err) }, "could not release the lock"));
+  }
+}
+
+/**
+ * Re-count the committed windows from `startWatermark` − reverify on and repair those missing rows. A
+ * failure here leaves the committed windows as they are (the next run or `verify` checks them again), so
+ * it is a warning, unless the lock was lost.
+ */
+async function reverify(job: QueryJob, deps: RunDeps, startWatermark: number, lock: HeldLock, outcome: QueryRunOutcome): Promise<void> {
+  if (job.reverifyMs <= 0) return;
+  const checked = await verifyQuery(job, deps, { sinceMs: 0, from: startWatermark - job.reverifyMs, repair: true, lock });
+  const repaired = checked.mismatches.filter((m) => m.repairedRows !== undefined);
+  for (const m of repaired) outcome.rows += m.repairedRows! - (m.committed ?? 0);
+  if (checked.error !== undefined) {
+    if (lock.signal.aborted) throw lockLost(job.name, checked.error);
+    deps.logger.warn({ err: messageOf(checked.error), code: (checked.error as { code?: string }).code }, "re-verifying recent windows failed; the next run checks them again");
+  } else if (checked.mismatches.length > 0) {
+    deps.logger.info({ windows: checked.windows, differed: checked.mismatches.length, repaired: repaired.length }, "re-verified recent windows");
   }
 }
 

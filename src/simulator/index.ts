@@ -20,4 +20,5 @@ export {
 export type { SimulatorStats } from "./stats.ts";
 export type { TruthFilter } from "./data/table-store.ts";
 export type { DelayModel } from "./data/delays.ts";
+export { type VisibilityTail, DEFAULT_VISIBILITY_TAIL } from "./data/visibility.ts";
 export { APP_TABLES, ALL_TABLES, EVENTS_TABLE, KNOWN_TABLES, TYPES_TABLE } from "./data/schemas.ts";

@@ -301,7 +301,7 @@ describe("query API", () => {
     const all = JSON.parse((await rawQuery(sim, { query: "AppTraces | count" })).text) as QueryBody;
     const total = Number(all.tables[0]?.rows[0]?.[0]);
     const cutoff = clock() - 21_000;
-    const truth = sim.truth("AppTraces", { ingestedBefore: cutoff });
+    const truth = sim.truth("AppTraces", { ingestedBefore: cutoff, visibleAt: clock() });
     const got: string[] = [];
     // Page by ingestion time, 30-second windows.
     let from = START - 2 * 3_600_000;
@@ -319,6 +319,7 @@ describe("query API", () => {
     assert.ok(truth.length > 3000 && truth.length <= total);
     const everything = sim.truth("AppTraces");
     assert.ok(everything.length > truth.length, "truth without a filter includes rows not ingested yet");
+    assert.ok(sim.truth("AppTraces", { ingestedBefore: cutoff }).length > truth.length, "and rows ingested but not visible yet (the visibility tail)");
   });
 
   test("control endpoints: health, truth, stats, faults, clock", async () => {

@@ -10,6 +10,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { type DelayModel, DEFAULT_SETTLE_JITTER_MS, resolveDelays } from "./data/delays.ts";
 import { randomGuid } from "./data/ids.ts";
 import { hash32, Rng } from "./data/prng.ts";
+import { resolveVisibilityTail, type VisibilityTail } from "./data/visibility.ts";
 import type { TruthFilter } from "./data/table-store.ts";
 import { type EventInterval, WorkspaceData } from "./data/workspace.ts";
 import { type FaultConfig, FaultController } from "./faults.ts";
@@ -66,6 +67,8 @@ export interface SimulatorOptions {
   settleJitterMs?: number;
   /** Ingestion-delay model overrides (see data/delays.ts). */
   delays?: Partial<DelayModel>;
+  /** Rows visible minutes after their ingestion time, like the service (data/visibility.ts): default on; `false` turns it off. */
+  visibility?: Partial<VisibilityTail> | false;
   /** Pre-encode generated rows' JSON in the background, into the row cache (default true). */
   precomputeJson?: boolean;
   /** Remember each stored row's JSON (outside the JS heap) once encoded (default true). */
@@ -184,6 +187,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     ...(options.tables === undefined ? {} : { tables: options.tables }),
     delays: resolveDelays(options.delays),
     settleJitterMs: options.settleJitterMs ?? DEFAULT_SETTLE_JITTER_MS,
+    visibility: resolveVisibilityTail(options.visibility),
     startMs,
     ...(warmer === undefined
       ? {}

@@ -24,7 +24,7 @@ import type { RawRow } from "../table.ts";
 import { formatWindow, type TimeWindow } from "../window/window.ts";
 import type { ChunkEncoder } from "./formats/format.ts";
 import { parseChunkName } from "./layout.ts";
-import type { CommitResult, WindowTarget, WindowWriter } from "./sink.ts";
+import type { CommitResult, WindowCount, WindowTarget, WindowWriter } from "./sink.ts";
 
 /** One window's bytes on their way to the chunk's final name. */
 export interface ChunkUpload {
@@ -34,8 +34,12 @@ export interface ChunkUpload {
   append(chunks: readonly Uint8Array[]): Promise<void>;
   /** Make the staged bytes durable before publishing (fsync and close; stage the last blocks). */
   seal(): Promise<void>;
-  /** Make the chunk visible under its final name, replacing any earlier chunk of the same window. */
-  publish(): Promise<void>;
+  /**
+   * Make the chunk visible under its final name, replacing any earlier chunk of the same window, and
+   * record its row count with it (ListedChunk.rows). A count that cannot be written atomically with
+   * the chunk is removed before and written after it, so a crash leaves it unknown, never wrong.
+   */
+  publish(rows: number): Promise<void>;
   /** Remove the published chunk (its cursor write failed). */
   unpublish(): Promise<void>;
   /** Drop what was staged; safe twice and after publish (then it leaves the published chunk alone). */
@@ -50,6 +54,8 @@ export interface ListedChunk {
   readonly location: string;
   /** True when something was removed. */
   remove(): Promise<boolean>;
+  /** The row count recorded when the chunk was published; undefined when unknown (or not a data chunk). */
+  rows(): Promise<number | undefined>;
 }
 
 /** What a file-like sink implements. */
@@ -171,7 +177,7 @@ class FileWindowWriter implements WindowWriter {
       throwIfAborted(signal, `publishing ${this.#upload.location}`);
       let version: string;
       try {
-        await this.#upload.publish();
+        await this.#upload.publish(this.#rows);
         version = await cursors.write(key, next, previous);
       } catch (err) {
         await this.#takeBack(key, previous);
@@ -186,8 +192,16 @@ class FileWindowWriter implements WindowWriter {
     }
   }
 
-  /** Unless the cursor did move after all, take the chunk back so readers never see uncounted rows. */
+  /**
+   * Unless the cursor did move after all, take the chunk back so readers never see uncounted rows. A
+   * window the previous cursor already counts (a repair, a redo) is left alone: its chunk replaced the
+   * window's earlier chunk under the same name, and taking it back would remove the window's data.
+   */
   async #takeBack(key: StateKey, previous: CursorState | undefined): Promise<void> {
+    if (previous !== undefined && this.#target.window.end <= previous.watermark) {
+      this.#ctx.logger.warn({ chunk: this.#upload.location }, "the cursor write after replacing an already committed window's chunk failed; the new chunk stays (the window was counted before)");
+      return;
+    }
     try {
       const stored = await this.#ctx.cursors.read(key);
       if (!isSameVersion(stored, previous)) return; // the cursor moved after all: the chunk is counted
@@ -237,4 +251,17 @@ export async function recoverChunks(
     }
   }
   return removed;
+}
+
+/** The committed chunks of `query` wholly inside [from, to) with their recorded row counts (Sink.windowCounts). */
+export async function chunkCounts(store: ChunkStore, query: string, from: number, to: number): Promise<WindowCount[]> {
+  const out: WindowCount[] = [];
+  if (!(to > from)) return out;
+  for await (const chunk of store.list(query, from, to)) {
+    const parsed = parseChunkName(chunk.name);
+    if (!parsed || parsed.temporary) continue;
+    if (parsed.window.start < from || parsed.window.end > to) continue;
+    out.push({ window: parsed.window, rows: await chunk.rows() });
+  }
+  return out;
 }

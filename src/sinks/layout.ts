@@ -8,6 +8,8 @@
  *   _state/<query>/<scope>.json                              cursor (watermark) of a query and scope
  *   _locks/<query>/<scope>.lock                              single-writer lock
  *   _runs/<YYYY-MM-DD>/<runId>.json                          run summaries
+ *   _rows/<query>/date=…/hour=…/<start>_<end>                the row count of a committed chunk
+ *                                                            (filesystem; blob keeps it in the chunk's metadata)
  *
  * <start>/<end> are compact UTC instants with milliseconds: 20261122T030000.000Z.
  * Everything that is not data starts with "_" so Spark, Synapse, Fabric and DuckDB skip it.
@@ -83,6 +85,11 @@ export function parseChunkName(baseName: string): { window: TimeWindow; temporar
   const end = rest[20] === "_" ? parseCompactInstant(rest.slice(21, 41)) : undefined;
   if (start === undefined || end === undefined || end <= start) return undefined;
   return { window: { start, end }, temporary };
+}
+
+/** "_rows/<query>/date=…/hour=…/<start>_<end>": where a filesystem chunk's row count is recorded. */
+export function rowCountPath(query: string, w: TimeWindow): string {
+  return `_rows/${partitionPath(query, w.start)}/${chunkStem(w)}`;
 }
 
 export function statePath(key: StateKey): string {

@@ -52,6 +52,18 @@ export interface WindowWriter {
   abort(): Promise<void>;
 }
 
+/**
+ * The rows a commit recorded for one committed window (or window part, after a split), read from
+ * the sink's metadata — never by reading the data back: file-like sinks keep it with the chunk
+ * (blob: the chunk's metadata, set by the same commit; filesystem: a "_rows.<chunk>" file written
+ * right after the chunk), SQL counts the rows tagged with the window (the same transaction).
+ * `rows: undefined` means the count is unknown (a run died between chunk and count): treat as a mismatch.
+ */
+export interface WindowCount {
+  window: TimeWindow;
+  rows: number | undefined;
+}
+
 /** What every destination factory receives besides its own config. */
 export interface SinkDeps {
   logger: Logger;
@@ -76,6 +88,12 @@ export interface Sink {
    * data of windows for which isCommitted(window) is false. Returns how many were removed.
    */
   recover(key: StateKey, from: number, to: number, isCommitted: (w: TimeWindow) => boolean): Promise<number>;
+  /**
+   * The committed windows of `query` lying wholly inside [from, to) with the row count each commit
+   * recorded (`monitorlift verify`), in no particular order. Windows whose data the sink holds but no
+   * cursor counts are listed too: the caller filters by its cursor.
+   */
+  windowCounts(query: string, from: number, to: number, signal?: AbortSignal): Promise<WindowCount[]>;
 }
 
 /** What a destination kind's factory returns (the registry hands it to the CLI and the runner). */

@@ -287,6 +287,30 @@ export function defineSinkContract(opening: FixtureOpening): void {
       }
     });
 
+    it("windowCounts reports the rows each commit recorded per window (monitorlift verify), replaced with the window", async () => {
+      try {
+        const d = destination();
+        const k = key("Counts");
+        let s = await commitWindow(d.sink, k, win(0, 5), rowsFor(win(0, 5), 3, "a"), undefined);
+        s = await commitWindow(d.sink, k, win(5, 10), [], s);
+        s = await commitWindow(d.sink, k, win(10, 15), rowsFor(win(10, 15), 2, "c"), s);
+        await commitWindow(d.sink, k, win(0, 5), rowsFor(win(0, 5), 4, "again"), s); // a repair: same window, more rows
+        const counts = async (from: number, to: number) =>
+          (await destination().sink.windowCounts("Counts", from, to))
+            .filter((c) => c.rows !== 0) // an empty window may be listed with 0 rows or not at all (SQL: no rows to tag)
+            .map((c) => `${(c.window.start - T0) / 60_000}-${(c.window.end - T0) / 60_000}:${c.rows}`)
+            .sort();
+        assert.deepEqual(await counts(T0, T0 + 15 * 60_000), ["0-5:4", "10-15:2"]);
+        assert.deepEqual(await counts(T0 + 5 * 60_000, T0 + 15 * 60_000), ["10-15:2"], "only windows wholly inside the range");
+        assert.deepEqual(await counts(T0 + 20 * 60_000, T0 + 60 * 60_000), []);
+        assert.deepEqual(await destination().sink.windowCounts("NeverWritten", T0, T0 + 15 * 60_000), []);
+        assert.deepEqual(await fx.rows("Counts"), sorted(expected(win(0, 5), 4, "again"), expected(win(10, 15), 2, "c")));
+        assert.deepEqual(await fx.leftovers("Counts"), [], "the counts are not data a lake reader would see");
+      } finally {
+        await closeAll();
+      }
+    });
+
     it("a commit on a stale cursor is refused with STATE_CONFLICT and changes nothing", async () => {
       try {
         const a = destination();
@@ -473,6 +497,30 @@ export function defineSinkContract(opening: FixtureOpening): void {
           // The runner re-reads the cursor and goes on from it.
           await commitWindow(d.sink, k, win(10, 15), rowsFor(win(10, 15), 1, "d"), stored);
           assert.deepEqual(await fx.rows("TakeBack"), sorted(expected(w0, 2, "a"), expected(w1, 3, "c"), expected(win(10, 15), 1, "d")));
+        } finally {
+          await closeAll();
+        }
+      });
+
+      it("a repair of a committed window whose cursor write fails keeps the new chunk (it replaced the counted one); the count stays known or unknown, never stale", async () => {
+        try {
+          const k = key("RepairFail");
+          const w0 = win(0, 5);
+          const i = new Interceptor();
+          const d = destination({ wrapCursors: i.wrap });
+          const s1 = await commitWindow(d.sink, k, w0, rowsFor(w0, 2, "a"), undefined);
+          i.onWrite = async () => {
+            throw new SinkError("SINK_UNAVAILABLE", "simulated: the cursor write failed");
+          };
+          i.armed = true;
+          const repair = await open(d.sink, k, w0);
+          await repair.write(rowsFor(w0, 3, "fixed"));
+          await rejectsWith(repair.commit({ ...s1, rows: 3, version: undefined }, s1), "SINK_UNAVAILABLE");
+          i.armed = false;
+          assert.deepEqual(await fx.rows("RepairFail"), expected(w0, 3, "fixed"), "the replaced chunk is not taken back: the window stays whole");
+          const counts = await destination().sink.windowCounts("RepairFail", w0.start, w0.end);
+          assert.ok(counts.length === 1 && (counts[0]!.rows === 3 || counts[0]!.rows === undefined), JSON.stringify(counts));
+          assert.deepEqual(await d.cursors.read(k), s1);
         } finally {
           await closeAll();
         }

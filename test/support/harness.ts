@@ -10,6 +10,7 @@ import { openContext, type Context } from "../../src/cli/context.ts";
 import type { BackfillRange } from "../../src/runner/backfill-query.ts";
 import type { RunDeps } from "../../src/runner/export-query.ts";
 import { runOnce, type RunReport } from "../../src/runner/run.ts";
+import { verifyQuery, type VerifyOptions, type VerifyResult } from "../../src/runner/verify-query.ts";
 import { startSimulator, type Simulator, type SimulatorOptions } from "../../src/simulator/index.ts";
 import { LIVE_SCOPE } from "../../src/sinks/layout.ts";
 
@@ -30,6 +31,8 @@ export interface Harness {
   writeConfig(patch?: Record<string, unknown>): Promise<void>;
   /** One `export --once` in-process, on the simulator's clock. */
   exportOnce(options?: { queries?: string[]; signal?: AbortSignal; onCommitted?: RunDeps["onCommitted"]; withDeps?: (deps: RunDeps) => void }): Promise<RunReport>;
+  /** One `verify` in-process (every selected query), on the simulator's clock. */
+  verify(options: Partial<VerifyOptions> & { queries?: string[]; signal?: AbortSignal; withDeps?: (deps: RunDeps) => void }): Promise<VerifyResult[]>;
   backfill(range: BackfillRange, options?: { queries?: string[]; signal?: AbortSignal; onCommitted?: RunDeps["onCommitted"] }): Promise<RunReport>;
   /** The live watermark of a query (epoch ms), read from the sink. */
   watermark(query: string): Promise<{ watermark: number; origin: number } | undefined>;
@@ -58,7 +61,11 @@ export function baseConfig(sim: Simulator, exportDir: string): Record<string, un
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const sim = await startSimulator(options.sim);
+  // The simulator's visibility tail (rows visible minutes after their ingestion time, default on like
+  // the service) is off here unless a test asks for it: tests of crashes, faults and sinks compare with
+  // the ground truth of every ingested row at lag PT1M and without re-verification. The tail and how the
+  // exporter handles it are proven in test/late-visibility.test.ts and test/export-exactly-once.test.ts.
+  const sim = await startSimulator({ visibility: false, ...options.sim });
   const dir = await mkdtemp(join(tmpdir(), "monitorlift-e2e-"));
   const exportDir = join(dir, "export");
   const configPath = join(dir, "monitorlift.json");
@@ -68,6 +75,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...base,
     ...options.config,
     source: { ...(base.source as object), ...((options.config?.source as object | undefined) ?? {}) },
+    // Export's re-verification (window.reverify, default PT1H) sends a count query per query and run; it is
+    // off unless a test sets it, so tests that count requests or inject faults by request see only exports.
+    window: { reverify: "PT0S", ...((options.config?.window as object | undefined) ?? (base.window as object)) },
   };
   const writeConfig = async (patch: Record<string, unknown> = {}) => {
     config = { ...config, ...patch };
@@ -98,6 +108,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         deps.onCommitted = o.onCommitted;
         o.withDeps?.(deps); // a test may wrap the gate, the source or the sink
         return runOnce("export", ctx.jobs, deps);
+      }),
+    verify: (o) =>
+      withContext(o.queries, (ctx) => {
+        const deps = ctx.runDeps(o.signal ?? new AbortController().signal, sim.clock);
+        o.withDeps?.(deps);
+        return Promise.all(ctx.jobs.map((job) => verifyQuery(job, deps, { sinceMs: o.sinceMs ?? 86_400_000, repair: o.repair ?? false })));
       }),
     backfill: (range, o = {}) =>
       withContext(o.queries, (ctx) => {

@@ -6,6 +6,8 @@
  *
  * Visibility (integer epoch ms) = ceil(ingestion ms) + settle jitter, with the
  * jitter in [0, maxJitterMs), so ingestion ∈ (visibility - maxJitterMs - 1 ms, visibility].
+ * Rows visible later than that (the visibility tail, visibility.ts) are kept in a second store
+ * whose bound is maxJitterMs + lateMaxMs, so ordinary scans stay as narrow as before.
  */
 import type { Column } from "../../table.ts";
 import { type ScanBounds, type SimRow, type SimTable, TICKS_PER_MS } from "../catalog.ts";
@@ -20,6 +22,8 @@ export interface TruthFilter {
   ingestedBefore?: number;
   /** Only rows ingested at or after this instant (epoch ms). */
   ingestedFrom?: number;
+  /** Only rows a query at this instant (epoch ms) can see (visibility.ts: some rows appear minutes after their ingestion time). */
+  visibleAt?: number;
 }
 
 export class TableStore implements SimTable {
@@ -31,14 +35,17 @@ export class TableStore implements SimTable {
   private readonly itemIdColumn: number;
   private readonly beforeRead: (nowMs: number) => void;
   private total = 0;
+  /** Rows visible more than maxJitterMs after their ingestion (at most lateMaxMs more). */
+  private readonly late: TableStore | undefined;
 
-  constructor(name: string, columns: readonly Column[], maxJitterMs: number, beforeRead: (nowMs: number) => void, hidden?: ReadonlySet<string>) {
+  constructor(name: string, columns: readonly Column[], maxJitterMs: number, beforeRead: (nowMs: number) => void, hidden?: ReadonlySet<string>, lateMaxMs = 0) {
     this.name = name;
     this.columns = columns;
     this.hidden = hidden;
     this.maxJitterMs = maxJitterMs;
     this.itemIdColumn = columns.findIndex((c) => c.name === "_ItemId");
     this.beforeRead = beforeRead;
+    this.late = lateMaxMs > 0 ? new TableStore(name, columns, maxJitterMs + lateMaxMs, () => {}, hidden) : undefined;
   }
 
   /** Rows stored so far (visible or not). */
@@ -49,6 +56,25 @@ export class TableStore implements SimTable {
   /** Adds a batch of rows with their visibility times (integer epoch ms), in any order. */
   add(rows: SimRow[], vis: ArrayLike<number>): void {
     if (rows.length === 0) return;
+    if (this.late !== undefined) {
+      const keep: SimRow[] = [];
+      const keepVis: number[] = [];
+      const late: SimRow[] = [];
+      const lateVis: number[] = [];
+      rows.forEach((row, i) => {
+        const v = vis[i] as number;
+        const onTime = v - ceilMs(row.ingestion) <= this.maxJitterMs;
+        (onTime ? keep : late).push(row);
+        (onTime ? keepVis : lateVis).push(v);
+      });
+      if (late.length > 0) {
+        this.late.add(late, lateVis);
+        this.total += late.length;
+        if (keep.length === 0) return;
+        rows = keep;
+        vis = keepVis;
+      }
+    }
     const order = sortOrder(vis, rows.length);
     const run: Run = { rows: new Array(rows.length), vis: new Float64Array(rows.length) };
     for (let i = 0; i < order.length; i++) {
@@ -81,7 +107,9 @@ export class TableStore implements SimTable {
         if (hi > lo) slices.push({ rows: run.rows, lo, hi });
       }
     }
-    return iterateSlices(slices);
+    const late = this.late;
+    if (late === undefined || late.size === 0) return iterateSlices(slices);
+    return concat(iterateSlices(slices), late.scan(bounds));
   }
 
   /** Up to `limit` stored rows (visible or not), spread over the table; does not generate anything. */
@@ -102,15 +130,23 @@ export class TableStore implements SimTable {
     const before = filter.ingestedBefore === undefined ? undefined : BigInt(Math.trunc(filter.ingestedBefore)) * TICKS_PER_MS;
     const from = filter.ingestedFrom === undefined ? undefined : BigInt(Math.trunc(filter.ingestedFrom)) * TICKS_PER_MS;
     const ids: string[] = [];
+    const visibleAt = filter.visibleAt;
     for (const run of this.runs) {
-      for (const row of run.rows) {
+      for (const [i, row] of run.rows.entries()) {
+        if (visibleAt !== undefined && (run.vis[i] as number) > visibleAt) continue;
         if (before !== undefined && row.ingestion >= before) continue;
         if (from !== undefined && row.ingestion < from) continue;
         ids.push(String(row.values[this.itemIdColumn]));
       }
     }
+    if (this.late !== undefined) ids.push(...this.late.truth(filter));
     return ids.sort();
   }
+}
+
+function* concat(a: Iterable<SimRow>, b: Iterable<SimRow>): Generator<SimRow> {
+  yield* a;
+  yield* b;
 }
 
 function* iterateSlices(slices: readonly { rows: SimRow[]; lo: number; hi: number }[]): Generator<SimRow> {

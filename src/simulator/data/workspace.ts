@@ -23,6 +23,7 @@ import { buildPools } from "./pools.ts";
 import { Rng, hash32 } from "./prng.ts";
 import { ALL_TABLES, columnsOf, EVENTS_TABLE, hiddenColumnsOf, isAppTable, KNOWN_TABLES, TYPES_TABLE } from "./schemas.ts";
 import { TableStore, type TruthFilter } from "./table-store.ts";
+import { maxVisibilityDelayMs, NO_VISIBILITY_TAIL, slotVisibilityDelays, type VisibilityTail } from "./visibility.ts";
 
 export interface EventInterval {
   /** Epoch ms, inclusive. */
@@ -48,6 +49,8 @@ export interface WorkspaceDataOptions {
   delays: DelayModel;
   /** Maximum settle jitter between ingestion and visibility (ms). */
   settleJitterMs: number;
+  /** Rows visible minutes after their ingestion time (visibility.ts); default none. */
+  visibility?: VisibilityTail;
   /** The instant the workspace was created (epoch ms): MonitorliftTypes rows are placed before it. */
   startMs: number;
   /** Called with every batch of newly generated rows (e.g. to pre-encode them). */
@@ -103,7 +106,7 @@ export class WorkspaceData implements Catalog {
     };
     const readHook = (nowMs: number) => this.materializeTo(nowMs);
     names.forEach((name) => {
-      const store = new TableStore(name, columnsOf(name), opts.settleJitterMs, readHook, hiddenColumnsOf(name));
+      const store = new TableStore(name, columnsOf(name), opts.settleJitterMs, readHook, hiddenColumnsOf(name), maxVisibilityDelayMs(opts.visibility ?? NO_VISIBILITY_TAIL));
       this.stores.set(name, store);
       if (isAppTable(name) || name === EVENTS_TABLE) {
         this.appTables.push({
@@ -199,6 +202,7 @@ export class WorkspaceData implements Catalog {
     const rng = new Rng(hash32(o.seed, t.index, s));
     const ctx = newRowContext(rng, this.env.pools);
     const jitterMax = o.settleJitterMs;
+    const lateBy = slotVisibilityDelays(o.visibility ?? NO_VISIBILITY_TAIL, o.seed, t.index, s);
     for (let k = 0; k < count; k++) {
       let eventMs = s * 1000 + rng.int(1000);
       let eventSub = rng.int(10000);
@@ -212,6 +216,7 @@ export class WorkspaceData implements Catalog {
       const skewMs = sampleSkewMs(o.delays, rng);
       const jitter = jitterMax > 0 ? rng.int(jitterMax) : 0;
       const itemId = uniqueItemId(rng, s, t.index, k);
+      const visibleLate = lateBy?.(k) ?? 0;
       if (eventMs < interval.from || eventMs >= interval.to) continue;
       const subTotal = eventSub + delayTicks;
       const ingestMs = eventMs + Math.floor(subTotal / 10000);
@@ -226,7 +231,7 @@ export class WorkspaceData implements Catalog {
       const values = t.build(ctx);
       setRowKey(values, this.nextKey++);
       rows.push({ values, ingestion });
-      vis.push(ingestMs + (ingestSub > 0 ? 1 : 0) + jitter);
+      vis.push(ingestMs + (ingestSub > 0 ? 1 : 0) + jitter + visibleLate);
     }
   }
 

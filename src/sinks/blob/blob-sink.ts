@@ -14,7 +14,7 @@ import type { BlobSinkConfig } from "../../config/sinks.ts";
 import type { Destination, FileDestinationOptions, Sink, SinkDeps, StateKey, WindowTarget, WindowWriter } from "../sink.ts";
 import type { TimeWindow } from "../../window/window.ts";
 import { TrackedLocks } from "../../state/locks.ts";
-import { FileWindows, recoverChunks } from "../file-commit.ts";
+import { chunkCounts, FileWindows, recoverChunks } from "../file-commit.ts";
 import { chunkExtension, contentEncoding, contentType, createChunkEncoder } from "../formats/index.ts";
 import { connect, DEFAULT_RETRY } from "./blob-client.ts";
 import { toSinkError } from "./blob-errors.ts";
@@ -102,6 +102,7 @@ export function createBlobSink(config: BlobSinkConfig, deps: SinkDeps, options: 
       recoverChunks(chunks, key.query, from, to, isCommitted, logger),
 
     openWindow: (target: WindowTarget): Promise<WindowWriter> => windows.open(target),
+    windowCounts: (query: string, from: number, to: number) => chunkCounts(chunks, query, from, to),
   };
 
   return {

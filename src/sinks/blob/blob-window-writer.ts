@@ -2,7 +2,8 @@
  * The blob sink's chunk store (the commit order itself lives in ../file-commit.ts): encoded bytes
  * are staged as blocks of `blockSize` as they accumulate (memory ≈ one block); seal() stages the
  * rest; publish() commits the block list under the chunk's final name (replacing an earlier chunk
- * of the same window); unpublish() deletes that blob again. Staged blocks stay invisible until
+ * of the same window) with the chunk's row count in its metadata (`monitorliftrows`: set by the same
+ * request, so it is never out of step with the data); unpublish() deletes that blob again. Staged blocks stay invisible until
  * published, so no temporary blob is needed; an aborted or killed attempt leaves only uncommitted
  * blocks, which the service discards at the blob's next commit or after a week — discard() deletes
  * nothing (deleting the blob would remove a chunk an earlier run committed for this window).
@@ -36,6 +37,14 @@ export interface BlobChunkOptions {
 
 export function blockId(attempt: string, seq: number): string {
   return Buffer.from(`${attempt}-${String(seq).padStart(6, "0")}`).toString("base64");
+}
+
+/** The blob metadata key holding a chunk's row count (metadata names are C# identifiers; the service lower-cases them). */
+export const ROWS_METADATA = "monitorliftrows";
+
+function parseRows(text: string | undefined): number | undefined {
+  const rows = text === undefined ? NaN : Number(text);
+  return Number.isSafeInteger(rows) && rows >= 0 ? rows : undefined;
 }
 
 function dayOf(ms: number): string {
@@ -78,8 +87,12 @@ export class BlobChunks implements ChunkStore {
     }
     for (const dayPrefix of days) {
       const names: string[] = [];
+      const counts = new Map<string, string | undefined>();
       try {
-        for await (const blob of container.listBlobsFlat({ prefix: dayPrefix })) names.push(blob.name);
+        for await (const blob of container.listBlobsFlat({ prefix: dayPrefix, includeMetadata: true })) {
+          names.push(blob.name);
+          counts.set(blob.name, blob.metadata?.[ROWS_METADATA]);
+        }
       } catch (err) {
         throw wrap(err, `Recovering the chunks of query ${query} under ${dayPrefix}`);
       }
@@ -87,6 +100,7 @@ export class BlobChunks implements ChunkStore {
         yield {
           name: name.slice(name.lastIndexOf("/") + 1),
           location: name,
+          rows: async () => parseRows(counts.get(name)),
           remove: async () => {
             try {
               await container.getBlobClient(name).deleteIfExists({ deleteSnapshots: "include" });
@@ -139,10 +153,11 @@ class BlobUpload implements ChunkUpload {
     });
   }
 
-  publish(): Promise<void> {
+  publish(rows: number): Promise<void> {
     return this.#step("Committing the block list of", async () => {
       await this.#blob.commitBlockList(this.#blockIds, {
         abortSignal: this.#target.signal,
+        metadata: { [ROWS_METADATA]: String(rows) },
         blobHTTPHeaders: {
           blobContentType: this.#o.contentType,
           ...(this.#o.contentEncoding === undefined ? {} : { blobContentEncoding: this.#o.contentEncoding }),

@@ -25,6 +25,8 @@ function target(start: number, signal = new AbortController().signal): WindowTar
 }
 
 const CHUNK = "AppRequests/date=2026-11-22/hour=03/20261122T030000.000Z_20261122T030500.000Z";
+/** The chunk's recorded row count (for verify), beside the cursor. */
+const COUNT = `_rows/${CHUNK}`;
 
 test("commit makes the chunk and the state appear; the state carries a version", async () => {
   const { dir, cleanup } = await tempRoot();
@@ -41,7 +43,8 @@ test("commit makes the chunk and the state appear; the state carries a version",
     const result = await writer.commit(next, undefined);
     assert.equal(result.rows, 2);
     assert.equal(result.location, path.join(dir, `${CHUNK}.ndjson.gz`));
-    assert.deepEqual(await listFiles(dir), [`${CHUNK}.ndjson.gz`, "_state/AppRequests/live.json"]);
+    assert.deepEqual(await listFiles(dir), [`${CHUNK}.ndjson.gz`, COUNT, "_state/AppRequests/live.json"]);
+    assert.equal(await readFile(path.join(dir, COUNT), "utf8"), "2\n", "the row count recorded with the chunk");
     const bytes = await readFile(result.location);
     assert.equal(result.bytes, bytes.length);
     assert.equal(
@@ -87,7 +90,7 @@ test("re-committing the same window replaces its chunk (also across formats): ne
     await w2.write(rowsA.slice(1));
     const s2 = cursor(T0 + MIN5, { rows: 1 });
     s2.version = (await w2.commit(s2, s1)).version;
-    assert.deepEqual(await listFiles(dir), [`${CHUNK}.ndjson`, "_state/AppRequests/live.json"]);
+    assert.deepEqual(await listFiles(dir), [`${CHUNK}.ndjson`, COUNT, "_state/AppRequests/live.json"]);
     assert.equal(await readFile(path.join(dir, `${CHUNK}.ndjson`), "utf8"), '{"TimeGenerated":"2026-11-22T03:01:00Z","Count":2}\n');
     assert.equal(s2.version, "2");
     // the format changed between runs: the parquet chunk replaces the ndjson one
@@ -95,7 +98,7 @@ test("re-committing the same window replaces its chunk (also across formats): ne
     const w3 = await parquetSink.sink.openWindow(target(T0));
     await w3.write(rowsA);
     await w3.commit(cursor(T0 + MIN5), s2);
-    assert.deepEqual(await listFiles(dir), [`${CHUNK}.parquet`, "_state/AppRequests/live.json"]);
+    assert.deepEqual(await listFiles(dir), [`${CHUNK}.parquet`, COUNT, "_state/AppRequests/live.json"]);
   } finally {
     await cleanup();
   }
@@ -119,7 +122,7 @@ test("a commit building on another state version is rejected and changes nothing
     await stale.abort();
     await other.abort();
     // the refused window's data never became visible
-    assert.deepEqual(await listFiles(dir), [`${CHUNK}.ndjson`, "_state/AppRequests/live.json"]);
+    assert.deepEqual(await listFiles(dir), [`${CHUNK}.ndjson`, COUNT, "_state/AppRequests/live.json"]);
   } finally {
     await cleanup();
   }

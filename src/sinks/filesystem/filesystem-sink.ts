@@ -12,10 +12,10 @@ import { open, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { AbortedError, SinkError } from "../../errors.ts";
 import type { FilesystemSinkConfig } from "../../config/sinks.ts";
-import type { CursorStore, Destination, FileDestinationOptions, Sink, SinkDeps, StateKey, WindowTarget, WindowWriter } from "../sink.ts";
+import type { CursorStore, Destination, FileDestinationOptions, Sink, SinkDeps, StateKey, WindowCount, WindowTarget, WindowWriter } from "../sink.ts";
 import type { TimeWindow } from "../../window/window.ts";
 import { TrackedLocks } from "../../state/locks.ts";
-import { FileWindows, recoverChunks } from "../file-commit.ts";
+import { chunkCounts, FileWindows, recoverChunks } from "../file-commit.ts";
 import { chunkExtension, createChunkEncoder } from "../formats/chunk-encoder.ts";
 import { fsError } from "./fs-errors.ts";
 import { ensureDirectory, randomId } from "./fs-util.ts";
@@ -123,5 +123,10 @@ class FilesystemSink implements Sink {
   async openWindow(target: WindowTarget): Promise<WindowWriter> {
     checkKey(target.key);
     return this.#windows.open(target);
+  }
+
+  windowCounts(query: string, from: number, to: number): Promise<WindowCount[]> {
+    checkKey({ query, scope: "live" });
+    return chunkCounts(this.#chunks, query, from, to);
   }
 }

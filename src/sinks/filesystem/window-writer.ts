@@ -2,19 +2,21 @@
  * The filesystem's chunk store (the commit order itself lives in ../file-commit.ts): encoded bytes
  * stream into a temporary file beside the final name; seal() fsyncs and closes it; publish()
  * renames it over any earlier chunk of the same window (never a duplicate), removes the same
- * window's chunk in another format and fsyncs the folders; unpublish() removes the final file;
+ * window's chunk in another format and fsyncs the folders; the chunk's row count goes to
+ * `_rows/…/<start>_<end>` (removed before the rename, written after it: a crash leaves it unknown,
+ * never wrong); unpublish() removes the final file;
  * discard() removes the temporary file.
  */
 import type { FileHandle } from "node:fs/promises";
-import { open, rename } from "node:fs/promises";
+import { open, readFile, rename } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "../../telemetry/logger.ts";
 import type { TimeWindow } from "../../window/window.ts";
-import { chunkPath, chunkStem, parseChunkName, partitionsBetween, tempChunkPath } from "../layout.ts";
+import { chunkPath, chunkStem, parseChunkName, partitionsBetween, rowCountPath, tempChunkPath } from "../layout.ts";
 import type { WindowTarget } from "../sink.ts";
 import type { ChunkStore, ChunkUpload, ListedChunk } from "../file-commit.ts";
 import { fsError } from "./fs-errors.ts";
-import { ensureDirectory, fsyncCreatedFolders, listNames, randomId, removeFile, writeAll } from "./fs-util.ts";
+import { ensureDirectory, fsyncCreatedFolders, listNames, randomId, removeFile, writeAll, writeFileAtomic } from "./fs-util.ts";
 import { existingPartitions, MAX_ENUMERATED_HOURS } from "./recovery.ts";
 import { checkKey } from "./state-store.ts";
 
@@ -46,7 +48,8 @@ export class FilesystemChunks implements ChunkStore {
     } catch (err) {
       throw fsError(err, "create the chunk file", tempPath);
     }
-    return new FilesystemUpload(this.#o, target.window, handle, tempPath, finalPath, createdFolder);
+    const countPath = path.join(this.#o.root, rowCountPath(target.key.query, target.window));
+    return new FilesystemUpload(this.#o, target.window, handle, tempPath, finalPath, countPath, createdFolder);
   }
 
   async *list(query: string, from: number, to: number): AsyncIterable<ListedChunk> {
@@ -57,10 +60,25 @@ export class FilesystemChunks implements ChunkStore {
       const folder = path.join(root, partition);
       for (const name of await listNames(folder)) {
         const file = path.join(folder, name);
-        yield { name, location: file, remove: () => removeFile(file) };
+        const parsed = parseChunkName(name);
+        const countFile = parsed && !parsed.temporary ? path.join(root, rowCountPath(query, parsed.window)) : undefined;
+        yield { name, location: file, remove: () => removeFile(file), rows: () => (countFile ? readRowCount(countFile) : Promise.resolve(undefined)) };
       }
     }
   }
+}
+
+/** The recorded row count, or undefined when the file is missing or unreadable as a count. */
+async function readRowCount(file: string): Promise<number | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw fsError(err, "read the row count", file);
+  }
+  const rows = Number(text.trim());
+  return Number.isSafeInteger(rows) && rows >= 0 ? rows : undefined;
 }
 
 class FilesystemUpload implements ChunkUpload {
@@ -68,10 +86,12 @@ class FilesystemUpload implements ChunkUpload {
   readonly #window: TimeWindow;
   readonly #tempPath: string;
   readonly #finalPath: string;
+  readonly #countPath: string;
   readonly #createdFolder: string | undefined;
   #handle: FileHandle | undefined;
 
-  constructor(o: FilesystemChunkOptions, window: TimeWindow, handle: FileHandle, tempPath: string, finalPath: string, createdFolder: string | undefined) {
+  constructor(o: FilesystemChunkOptions, window: TimeWindow, handle: FileHandle, tempPath: string, finalPath: string, countPath: string, createdFolder: string | undefined) {
+    this.#countPath = countPath;
     this.#o = o;
     this.#window = window;
     this.#handle = handle;
@@ -103,7 +123,8 @@ class FilesystemUpload implements ChunkUpload {
     }
   }
 
-  async publish(): Promise<void> {
+  async publish(rows: number): Promise<void> {
+    await removeFile(this.#countPath);
     try {
       await rename(this.#tempPath, this.#finalPath);
     } catch (err) {
@@ -111,6 +132,7 @@ class FilesystemUpload implements ChunkUpload {
     }
     await this.#removeOtherFormats();
     if (this.#o.durable) await fsyncCreatedFolders(path.dirname(this.#finalPath), this.#createdFolder);
+    await writeFileAtomic(this.#countPath, `${rows}\n`, this.#o.durable, "record the row count in");
   }
 
   async unpublish(): Promise<void> {

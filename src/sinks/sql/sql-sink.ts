@@ -18,7 +18,7 @@ import type { Column, RawRow } from "../../table.ts";
 import type { TimeWindow } from "../../window/window.ts";
 import { formatWindow } from "../../window/window.ts";
 import type { Logger } from "../../telemetry/logger.ts";
-import type { CommitResult, CursorState, Destination, RunSummary, Sink, SinkDeps, StateKey, WindowTarget, WindowWriter } from "../sink.ts";
+import type { CommitResult, CursorState, Destination, RunSummary, Sink, SinkDeps, StateKey, WindowCount, WindowTarget, WindowWriter } from "../sink.ts";
 import { decodeCursor, encodeCursor } from "../../state/cursor.ts";
 import type { CursorStore } from "../../state/cursor-store.ts";
 import type { HeldLock as Lock, Locks } from "../../state/locks.ts";
@@ -55,6 +55,7 @@ export function createSqlSink(config: SqlSinkConfig, deps: SinkDeps): Destinatio
     probe: (signal) => sql.probe(signal),
     openWindow: (target) => sql.openWindow(target),
     recover: (key, from, to, isCommitted) => sql.recover(key, from, to, isCommitted),
+    windowCounts: (query, from, to, signal) => sql.windowCounts(query, from, to, signal),
   };
   const cursors: CursorStore = {
     read: (key) => sql.readState(key),
@@ -266,6 +267,23 @@ class SqlSink {
       }
       this.logger.info({ query: key.query, scope: key.scope, windows: stale.length, rows: removed }, "removed rows of uncommitted windows");
       return removed;
+    });
+  }
+
+  /** Rows per committed window: the rows are tagged with their window, and commit replaces them in one transaction. */
+  async windowCounts(query: string, from: number, to: number, signal?: AbortSignal): Promise<WindowCount[]> {
+    await this.ensureOpen(signal);
+    const table = queryTableName(this.config.tablePrefix, query, this.dialect.identifiers);
+    const d = this.dialect;
+    return this.withSession(signal, `counting the rows of query ${query} per window`, async (s) => {
+      if ((await d.physicalColumns(s, table)) === undefined) return [];
+      const ws = d.quote(WINDOW_START);
+      const we = d.quote(WINDOW_END);
+      const r = await s.query(`SELECT ${ws} AS ws, ${we} AS we, COUNT(*) AS n FROM ${d.table(table)} WHERE ${ws} >= ? AND ${we} <= ? GROUP BY ${ws}, ${we}`, [
+        d.timestampParam(from),
+        d.timestampParam(to),
+      ]);
+      return r.rows.map((row) => ({ window: { start: d.readTimestamp(row.ws), end: d.readTimestamp(row.we) }, rows: Number(row.n) }));
     });
   }
 
