@@ -44,9 +44,9 @@ async function scene(): Promise<Scene> {
   return { h, seen };
 }
 
-function runExport(h: Harness, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runExport(h: Harness, env: Record<string, string>, args: string[] = ["export", "--once"]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, "export", "--once", "--config", h.configPath], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "", ...env } });
+    const child = spawn(process.execPath, [CLI, ...args, "--config", h.configPath], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "", ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -183,6 +183,34 @@ test("OTEL_EXPORTER_OTLP_ENDPOINT: traces go to its /v1/traces with the metrics;
     assert.ok(failedWindow, "the refused window's span failed");
     assert.equal(failedWindow.attributes["monitorlift.outcome"], "dropped");
     assert.equal(failedWindow.attributes["monitorlift.drop.code"], "403");
+  } finally {
+    await Promise.all([otlp.close(), s.h.close()]);
+  }
+});
+
+test("backfill: the same tree, command backfill, the backfill's scope, and traceparent on its requests", { timeout: 120_000 }, async () => {
+  const s = await scene();
+  const otlp = await startOtlpReceiver();
+  try {
+    const r = await runExport(s.h, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${otlp.url}/v1/traces` }, ["backfill", "--from", "PT1H", "--to", "PT10M"]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const spans = spansOf(otlp);
+    const run = spans.find((x) => x.name === SPAN.run)!;
+    assert.equal(run.attributes["monitorlift.command"], "backfill");
+    const query = spans.find((x) => x.name === SPAN.query)!;
+    assert.equal(query.parentSpanId, run.spanId);
+    assert.match(String(query.attributes["monitorlift.scope"]), /^backfill-/);
+    const windows = spans.filter((x) => x.name === SPAN.window);
+    assert.ok(windows.length >= 2 && windows.every((w) => w.parentSpanId === query.spanId && w.attributes["monitorlift.scope"] === query.attributes["monitorlift.scope"]));
+    const rows = windows.reduce((n, w) => n + Number(w.attributes["monitorlift.rows"]), 0);
+    assert.ok(rows > 0);
+    assert.equal(query.attributes["monitorlift.rows"], rows);
+    const ids = new Set(windows.map((w) => w.spanId));
+    assert.ok(s.seen.length > 0);
+    for (const headers of s.seen) {
+      const m = TRACEPARENT.exec(String(headers.traceparent ?? ""));
+      assert.ok(m && m[1] === run.traceId && ids.has(m[2]!), `traceparent: ${headers.traceparent}`);
+    }
   } finally {
     await Promise.all([otlp.close(), s.h.close()]);
   }
