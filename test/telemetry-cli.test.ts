@@ -1,7 +1,8 @@
 /**
  * The real CLI with telemetry configured by the environment: `export --once` against the local
  * workspace flushes its metrics and the run-complete event before it exits (the lag gauge agrees
- * with the watermark the sink committed), and a collector that hangs changes neither the exit code
+ * with the watermark the sink committed; rows exported, over OTLP and StatsD, equal the rows the run
+ * wrote to the sink), and a collector that hangs changes neither the exit code
  * nor the report, and holds the exit at most the flush bound (5 s).
  */
 import assert from "node:assert/strict";
@@ -11,6 +12,7 @@ import type { RunEvent } from "../src/telemetry/run-event.ts";
 import { CLI } from "./support/cli.ts";
 import { startHarness, type Harness } from "./support/harness.ts";
 import { findPoint } from "./support/otlp-decode.ts";
+import { readQueryRows } from "./support/read-export.ts";
 import { startHangingServer, startOtlpReceiver, startStatsdUdp, waitUntil } from "./support/telemetry-receivers.ts";
 
 let h: Harness;
@@ -48,11 +50,29 @@ test("export --once pushes its metrics to the collector and the StatsD agent bef
   const statsd = await startStatsdUdp();
   try {
     const before = Date.now() / 1000;
+    const rowsBefore = (await readQueryRows(h.exportDir, "requests")).length;
     const r = await runExport({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, STATSD_HOST: "127.0.0.1", STATSD_PORT: String(statsd.port) }, ["--log-level", "info", "--log-format", "json"]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const last = findPoint(otlp.decoded(), "monitorlift.run.last_success.time", { "monitorlift.command": "export" });
     assert.ok(last?.value !== undefined && last.value >= before && last.value <= Date.now() / 1000, `last success ${last?.value}`);
     await waitUntil(() => statsd.lines.some((l) => l.startsWith("monitorlift.run.last_success.time.export:")), 5000, "the StatsD gauge");
+
+    // Rows exported (success) as the collector and the StatsD agent count them = the rows this run wrote to the sink.
+    const written = (await readQueryRows(h.exportDir, "requests")).length - rowsBefore;
+    assert.ok(written > 0, "the run wrote rows");
+    const success = { "monitorlift.query": "requests", "monitorlift.outcome": "success" };
+    const otlpRows = otlp
+      .decoded()
+      .at(-1)!
+      .metrics.filter((m) => m.name === "monitorlift.rows.exported")
+      .flatMap((m) => m.points)
+      .filter((p) => Object.entries(success).every(([k, v]) => p.attributes[k] === v))
+      .reduce((n, p) => n + (p.value ?? 0), 0);
+    assert.equal(otlpRows, written, "OTLP monitorlift.rows.exported{outcome=success} (cumulative: the last push)");
+    const statsdRows = statsd.lines
+      .map((l) => /^monitorlift\.rows\.exported\.requests\.[^.:]+\.[^.:]+\.success:(\d+)\|c$/.exec(l))
+      .reduce((n, m) => n + (m ? Number(m[1]) : 0), 0);
+    assert.equal(statsdRows, written, `StatsD rows.exported success lines: ${statsd.lines.filter((l) => l.startsWith("monitorlift.rows.")).join(" ")}`);
 
     // The run-complete event: the JSON log line and the OTLP log record carry the same object.
     const line = r.stderr.split("\n").filter((l) => l.includes('"runComplete"')).map((l) => JSON.parse(l) as { runComplete: RunEvent });

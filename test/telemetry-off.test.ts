@@ -39,6 +39,7 @@ test("MONITORLIFT_TELEMETRY=off or telemetry.enabled=false: every backend config
   const promPort = await freePort();
   const everything = {
     OTEL_METRICS_EXPORTER: "otlp,prometheus,console",
+    OTEL_TRACES_EXPORTER: "otlp,console",
     OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
     OTEL_EXPORTER_PROMETHEUS_HOST: "127.0.0.1",
     OTEL_EXPORTER_PROMETHEUS_PORT: String(promPort),

@@ -259,7 +259,7 @@ export const telemetrySchema = z
     enabled: z
       .boolean()
       .default(true)
-      .describe("false turns off every outbound signal (metrics, StatsD); the same as MONITORLIFT_TELEMETRY=off. Each key below wins over its environment variable."),
+      .describe("false turns off every outbound signal (metrics, traces, StatsD); the same as MONITORLIFT_TELEMETRY=off. Each key below wins over its environment variable."),
     runEvent: z
       .boolean()
       .optional()
@@ -288,6 +288,20 @@ export const telemetrySchema = z
       })
       .optional()
       .describe("OpenTelemetry metrics; see the README's Metrics section."),
+    traces: z
+      .strictObject({
+        exporters: z.array(z.enum(["otlp", "console", "none"])).optional().describe("Like OTEL_TRACES_EXPORTER."),
+        otlp: z
+          .strictObject({
+            endpoint: z.url().optional().describe("The OTLP/HTTP traces URL, used as is (e.g. http://otel-collector:4318/v1/traces)."),
+            protocol: z.enum(["http/protobuf", "http/json"]).optional().describe("OTLP encoding (default OTEL_EXPORTER_OTLP_TRACES_PROTOCOL / OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)."),
+            headers: z.record(z.string(), z.string()).optional().describe("Headers sent with each request (use ${env:NAME} for secrets)."),
+          })
+          .optional()
+          .describe("OTLP over HTTP (default OTEL_EXPORTER_OTLP_TRACES_* / OTEL_EXPORTER_OTLP_* variables)."),
+      })
+      .optional()
+      .describe("Spans per run, query and window (OpenTelemetry traces); the query requests carry W3C traceparent. See the README's Traces section."),
     azureMonitor: z
       .strictObject({ connectionString: z.string().min(1).optional().describe("Application Insights connection string (use ${env:NAME}).") })
       .optional()

@@ -16,8 +16,9 @@ import type { LogsSource } from "../source/logs-source.ts";
 import { commitInOrder, type CommitProgress, type OrderedCommitOptions } from "./ordered-commit.ts";
 import type { QueryJob } from "./query-job.ts";
 import type { RequestGate } from "./request-gate.ts";
-import { deliverWindow, type RetrySettings } from "./window-delivery.ts";
+import { deliverWindow, traceWindow, windowSpanAttributes, type DeliveryContext, type RetrySettings } from "./window-delivery.ts";
 import { verifyQuery } from "./verify-query.ts";
+import { noopSpan, SPAN, type TraceSpan } from "../telemetry/tracing.ts";
 
 export interface RunDeps {
   source: Pick<LogsSource, "query">;
@@ -36,6 +37,8 @@ export interface RunDeps {
   /** The sink's type and its format or SQL dialect: the metrics' sink attributes. */
   sinkKind: SinkKind;
   onCommitted?(query: string, progress: CommitProgress, state: CursorState): void;
+  /** The query's span (set by runOnce): its windows' spans are its children. */
+  span?: TraceSpan;
 }
 
 /** What the metrics need to know of the sink: `{ type, format }` or `{ type, dialect }` of the config's `sink`. */
@@ -175,26 +178,26 @@ async function firstWatermark(job: QueryJob, cursors: CursorStore, now: number):
 
 /** How the commit step fetches one window of `job` under `key`: deliverWindow with the run's source, sink, gate and retries. */
 export function delivery(job: QueryJob, deps: RunDeps, key: StateKey, log: Logger): OrderedCommitOptions["deliver"] {
-  return (w, signal, onPart) =>
-    deliverWindow(
-      {
-        key,
-        source: deps.source,
-        sink: deps.destination.sink,
-        gate: deps.gate,
-        logger: log,
-        buildQuery: job.buildQuery,
-        minWindowMs: job.minSizeMs,
-        retry: deps.retry,
-        random: deps.random,
-        clock: deps.clock,
-        signal,
-        metrics: deps.metrics,
-        labels: sinkLabels(job.name, deps.sinkKind),
-      },
-      w,
-      onPart,
-    );
+  return (w, signal, onPart) => {
+    const span = (deps.span ?? noopSpan).child(SPAN.window, windowSpanAttributes(job.name, key, w));
+    const ctx: DeliveryContext = {
+      key,
+      source: deps.source,
+      sink: deps.destination.sink,
+      gate: deps.gate,
+      logger: log,
+      buildQuery: job.buildQuery,
+      minWindowMs: job.minSizeMs,
+      retry: deps.retry,
+      random: deps.random,
+      clock: deps.clock,
+      signal,
+      metrics: deps.metrics,
+      labels: sinkLabels(job.name, deps.sinkKind),
+      span,
+    };
+    return traceWindow(span, signal, onPart, (traced) => deliverWindow(ctx, w, traced));
+  };
 }
 
 export function lockLost(query: string, cause: unknown): MonitorliftError {

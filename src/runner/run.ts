@@ -9,6 +9,8 @@ import type { RunSummary } from "../sinks/sink.ts";
 import { backfillQuery, type BackfillRange } from "./backfill-query.ts";
 import { exportQuery, type QueryResult, type RunDeps } from "./export-query.ts";
 import type { QueryJob } from "./query-job.ts";
+import { ATTR } from "../telemetry/metrics.ts";
+import { noopTracing, SPAN, SPAN_ATTR, spanFailure, type TraceSpan } from "../telemetry/tracing.ts";
 
 export interface RunReport {
   summary: RunSummary;
@@ -24,8 +26,15 @@ export async function runOnce(
 ): Promise<RunReport> {
   const startedAt = deps.clock();
   const runId = `${new Date(startedAt).toISOString().replace(/[-:.]/g, "")}-${randomUUID().slice(0, 8)}`;
+  const run = (deps.metrics.tracing ?? noopTracing).root(SPAN.run, { [ATTR.command]: command, [SPAN_ATTR.runId]: runId, [SPAN_ATTR.queries]: jobs.length });
   const results = await Promise.all(
-    jobs.map(async (job): Promise<[string, QueryResult]> => [job.name, command === "backfill" ? await backfillQuery(job, range!, deps) : await exportQuery(job, deps)]),
+    jobs.map(async (job): Promise<[string, QueryResult]> => {
+      const span = run.child(SPAN.query, { [ATTR.query]: job.name });
+      const q = { ...deps, span };
+      const result = command === "backfill" ? await backfillQuery(job, range!, q) : await exportQuery(job, q);
+      endQuerySpan(span, result, deps.signal);
+      return [job.name, result];
+    }),
   );
   const summary: RunSummary = {
     runId,
@@ -35,6 +44,8 @@ export async function runOnce(
     queries: Object.fromEntries(results.map(([name, r]) => [name, r.outcome])),
   };
   const errors = new Map(results.filter(([, r]) => r.error !== undefined).map(([name, r]) => [name, r.error]));
+  run.set({ [ATTR.outcome]: errors.size === 0 ? "success" : "failed", [SPAN_ATTR.failedQueries]: errors.size });
+  run.end();
   for (const [name, err] of errors) deps.logger.error({ query: name, err: messageOf(err), code: (err as { code?: string }).code }, "query failed");
   try {
     await deps.destination.runs.record(summary);
@@ -42,4 +53,11 @@ export async function runOnce(
     deps.logger.warn({ err: messageOf(err) }, "could not record the run summary");
   }
   return { summary, errors };
+}
+
+/** The query span's end: its scope, rows and windows committed, and for a failed query its codes. */
+function endQuerySpan(span: TraceSpan, result: QueryResult, signal: AbortSignal): void {
+  const o = result.outcome;
+  span.set({ [SPAN_ATTR.scope]: o.scope, [SPAN_ATTR.rows]: o.rows, [SPAN_ATTR.windows]: o.windows, [ATTR.outcome]: result.error === undefined ? "success" : "failed" });
+  span.end(result.error === undefined ? undefined : spanFailure(result.error, { shuttingDown: signal.aborted }));
 }

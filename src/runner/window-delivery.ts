@@ -13,7 +13,8 @@ import { MonitorliftError, SinkError, isMonitorliftError } from "../errors.ts";
 import type { Sink, StateKey, WindowWriter } from "../sinks/sink.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { dropCodeOf, retryCodeOf } from "../telemetry/codes.ts";
-import { retriedBecause, type Metrics, type SinkLabels } from "../telemetry/metrics.ts";
+import { ATTR, retriedBecause, type Metrics, type SinkLabels } from "../telemetry/metrics.ts";
+import { SPAN_ATTR, spanFailure, type SpanAttributes, type TraceSpan } from "../telemetry/tracing.ts";
 import type { Column, RawRow } from "../table.ts";
 import type { TimeWindow } from "../window/window.ts";
 import { formatWindow } from "../window/window.ts";
@@ -54,6 +55,8 @@ export interface DeliveryContext {
   /** Where requests, retries and splits are counted (noopMetrics when nothing is configured). */
   metrics: Metrics;
   labels: SinkLabels;
+  /** The window's span: its trace context goes with every request, its retries and splits are events. */
+  span?: TraceSpan;
 }
 
 /**
@@ -80,6 +83,7 @@ export async function deliverWindow(
   }
   ctx.logger.info({ window: formatWindow(w), reason: first.reason }, "window truncated, splitting"); // the logger carries the query
   ctx.metrics.windowSplit(ctx.key.query);
+  ctx.span?.event("split", { [SPAN_ATTR.windowStart]: iso(w.start), [SPAN_ATTR.windowEnd]: iso(w.end) });
   await deliverWindow(ctx, halves[0], onPart, splits + 1);
   await deliverWindow(ctx, halves[1], onPart, splits + 1);
 }
@@ -101,6 +105,7 @@ async function fetchWithRetries(ctx: DeliveryContext, w: TimeWindow): Promise<At
       const retryable = isMonitorliftError(err) && err.retryable;
       if (!retryable || !shouldRetry(attempt, ctx.clock() - began, ctx.retry)) throw err;
       ctx.metrics.retry(ctx.key.query, err instanceof SinkError ? "sink" : "source", retryCodeOf(err));
+      ctx.span?.event("retry", { [ATTR.stage]: err instanceof SinkError ? "sink" : "source", [ATTR.retryCode]: retryCodeOf(err), [SPAN_ATTR.attempt]: attempt });
       if (written.rows > 0) ctx.metrics.rows(ctx.labels, retriedBecause(err), written.rows);
       const delay = retryDelay({
         attempt,
@@ -128,7 +133,8 @@ async function fetchOnce(ctx: DeliveryContext, w: TimeWindow, written: { rows: n
   const started = performance.now();
   let result: Awaited<ReturnType<QuerySource["query"]>>;
   try {
-    result = await ctx.source.query(ctx.buildQuery(w), ctx.signal);
+    const headers = ctx.span?.headers();
+    result = await ctx.source.query(headers && Object.keys(headers).length > 0 ? { ...ctx.buildQuery(w), headers } : ctx.buildQuery(w), ctx.signal);
   } catch (err) {
     reportRequest(ctx, started, err);
     throw err;
@@ -173,4 +179,43 @@ function reportRequest(ctx: DeliveryContext, started: number, err?: unknown): vo
     ...(typeof status === "number" ? { status } : {}),
     error: isMonitorliftError(err) && err.retryable ? retryCodeOf(err) : dropCodeOf(err),
   });
+}
+
+/** A window span's attributes at its start: query, scope, the window's bounds (UTC). */
+export function windowSpanAttributes(query: string, key: StateKey, w: TimeWindow): SpanAttributes {
+  return { [ATTR.query]: query, [SPAN_ATTR.scope]: key.scope, [SPAN_ATTR.windowStart]: iso(w.start), [SPAN_ATTR.windowEnd]: iso(w.end) };
+}
+
+/**
+ * Runs one window's delivery inside `span`: counts the parts handed on (rows, bytes, splits) and ends the
+ * span with the outcome (success, or failed with its codes). The span covers the requests and the writes,
+ * up to the hand-over for commit.
+ */
+export async function traceWindow(
+  span: TraceSpan,
+  signal: AbortSignal,
+  onPart: (part: WrittenPart) => Promise<void>,
+  deliver: (onPart: (part: WrittenPart) => Promise<void>) => Promise<void>,
+): Promise<void> {
+  if (!span.recording) return deliver(onPart);
+  const seen = { rows: 0, bytes: 0, parts: 0, splits: 0 };
+  try {
+    await deliver((part) => {
+      seen.rows += part.rows;
+      seen.bytes += part.bytes;
+      seen.parts += 1;
+      seen.splits = Math.max(seen.splits, part.splits);
+      return onPart(part);
+    });
+    span.set({ [SPAN_ATTR.rows]: seen.rows, [SPAN_ATTR.bytes]: seen.bytes, [SPAN_ATTR.parts]: seen.parts, [SPAN_ATTR.splits]: seen.splits, [ATTR.outcome]: "success" });
+    span.end();
+  } catch (err) {
+    span.set({ [SPAN_ATTR.rows]: seen.rows, [SPAN_ATTR.parts]: seen.parts, [ATTR.outcome]: "dropped" });
+    span.end(spanFailure(err, { shuttingDown: signal.aborted }));
+    throw err;
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
 }

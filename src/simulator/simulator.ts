@@ -3,6 +3,7 @@
  * data (data/), the KQL evaluator (kql/), the HTTP server (server.ts), fault
  * injection (faults.ts) and counters (stats.ts).
  */
+import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Column } from "../table.ts";
 import type { SimRow, SimTable } from "./catalog.ts";
@@ -32,6 +33,8 @@ export const DEFAULT_RESOURCE_ID =
   "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/monitorlift-sim/providers/microsoft.insights/components/monitorlift-sim";
 
 export interface SimulatorOptions {
+  /** Sees every request before it is handled (tests: e.g. the headers a client sent). */
+  onRequest?: (req: IncomingMessage) => void;
   /** TCP port; 0 (default) picks a free one. */
   port?: number;
   /** Loopback address to listen on (default 127.0.0.1). */
@@ -228,6 +231,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       maxBytes,
     },
   });
+  if (options.onRequest) server.prependListener("request", options.onRequest);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, host, () => {

@@ -360,3 +360,24 @@ test("204 No Content is an empty, complete result; a withheld table or a non-lim
 function optionsFor(endpoint: string): LogsSourceOptions {
   return { endpoint, auth: { method: "none" }, env: {}, serverTimeoutMs: 10_000, requestTimeoutMs: 20_000, idleTimeoutMs: 2_000, maxRows: 500_000, maxBytes: 64_000_000 };
 }
+
+test("QueryRequest.headers: sent with the request (a traceparent), never replacing the source's own headers; none by default", async () => {
+  const seen: IncomingMessage["headers"][] = [];
+  const { endpoint, server } = await serve((req, res) => {
+    seen.push(req.headers);
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(`${HEAD}[1,"a"]]}]}`);
+  });
+  try {
+    const source = sourceFor(endpoint, "ws");
+    const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    await drain(await source.query({ query: "T", headers: { traceparent, "cache-control": "max-age=60", accept: "text/plain" } }, new AbortController().signal));
+    await drain(await source.query({ query: "T" }, new AbortController().signal));
+    assert.equal(seen[0]!.traceparent, traceparent);
+    assert.equal(seen[0]!["cache-control"], "no-cache", "the source's no-cache wins");
+    assert.equal(seen[0]!.accept, "application/json");
+    assert.equal(seen[1]!.traceparent, undefined);
+  } finally {
+    await stop(server);
+  }
+});

@@ -79,6 +79,11 @@ export interface QueryRequest {
   /** This query's result limits (window.maxRows / window.maxBytes); default: the source's. */
   maxRows?: number;
   maxBytes?: number;
+  /**
+   * Extra request headers (the window span's W3C `traceparent` / `tracestate`); they never replace
+   * the headers the source sets itself.
+   */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** What the runner needs of a source: one request per call, rows pulled by the caller. */
@@ -177,6 +182,7 @@ export class LogsSource implements QuerySource {
       url: this.url,
       method: "POST",
       headers: createHttpHeaders({
+        ...req.headers,
         "Content-Type": "application/json",
         Accept: "application/json",
         "Cache-Control": "no-cache",

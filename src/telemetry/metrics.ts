@@ -14,6 +14,7 @@
 import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE } from "@opentelemetry/semantic-conventions";
 import { dropCodeOf, retryCodeOf, type DropCode, type DropContext, type RetryCode } from "./codes.ts";
 import type { RunEvent } from "./run-event.ts";
+import { noopTracing, type Tracing } from "./tracing.ts";
 
 export type InstrumentKind = "counter" | "histogram" | "gauge";
 export type StatsdType = "c" | "ms" | "h" | "g";
@@ -195,6 +196,8 @@ export interface RequestResult {
 export interface Metrics {
   /** False for the no-op: callers may skip work done only for metrics. */
   readonly active: boolean;
+  /** Spans per run, query and window (noopTracing unless a traces exporter is configured; absent: none); flushed with the metrics. */
+  readonly tracing?: Tracing;
   rows(labels: SinkLabels, result: RowOutcome, rows: number): void;
   bytes(labels: SinkLabels, result: RowOutcome, bytes: number): void;
   sourceRequest(query: string, durationSeconds: number, result?: RequestResult): void;
@@ -220,6 +223,7 @@ export interface Metrics {
 /** Metrics that go nowhere: nothing configured, or telemetry turned off. Opens nothing. */
 export const noopMetrics: Metrics = Object.freeze({
   active: false,
+  tracing: noopTracing,
   rows() {},
   bytes() {},
   sourceRequest() {},
@@ -244,11 +248,14 @@ export interface FacadeOptions {
   statsdDropped?: () => number;
   /** Called once after shutdown settled (e.g. to log what the StatsD queue dropped). */
   afterShutdown?: () => void;
+  /** The tracer; its backend is one of `backends`, so spans are flushed within the same bound. */
+  tracing?: Tracing;
 }
 
 /** The facade over one or more backends, holding the gauge state. */
 export class FanOutMetrics implements Metrics {
   readonly active = true;
+  readonly tracing: Tracing;
   private readonly watermarks = new Map<string, number>();
   private readonly lastSuccess = new Map<string, number>();
   private readonly now: () => number;
@@ -260,6 +267,7 @@ export class FanOutMetrics implements Metrics {
   constructor(options: FacadeOptions) {
     this.options = options;
     this.now = options.now ?? Date.now;
+    this.tracing = options.tracing ?? noopTracing;
   }
 
   /** The gauges as of now, for a backend that reads them when it collects. */

@@ -16,6 +16,7 @@
 import type { HttpClient } from "@azure/core-rest-pipeline";
 import type { Meter, ObservableResult } from "@opentelemetry/api";
 import { SeverityNumber, type AnyValueMap, type Logger } from "@opentelemetry/api-logs";
+import type { Resource } from "@opentelemetry/resources";
 import type { LogRecordExporter } from "@opentelemetry/sdk-logs";
 import type { MetricReader, PushMetricExporter } from "@opentelemetry/sdk-metrics";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
@@ -36,7 +37,6 @@ export async function createOtelBackend(options: OtelBackendOptions): Promise<Me
   const { settings } = options;
   if (!settings.otlp && !settings.prometheus && !settings.console && !settings.azureMonitor && !settings.otlpLogs) return undefined;
   const sdk = await import("@opentelemetry/sdk-metrics");
-  const { resourceFromAttributes, defaultResource } = await import("@opentelemetry/resources");
   const timeoutMillis = settings.flushTimeoutMs;
   const periodic = (exporter: PushMetricExporter) =>
     new sdk.PeriodicExportingMetricReader({
@@ -85,9 +85,7 @@ export async function createOtelBackend(options: OtelBackendOptions): Promise<Me
   }
   if (readers.length === 0 && events.length === 0) return undefined;
 
-  const resource = defaultResource().merge(
-    resourceFromAttributes({ ...settings.resourceAttributes, [ATTR_SERVICE_NAME]: settings.serviceName, [ATTR_SERVICE_VERSION]: VERSION }),
-  );
+  const resource = await otelResource(settings);
   const provider = new sdk.MeterProvider({ resource, readers });
   const meter = provider.getMeter("monitorlift", VERSION);
   const logs = events.length > 0 ? await import("@opentelemetry/sdk-logs") : undefined;
@@ -96,6 +94,14 @@ export async function createOtelBackend(options: OtelBackendOptions): Promise<Me
     return { provider: logProvider, logger: logProvider.getLogger("monitorlift", VERSION), azure };
   });
   return new OtelBackend(provider, meter, options.readGauges, eventProviders);
+}
+
+/** The resource every signal carries: OTEL_RESOURCE_ATTRIBUTES, service.name, service.version. */
+export async function otelResource(settings: TelemetrySettings): Promise<Resource> {
+  const { resourceFromAttributes, defaultResource } = await import("@opentelemetry/resources");
+  return defaultResource().merge(
+    resourceFromAttributes({ ...settings.resourceAttributes, [ATTR_SERVICE_NAME]: settings.serviceName, [ATTR_SERVICE_VERSION]: VERSION }),
+  );
 }
 
 interface EventLogger {

@@ -108,3 +108,29 @@ test("the run-complete event over OTLP: the logs endpoint, or the generic one + 
   assert.equal(resolveTelemetry({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" }, { runEvent: false }).otlpLogs, undefined);
   assert.equal(resolveTelemetry({}).otlpLogs, undefined);
 });
+
+test("traces: off unless configured; the generic endpoint + /v1/traces, the signal's own as is, protocol, headers; the config wins; none, off", () => {
+  assert.equal(resolveTelemetry({}).otlpTraces, undefined);
+  assert.equal(resolveTelemetry({}).consoleTraces, false);
+  const a = resolveTelemetry({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/", OTEL_EXPORTER_OTLP_HEADERS: "api-key=k" });
+  assert.deepEqual(a.otlpTraces, { url: "http://collector:4318/v1/traces", protocol: "http/protobuf", headers: { "api-key": "k" } });
+  const b = resolveTelemetry({
+    OTEL_EXPORTER_OTLP_ENDPOINT: "http://ignored:4318",
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://collector/t",
+    OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/json",
+    OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x=2",
+  });
+  assert.deepEqual(b.otlpTraces, { url: "https://collector/t", protocol: "http/json", headers: { x: "2" } });
+  assert.equal(b.otlp?.url, "http://ignored:4318/v1/metrics", "the metrics keep their own endpoint");
+  const c = resolveTelemetry({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://env/t" }, { traces: { otlp: { endpoint: "http://config/t", headers: { h: "1" } } } });
+  assert.deepEqual(c.otlpTraces, { url: "http://config/t", protocol: "http/protobuf", headers: { h: "1" } });
+  assert.equal(resolveTelemetry({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_TRACES_EXPORTER: "none" }).otlpTraces, undefined);
+  assert.equal(resolveTelemetry({ OTEL_TRACES_EXPORTER: "console" }).consoleTraces, true);
+  assert.equal(resolveTelemetry({ OTEL_TRACES_EXPORTER: "otlp" }).otlpTraces?.url, "http://localhost:4318/v1/traces", "named explicitly: the SDK default");
+  assert.equal(resolveTelemetry({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://c/t", MONITORLIFT_TELEMETRY: "off" }).otlpTraces, undefined);
+  assert.equal(resolveTelemetry({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://c/t", OTEL_SDK_DISABLED: "true" }).otlpTraces, undefined);
+  const bad = resolveTelemetry({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://c/t", OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc", OTEL_TRACES_EXPORTER: "otlp,zipkin" });
+  assert.equal(bad.otlpTraces, undefined);
+  assert.equal(bad.warnings.length, 2, bad.warnings.join("\n"));
+});

@@ -30,6 +30,11 @@ export interface TelemetryConfig {
     otlp?: { endpoint?: string; protocol?: OtlpProtocol; headers?: Readonly<Record<string, string>> };
     prometheus?: { host?: string; port?: number };
   };
+  /** Spans per run, query and window; like the metrics' OTLP block, OTEL_TRACES_EXPORTER = otlp | console | none. */
+  traces?: {
+    exporters?: readonly string[];
+    otlp?: { endpoint?: string; protocol?: OtlpProtocol; headers?: Readonly<Record<string, string>> };
+  };
   azureMonitor?: { connectionString?: string };
   statsd?: {
     enabled?: boolean;
@@ -73,6 +78,10 @@ export interface TelemetrySettings {
   otlpLogs?: OtlpSettings;
   /** False when the run-complete event must not leave the process. */
   runEvent: boolean;
+  /** Where spans go over OTLP/HTTP (undefined: no OTLP traces). */
+  otlpTraces?: OtlpSettings;
+  /** Spans printed on stdout (OTEL_TRACES_EXPORTER=console). */
+  consoleTraces: boolean;
   prometheus?: { host: string; port: number };
   console: boolean;
   azureMonitor?: { connectionString: string };
@@ -104,6 +113,7 @@ export function resolveTelemetry(env: Env, config: TelemetryConfig = {}): Teleme
     flushTimeoutMs: positive(config.flushTimeoutMs, DEFAULT_FLUSH_TIMEOUT_MS),
     exportIntervalMs: positive(config.metrics?.exportIntervalMs ?? num(env.OTEL_METRIC_EXPORT_INTERVAL), DEFAULT_EXPORT_INTERVAL_MS),
     console: false,
+    consoleTraces: false,
     runEvent: false,
     serviceName: config.serviceName ?? nonEmpty(env.OTEL_SERVICE_NAME) ?? "monitorlift",
     resourceAttributes: parseKeyValues(env.OTEL_RESOURCE_ATTRIBUTES, "OTEL_RESOURCE_ATTRIBUTES", warnings),
@@ -148,6 +158,7 @@ export function resolveTelemetry(env: Env, config: TelemetryConfig = {}): Teleme
         warnings.push(`telemetry: unknown metrics exporter '${name}' (expected otlp, prometheus, console or none); ignored.`);
       }
     }
+    resolveTraces(env, config, settings, warnings);
     const logs = resolveOtlpLogs(env, config, warnings);
     if (logs && settings.runEvent) settings.otlpLogs = logs;
     const connectionString = config.azureMonitor?.connectionString ?? nonEmpty(env.APPLICATIONINSIGHTS_CONNECTION_STRING);
@@ -160,6 +171,43 @@ export function resolveTelemetry(env: Env, config: TelemetryConfig = {}): Teleme
   const statsd = resolveStatsd(env, config.statsd ?? {}, warnings);
   if (statsd) settings.statsd = statsd;
   return settings;
+}
+
+/**
+ * Where spans go, like the metrics: OTEL_TRACES_EXPORTER (or telemetry.traces.exporters) lists otlp and/or
+ * console, or none; unset, OTLP starts only when a traces endpoint (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, as
+ * is; or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces; or telemetry.traces.otlp.endpoint) is given.
+ */
+function resolveTraces(env: Env, config: TelemetryConfig, settings: TelemetrySettings, warnings: string[]): void {
+  const c = config.traces;
+  const generic = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const endpoint = c?.otlp?.endpoint ?? nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) ?? (generic ? `${generic.replace(/\/+$/, "")}/v1/traces` : undefined);
+  const exporters = new Set(c?.exporters ?? splitList(env.OTEL_TRACES_EXPORTER) ?? (endpoint ? ["otlp"] : []));
+  if (exporters.has("none")) exporters.clear();
+  for (const name of exporters) {
+    if (name === "console") {
+      settings.consoleTraces = true;
+      continue;
+    }
+    if (name !== "otlp") {
+      warnings.push(`telemetry: unknown traces exporter '${name}' (expected otlp, console or none); ignored.`);
+      continue;
+    }
+    const protocol = c?.otlp?.protocol ?? nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) ?? nonEmpty(env.OTEL_EXPORTER_OTLP_PROTOCOL) ?? "http/protobuf";
+    if (protocol !== "http/protobuf" && protocol !== "http/json") {
+      warnings.push(`telemetry: OTLP traces protocol '${protocol}' is not supported (use http/protobuf or http/json); OTLP traces are off.`);
+      continue;
+    }
+    const url = endpoint ?? "http://localhost:4318/v1/traces";
+    if (!isHttpUrl(url)) {
+      warnings.push(`telemetry: the OTLP traces endpoint '${url}' is not an http(s) URL; OTLP traces are off.`);
+      continue;
+    }
+    const headers = c?.otlp?.headers
+      ? { ...c.otlp.headers }
+      : { ...parseKeyValues(env.OTEL_EXPORTER_OTLP_HEADERS, "OTEL_EXPORTER_OTLP_HEADERS", warnings), ...parseKeyValues(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS, "OTEL_EXPORTER_OTLP_TRACES_HEADERS", warnings) };
+    settings.otlpTraces = { url, protocol, headers };
+  }
 }
 
 /**

@@ -9,9 +9,10 @@
  */
 import type { Logger } from "./logger.ts";
 import { FanOutMetrics, noopMetrics, type Metrics, type MetricsBackend } from "./metrics.ts";
-import { createOtelBackend } from "./otel.ts";
+import { createOtelBackend, otelResource } from "./otel.ts";
 import { resolveTelemetry, type TelemetryConfig, type TelemetrySettings } from "./settings.ts";
 import { StatsdBackend } from "./statsd.ts";
+import { createTracing, type Tracing } from "./tracing.ts";
 
 export interface CreateMetricsOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -40,6 +41,16 @@ export async function createMetricsFromSettings(settings: TelemetrySettings, opt
   } catch (err) {
     warn(`telemetry: OpenTelemetry metrics could not start: ${(err as Error).message}`);
   }
+  let tracing: Tracing | undefined;
+  try {
+    const traces = await createTracing(settings, await otelResource(settings));
+    if (traces) {
+      tracing = traces.tracing;
+      backends.push(traces.backend);
+    }
+  } catch (err) {
+    warn(`telemetry: OpenTelemetry traces could not start: ${(err as Error).message}`);
+  }
   if (settings.statsd) {
     statsd = new StatsdBackend(settings.statsd);
     backends.push(statsd);
@@ -50,6 +61,7 @@ export async function createMetricsFromSettings(settings: TelemetrySettings, opt
     backends,
     flushTimeoutMs: settings.flushTimeoutMs,
     ...(options.now ? { now: options.now } : {}),
+    ...(tracing ? { tracing } : {}),
     statsdDropped: () => statsd?.queue.droppedLines ?? 0,
     onError: (backend, err) => warn(`telemetry: ${backend}: ${(err as Error)?.message ?? String(err)} (the export is not affected)`),
     afterShutdown: () => {
@@ -74,7 +86,10 @@ export function describeBackends(settings: TelemetrySettings): string {
   const events: string[] = [];
   if (settings.otlpLogs) events.push(`OTLP ${settings.otlpLogs.protocol} ${new URL(settings.otlpLogs.url).origin}`);
   if (settings.azureMonitor && settings.runEvent) events.push("Azure Monitor");
-  return `${out.length > 0 ? out.join(", ") : "nowhere"}; the run-complete event to ${events.length > 0 ? events.join(", ") : "the log only"}`;
+  const traces: string[] = [];
+  if (settings.otlpTraces) traces.push(`OTLP ${settings.otlpTraces.protocol} ${new URL(settings.otlpTraces.url).origin}`);
+  if (settings.consoleTraces) traces.push("the console");
+  return `${out.length > 0 ? out.join(", ") : "nowhere"}; the run-complete event to ${events.length > 0 ? events.join(", ") : "the log only"}${traces.length > 0 ? `; traces to ${traces.join(", ")}` : ""}`;
 }
 
 /** What the run-complete event needs from the configuration: each query's KQL (hashed) and the sink type. */

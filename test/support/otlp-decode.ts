@@ -283,3 +283,87 @@ export function findPoint(requests: OtlpMetrics[], name: string, match: Record<s
   }
   return found;
 }
+
+// ---- traces (trace/v1/trace.proto, collector/trace/v1/trace_service.proto) ----
+
+export interface OtlpSpan {
+  /** Hex, as in traceparent. */
+  traceId: string;
+  spanId: string;
+  /** "" for a root span. */
+  parentSpanId: string;
+  name: string;
+  kind: number;
+  startNs: bigint;
+  endNs: bigint;
+  attributes: Record<string, Plain>;
+  events: { name: string; attributes: Record<string, Plain> }[];
+  /** 0 unset, 1 ok, 2 error. */
+  statusCode: number;
+  statusMessage: string;
+}
+
+export interface OtlpTraces {
+  resource: Record<string, Plain>;
+  spans: OtlpSpan[];
+}
+
+/** An ExportTraceServiceRequest in protobuf. */
+export function decodeOtlpTracesProtobuf(body: Buffer): OtlpTraces {
+  const out: OtlpTraces = { resource: {}, spans: [] };
+  const hex = (f: Map<number, Field[]>, n: number) => f.get(n)?.[0]?.bytes?.toString("hex") ?? "";
+  for (const rs of msgs(decodeFields(body), 1)) {
+    const r = decodeFields(rs);
+    for (const res of msgs(r, 1)) Object.assign(out.resource, keyValues(msgs(decodeFields(res), 1)));
+    for (const ss of msgs(r, 2)) {
+      for (const sp of msgs(decodeFields(ss), 2)) {
+        const f = decodeFields(sp);
+        const status = f.has(15) ? decodeFields(f.get(15)![0]!.bytes!) : new Map<number, Field[]>();
+        out.spans.push({
+          traceId: hex(f, 1),
+          spanId: hex(f, 2),
+          parentSpanId: hex(f, 4),
+          name: str(f, 5),
+          kind: Number(f.get(6)?.[0]?.varint ?? 0n),
+          startNs: f.get(7)?.[0]?.fixed64?.readBigUInt64LE(0) ?? 0n,
+          endNs: f.get(8)?.[0]?.fixed64?.readBigUInt64LE(0) ?? 0n,
+          attributes: keyValues(msgs(f, 9)),
+          events: msgs(f, 11).map((e) => {
+            const ef = decodeFields(e);
+            return { name: str(ef, 2), attributes: keyValues(msgs(ef, 3)) };
+          }),
+          statusCode: Number(status.get(3)?.[0]?.varint ?? 0n),
+          statusMessage: str(status, 2),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** An ExportTraceServiceRequest in the OTLP JSON encoding (ids in hex). */
+export function otlpJsonToTraces(body: unknown): OtlpTraces {
+  const out: OtlpTraces = { resource: {}, spans: [] };
+  type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (const rs of ((body as J).resourceSpans ?? []) as J[]) {
+    Object.assign(out.resource, jsonAttributes(rs.resource?.attributes));
+    for (const ss of (rs.scopeSpans ?? []) as J[]) {
+      for (const s of (ss.spans ?? []) as J[]) {
+        out.spans.push({
+          traceId: String(s.traceId ?? "").toLowerCase(),
+          spanId: String(s.spanId ?? "").toLowerCase(),
+          parentSpanId: String(s.parentSpanId ?? "").toLowerCase(),
+          name: s.name ?? "",
+          kind: Number(s.kind ?? 0),
+          startNs: BigInt(s.startTimeUnixNano ?? 0),
+          endNs: BigInt(s.endTimeUnixNano ?? 0),
+          attributes: jsonAttributes(s.attributes),
+          events: ((s.events ?? []) as J[]).map((e) => ({ name: e.name ?? "", attributes: jsonAttributes(e.attributes) })),
+          statusCode: Number(s.status?.code ?? 0),
+          statusMessage: s.status?.message ?? "",
+        });
+      }
+    }
+  }
+  return out;
+}

@@ -13,7 +13,17 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import zlib from "node:zlib";
-import { decodeOtlpLogsProtobuf, decodeOtlpMetricsProtobuf, otlpJsonToLogs, otlpJsonToMetrics, type OtlpLogs, type OtlpMetrics } from "./otlp-decode.ts";
+import {
+  decodeOtlpLogsProtobuf,
+  decodeOtlpMetricsProtobuf,
+  decodeOtlpTracesProtobuf,
+  otlpJsonToLogs,
+  otlpJsonToMetrics,
+  otlpJsonToTraces,
+  type OtlpLogs,
+  type OtlpMetrics,
+  type OtlpTraces,
+} from "./otlp-decode.ts";
 
 /** Waits until `check()` is true, polling; throws after `ms` with `what` in the message. */
 export async function waitUntil(check: () => boolean, ms: number, what: string): Promise<void> {
@@ -92,6 +102,8 @@ export interface OtlpReceiver {
   decoded(): OtlpMetrics[];
   /** Every logs request decoded. */
   decodedLogs(): OtlpLogs[];
+  /** Every traces request decoded. */
+  decodedTraces(): OtlpTraces[];
   close(): Promise<void>;
 }
 
@@ -122,6 +134,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       requests
         .filter((r) => r.path === "/v1/logs")
         .map((r) => (String(r.headers["content-type"]).includes("json") ? otlpJsonToLogs(JSON.parse(r.body.toString("utf8"))) : decodeOtlpLogsProtobuf(r.body))),
+    decodedTraces: () =>
+      requests
+        .filter((r) => r.path === "/v1/traces")
+        .map((r) => (String(r.headers["content-type"]).includes("json") ? otlpJsonToTraces(JSON.parse(r.body.toString("utf8"))) : decodeOtlpTracesProtobuf(r.body))),
     close: () => closeServer(server),
   };
 }
