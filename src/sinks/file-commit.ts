@@ -11,6 +11,7 @@
  *   4. write the cursor, conditional on previous?.version
  *   5. if 3 or 4 failed: read the cursor again; unless it did move (the write landed after all), take
  *      the chunk back, so readers never see rows no watermark counts. The window is redone later.
+ * An empty window writes no data file (3 removes any chunk of the window instead; nothing to take back).
  * A crash between 3 and 4/5 leaves a chunk the cursor does not count: recoverChunks() removes it
  * before that window is written again. A chunk name parses back to its window (layout.ts), so the
  * cursor plus the chunk names are the whole truth.
@@ -90,7 +91,8 @@ export class FileWindows {
     throwIfAborted(target.signal, `writing window ${formatWindow(target.window)} of query "${target.key.query}"`);
     const stop = new AbortController();
     const own: WindowTarget = { ...target, signal: AbortSignal.any([target.signal, stop.signal]) };
-    const encoder = this.#ctx.encoder(target);
+    // A result without columns (the service's 204 for a workspace with no data) can only be an empty window.
+    const encoder = target.columns.length === 0 ? NO_COLUMNS_ENCODER : this.#ctx.encoder(target);
     const upload = await this.#ctx.store.open(own, encoder);
     const writer = new FileWindowWriter(this.#ctx, own, encoder, upload, stop, (w) => this.#open.delete(w));
     this.#open.add(writer);
@@ -107,6 +109,15 @@ export class FileWindows {
 }
 
 type Status = "open" | "committing" | "committed" | "aborted" | "failed";
+
+/** The encoder of a result without columns: it can hold no rows. */
+const NO_COLUMNS_ENCODER: ChunkEncoder = {
+  encode: async (rows) => {
+    if (rows.length > 0) throw new SinkError("INTERNAL", `${rows.length} rows arrived for a result without columns`);
+    return [];
+  },
+  finish: async () => [],
+};
 
 function throwIfAborted(signal: AbortSignal, what: string): void {
   if (!signal.aborted) return;
@@ -162,6 +173,7 @@ class FileWindowWriter implements WindowWriter {
   async commit(next: CursorState, previous: CursorState | undefined): Promise<CommitResult> {
     this.#expectOpen("commit");
     this.#status = "committing";
+    if (this.#rows === 0) return this.#commitEmpty(next, previous);
     const { key, signal } = this.#target;
     const { cursors } = this.#ctx;
     try {
@@ -186,6 +198,35 @@ class FileWindowWriter implements WindowWriter {
       this.#status = "committed";
       this.#settled(this);
       return { rows: this.#rows, bytes: this.#bytes, location: this.#upload.location, version };
+    } catch (err) {
+      this.#status = "failed";
+      throw err;
+    }
+  }
+
+  /**
+   * An empty window writes no data file: readers never meet an empty chunk (a lake engine reading a folder
+   * fails on a file without columns), the cursor alone records that the window is done, and a committed
+   * window without a chunk counts 0 rows (windowCounts). Same order as a chunk's commit: the staged bytes go,
+   * the stored version is checked, any chunk of this window left by an earlier attempt is removed (the window
+   * is empty now: re-committing replaces, never adds), then the cursor moves.
+   */
+  async #commitEmpty(next: CursorState, previous: CursorState | undefined): Promise<CommitResult> {
+    const { key, signal } = this.#target;
+    const { cursors } = this.#ctx;
+    try {
+      throwIfAborted(signal, `committing the empty window ${formatWindow(this.#target.window)}`);
+      await this.#upload.discard();
+      if (previous !== undefined && previous.version === undefined) {
+        throw new SinkError("INTERNAL", `cannot commit ${this.#upload.location}: the previous cursor has no version (it was not read from this destination)`);
+      }
+      const stored = await cursors.read(key);
+      if (!isSameVersion(stored, previous)) throw stateConflict(key, cursors.locationOf?.(key) ?? "the cursor store", stored, previous);
+      await this.#upload.unpublish();
+      const version = await cursors.write(key, next, previous);
+      this.#status = "committed";
+      this.#settled(this);
+      return { rows: 0, bytes: 0, location: `${this.#upload.location} (empty window: no data file)`, version };
     } catch (err) {
       this.#status = "failed";
       throw err;

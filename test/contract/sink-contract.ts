@@ -287,6 +287,34 @@ export function defineSinkContract(opening: FixtureOpening): void {
       }
     });
 
+    it("an empty window — with columns, or none at all (the service's 204) — writes no data, moves the cursor, and replaces what an earlier attempt left", async () => {
+      try {
+        const d = destination();
+        const k = key("Empty");
+        const w1 = win(0, 5);
+        const w2 = win(5, 10);
+        const s1 = await commitWindow(d.sink, k, w1, [], undefined);
+        assert.deepEqual(await d.cursors.read(k), s1, "the cursor moved");
+        const noColumns = await open(d.sink, k, w2, []);
+        await noColumns.write([]);
+        const next = nextState(s1, w2, 0);
+        const done = await noColumns.commit(next, s1);
+        assert.equal(done.rows, 0);
+        assert.deepEqual(await d.cursors.read(k), { ...next, version: done.version });
+        assert.deepEqual(await fx.rows("Empty"), []);
+        assert.deepEqual(await fx.leftovers("Empty"), []);
+        assert.deepEqual(await d.sink.windowCounts("Empty", T0, T0 + 10 * 60_000), [], "no chunk, no rows: a committed window without data counts 0");
+        // An empty re-commit of a window replaces its rows (file-like: removes its chunk), never keeps them beside.
+        const later = win(10, 15);
+        const s3 = await commitWindow(d.sink, k, later, rowsFor(later, 2, "gone"), { ...next, version: done.version });
+        assert.deepEqual(await fx.rows("Empty"), expected(later, 2, "gone"));
+        await commitWindow(d.sink, k, later, [], s3);
+        assert.deepEqual(await fx.rows("Empty"), []);
+      } finally {
+        await closeAll();
+      }
+    });
+
     it("windowCounts reports the rows each commit recorded per window (monitorlift verify), replaced with the window", async () => {
       try {
         const d = destination();

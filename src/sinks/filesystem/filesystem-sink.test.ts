@@ -109,6 +109,7 @@ test("a commit building on another state version is rejected and changes nothing
   try {
     const sink = makeSink(dir);
     const first = await sink.sink.openWindow(target(T0));
+    await first.write(rowsA); // (an empty window would leave no chunk to compare with)
     const s1 = cursor(T0 + MIN5);
     s1.version = (await first.commit(s1, undefined)).version;
     const stateBefore = await readFile(path.join(dir, "_state/AppRequests/live.json"), "utf8");

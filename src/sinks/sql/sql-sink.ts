@@ -287,14 +287,38 @@ class SqlSink {
     });
   }
 
+  /**
+   * A result without columns (the service's 204 for a workspace with no data) is an empty window: no
+   * table is needed, and committing it moves only the cursor (the same conditional write). No rows of
+   * this window can exist to replace: a window's rows are only ever committed with a cursor that counts
+   * them, and such a window is not committed again empty (verify repairs only windows that gained rows).
+   */
+  private emptyResultWriter(target: WindowTarget): WindowWriter {
+    const { key, window, signal } = target;
+    let state: "open" | "closed" = "open";
+    const what = `the empty window ${formatWindow(window)} of ${keyLabel(key)}`;
+    return {
+      write: async (rows) => {
+        if (state !== "open") throw new SinkError("INTERNAL", `sql sink: write() on ${what}, already committed or aborted`);
+        if (rows.length > 0) throw new SinkError("INTERNAL", `sql sink: ${rows.length} rows arrived for ${what}, a result without columns`);
+      },
+      commit: async (next, previous) => {
+        if (state !== "open") throw new SinkError("INTERNAL", `sql sink: commit() on ${what}, already committed or aborted`);
+        throwIfStopped(signal, this.locks.get(lockId(key)));
+        state = "closed";
+        const version = await this.writeState(key, next, previous);
+        return { rows: 0, bytes: 0, location: `${this.dialect.location(queryTableName(this.config.tablePrefix, key.query, this.dialect.identifiers))} (empty window, no columns: cursor only)`, version };
+      },
+      abort: async () => void (state = "closed"),
+    };
+  }
+
   async openWindow(target: WindowTarget): Promise<WindowWriter> {
     const { key, window, columns, signal } = target;
     throwIfStopped(signal, this.locks.get(lockId(key)));
     await this.ensureOpen(signal);
     const table = queryTableName(this.config.tablePrefix, key.query, this.dialect.identifiers);
-    if (columns.length === 0) {
-      throw new SinkError("SINK_SCHEMA", `sql sink: query "${key.query}" returned no columns for window ${formatWindow(window)}; a table needs at least one.`);
-    }
+    if (columns.length === 0) return this.emptyResultWriter(target);
     let defs;
     try {
       defs = await this.schema.ensure(table, columns, key.query, signal);
