@@ -7,12 +7,13 @@ import { reportRun } from "../telemetry/run-event.ts";
 import { createMetrics, runEventContext } from "../telemetry/telemetry.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
 import { EXIT_FAILED, EXIT_OK } from "./exit.ts";
+import { addLockOptions, lockingFrom, type LockFlags } from "./lock-options.ts";
 import { formatRunReport } from "./report.ts";
 import { shutdownSignal } from "./signals.ts";
 import { parseInstantArg } from "./time-arg.ts";
 
 export function backfillCommand(globals: () => GlobalOptions): Command {
-  return new Command("backfill")
+  return addLockOptions(new Command("backfill"))
     .description("Export the explicit range [--from, --to) with its own resumable cursor; the live watermark is never touched.")
     .requiredOption("--from <time>", "start (inclusive): ISO timestamp or a duration before now (P30D)")
     .requiredOption("--to <time>", "end (exclusive): ISO timestamp or a duration before now; at or before the live export's origin")
@@ -28,8 +29,9 @@ Re-running the same command resumes an interrupted backfill. Windows run in para
 (concurrency) and commit as they finish; ranges of one query may not overlap each other
 or the live export.`,
     )
-    .action(async (opts: { from: string; to: string; query?: string[] }) => {
+    .action(async (opts: { from: string; to: string; query?: string[] } & LockFlags) => {
       const g = globals();
+      const locking = lockingFrom(opts);
       const now = Date.now();
       const from = parseInstantArg("--from", opts.from, now);
       const to = parseInstantArg("--to", opts.to, now);
@@ -45,7 +47,7 @@ or the live export.`,
       });
       try {
         await ctx.destination.sink.start(stop.signal);
-        const deps = ctx.runDeps(stop.signal, Date.now, metrics);
+        const deps = { ...ctx.runDeps(stop.signal, Date.now, metrics), locking };
         deps.onCommitted = (_query, p) => progress.advance(p.window.end - p.window.start, p.rows);
         const report = await runOnce("backfill", ctx.jobs, deps, { from, to });
         progress.stop();

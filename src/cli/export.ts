@@ -6,11 +6,12 @@ import { reportRun } from "../telemetry/run-event.ts";
 import { createMetrics, runEventContext } from "../telemetry/telemetry.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
 import { EXIT_FAILED, EXIT_OK } from "./exit.ts";
+import { addLockOptions, lockingFrom, type LockFlags } from "./lock-options.ts";
 import { formatRunReport } from "./report.ts";
 import { shutdownSignal } from "./signals.ts";
 
 export function exportCommand(globals: () => GlobalOptions): Command {
-  return new Command("export")
+  return addLockOptions(new Command("export"))
     .description("Export each query's new windows from its watermark, once or on the configured schedule.")
     .option("--once", "run once and exit (default: run on the config's `schedule` until SIGINT/SIGTERM; once when it has none)")
     .option("-q, --query <name...>", "only these queries (default: every enabled query)")
@@ -22,17 +23,19 @@ Examples:
   monitorlift export --config monitorlift.json             # on "schedule" (e.g. every 5 minutes) until stopped
   monitorlift export --once --query requests exceptions
 
-Exit codes: 0 ok, 1 a query failed (the others carried on), 2 usage or configuration error.`,
+Exit codes: 0 ok (a query whose lock a live peer holds is skipped: replicas share the queries),
+1 a query failed (the others carried on; also a skipped query under --require-lock), 2 usage or configuration error.`,
     )
-    .action(async (opts: { once?: boolean; query?: string[] }) => {
+    .action(async (opts: { once?: boolean; query?: string[] } & LockFlags) => {
       const g = globals();
+      const locking = lockingFrom(opts);
       const ctx = await openContext(g, process.env, { queries: opts.query });
       const stop = shutdownSignal((name) => ctx.logger.warn(`${name}: finishing the current window, then stopping`));
       const metrics = await createMetrics({ env: process.env, config: ctx.config.telemetry, logger: ctx.logger });
       try {
         await ctx.destination.sink.start(stop.signal);
         const runAll = async () => {
-          const report = await runOnce("export", ctx.jobs, ctx.runDeps(stop.signal, Date.now, metrics));
+          const report = await runOnce("export", ctx.jobs, { ...ctx.runDeps(stop.signal, Date.now, metrics), locking });
           process.stdout.write(`${formatRunReport(report, Boolean(g.verbose))}\n`);
           reportRun(report.summary, { metrics, logger: ctx.logger, errors: report.errors, ...runEventContext(ctx.config) });
           return report;

@@ -6,6 +6,10 @@ export function formatRunReport(report: RunReport, verbose: boolean): string {
   const lines: string[] = [];
   for (const [name, q] of Object.entries(report.summary.queries)) {
     const wm = q.watermark !== undefined ? ` watermark ${new Date(q.watermark).toISOString()}` : "";
+    if (q.outcome === "skipped") {
+      lines.push(`skipped ${name} (held by ${q.heldBy ?? "another run"})`);
+      continue;
+    }
     lines.push(`${q.outcome === "ok" ? "ok    " : "FAILED"} ${name}: ${q.rows} rows in ${q.windows} windows${wm}`);
     const err = report.errors.get(name);
     if (err !== undefined) lines.push(describeError(err, verbose).replace(/^/gm, "       "));

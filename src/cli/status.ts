@@ -19,7 +19,7 @@ export interface QueryStatus {
   lagSeconds: number | null;
   rows: number;
   windows: number;
-  lastRun: { runId: string; command: string; finishedAt: string; outcome: string; rows: number; error?: { code: string; message: string } } | null;
+  lastRun: { runId: string; command: string; finishedAt: string; outcome: string; rows: number; error?: { code: string; message: string }; heldBy?: string } | null;
   backfills: Array<{ scope: string; watermark: string; rows: number; done: boolean }>;
 }
 
@@ -56,7 +56,7 @@ export function statusCommand(globals: () => GlobalOptions): Command {
             windows: live?.windows ?? 0,
             lastRun:
               run && outcome
-                ? { runId: run.runId, command: run.command, finishedAt: run.finishedAt, outcome: outcome.outcome, rows: outcome.rows, ...(outcome.error ? { error: outcome.error } : {}) }
+                ? { runId: run.runId, command: run.command, finishedAt: run.finishedAt, outcome: outcome.outcome, rows: outcome.rows, ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.heldBy ? { heldBy: outcome.heldBy } : {}) }
                 : null,
             backfills: states
               .filter((s) => s.key.query === q.name && s.key.scope !== LIVE_SCOPE)
@@ -112,7 +112,13 @@ export function formatStatusTable(rows: readonly QueryStatus[]): string {
     r.lagSeconds === null ? "-" : humanSeconds(r.lagSeconds),
     String(r.rows),
     r.lastRun ? `${r.lastRun.finishedAt} (${r.lastRun.command})` : "-",
-    r.lastRun ? (r.lastRun.error ? `${r.lastRun.outcome}: ${r.lastRun.error.code}` : `${r.lastRun.outcome}, ${r.lastRun.rows} rows`) : "-",
+    r.lastRun
+      ? r.lastRun.heldBy
+        ? `skipped (held by ${r.lastRun.heldBy})`
+        : r.lastRun.error
+          ? `${r.lastRun.outcome}: ${r.lastRun.error.code}`
+          : `${r.lastRun.outcome}, ${r.lastRun.rows} rows`
+      : "-",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();

@@ -10,7 +10,7 @@ import { backfillScope, LIVE_SCOPE, parseScopeRange } from "../sinks/layout.ts";
 import type { CursorStore, QueryRunOutcome, StateKey } from "../sinks/sink.ts";
 import { advanceCursor, planBackfill } from "../window/index.ts";
 import type { TimeWindow } from "../window/window.ts";
-import { countDropped, delivery, failed, lockLost, onCommit, type QueryResult, type RunDeps } from "./export-query.ts";
+import { countDropped, delivery, failed, lockLost, onCommit, takeLock, type QueryResult, type RunDeps } from "./export-query.ts";
 import { commitAsDelivered } from "./ordered-commit.ts";
 import type { QueryJob } from "./query-job.ts";
 
@@ -68,9 +68,10 @@ export async function checkBackfillRange(cursors: CursorStore, query: string, ra
 
 async function runBackfill(job: QueryJob, range: BackfillRange, key: StateKey, deps: RunDeps, outcome: QueryRunOutcome, plan: { windows: number }): Promise<void> {
   const log = deps.logger.child({ query: job.name, scope: key.scope });
-  const { sink, cursors, locks } = deps.destination;
+  const { sink, cursors } = deps.destination;
   await checkBackfillRange(cursors, job.name, range, deps.clock(), job.lagMs);
-  const lock = await locks.acquire(key, deps.signal);
+  const lock = await takeLock(key, deps, outcome);
+  if (!lock) return;
   const signal = AbortSignal.any([deps.signal, lock.signal]);
   try {
     const stored = await cursors.read(key);

@@ -7,6 +7,7 @@
 import { MonitorliftError, isMonitorliftError, messageOf } from "../errors.ts";
 import { LIVE_SCOPE, liveKey, parseScopeRange } from "../sinks/layout.ts";
 import type { CursorState, CursorStore, Destination, HeldLock, QueryRunOutcome, StateKey } from "../sinks/sink.ts";
+import { acquireOrWait } from "../state/locks.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { dropCodeOf } from "../telemetry/codes.ts";
 import { sinkLabels, type Metrics } from "../telemetry/metrics.ts";
@@ -39,6 +40,28 @@ export interface RunDeps {
   onCommitted?(query: string, progress: CommitProgress, state: CursorState): void;
   /** The query's span (set by runOnce): its windows' spans are its children. */
   span?: TraceSpan;
+  /**
+   * --lock-wait: how long to wait for a lock whose holder is gone or silent before failing (default:
+   * the destination's lapse time plus LOCK_WAIT_MARGIN_MS); --require-lock: a lock held by a live peer
+   * fails the query instead of skipping it.
+   */
+  locking?: { waitMs?: number; require?: boolean };
+}
+
+/** Added to the destination's lapse time for the default --lock-wait (a renewal in flight, clock steps). */
+export const LOCK_WAIT_MARGIN_MS = 5_000;
+
+/** The query's lock, or undefined when a live peer holds it and the query is skipped (outcome set). */
+export async function takeLock(key: StateKey, deps: RunDeps, outcome: QueryRunOutcome): Promise<HeldLock | undefined> {
+  const { locks } = deps.destination;
+  const waitMs = deps.locking?.waitMs ?? (locks.lapseMs ?? 0) + LOCK_WAIT_MARGIN_MS;
+  const got = await acquireOrWait(locks, key, { waitMs, signal: deps.signal, logger: deps.logger });
+  if ("lock" in got) return got.lock;
+  if (deps.locking?.require) throw got.heldBy;
+  outcome.outcome = "skipped";
+  outcome.heldBy = got.heldBy.holder.description;
+  deps.logger.info({ query: key.query, scope: key.scope, heldBy: outcome.heldBy }, "skipped: a live peer holds the lock");
+  return undefined;
 }
 
 /** What the metrics need to know of the sink: `{ type, format }` or `{ type, dialect }` of the config's `sink`. */
@@ -94,8 +117,9 @@ export function failed(outcome: QueryRunOutcome, err: unknown): QueryRunOutcome 
 async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome, plan: { windows: number }): Promise<void> {
   const key = liveKey(job.name);
   const log = deps.logger.child({ query: job.name });
-  const { sink, cursors, locks } = deps.destination;
-  const lock = await locks.acquire(key, deps.signal);
+  const { sink, cursors } = deps.destination;
+  const lock = await takeLock(key, deps, outcome);
+  if (!lock) return;
   const signal = AbortSignal.any([deps.signal, lock.signal]);
   try {
     const stored = await cursors.read(key);

@@ -7,8 +7,7 @@
  * LOCK_LOST error. What a beat does (refresh an mtime, renew a lease, ping a session) and what
  * counts as "gone" stay with each lock kind.
  */
-import type { MonitorliftError } from "../errors.ts";
-import { messageOf } from "../errors.ts";
+import { AbortedError, SinkError, messageOf, type ErrorOptions, type MonitorliftError } from "../errors.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { StateKey } from "./cursor.ts";
 
@@ -20,8 +19,120 @@ export interface HeldLock {
 }
 
 export interface Locks {
-  /** Single writer per key: throws SinkError("LOCK_HELD") when a live holder has it; takes over stale locks. */
+  /**
+   * Single writer per key: takes over a lock whose holder is known to be gone where the lock kind
+   * can (a lock file or SQLite row of a dead process on this host, a lapsed lease or heartbeat);
+   * otherwise throws LockHeldError describing the holder. acquireOrWait() below decides what to do then.
+   */
   acquire(key: StateKey, signal?: AbortSignal): Promise<HeldLock>;
+  /** The longest a gone holder's lock can stay in the way (a lease, a heartbeat's stale limit); 0 when it goes with its holder. */
+  readonly lapseMs?: number;
+}
+
+/** Who holds a lock, as a contender sees it. Never contains a secret. */
+export interface LockHolder {
+  /** "process 1234@host since …", "PostgreSQL backend pid 42 …": for logs and the `skipped (held by …)` outcome. */
+  description: string;
+  /**
+   * live: known to be alive (its process runs on this host, its database session holds the lock);
+   * gone: known to be dead, its lock has not lapsed yet (a lease); unknown: told by whether it renews.
+   */
+  state: "live" | "gone" | "unknown";
+  /** Changes each time the holder renews (an mtime, a heartbeat, an ETag); undefined when renewals cannot be seen. */
+  renewal?: string;
+  /** How often a live holder renews. */
+  renewEveryMs?: number;
+}
+
+/** LOCK_HELD, with the holder as the lock kind judged it. */
+export class LockHeldError extends SinkError {
+  readonly holder: LockHolder;
+
+  constructor(holder: LockHolder, message: string, options: ErrorOptions = {}) {
+    super("LOCK_HELD", message, options);
+    this.name = "LockHeldError";
+    this.holder = holder;
+  }
+}
+
+export interface AcquireOptions {
+  /** How long to wait for a lock whose holder is gone or silent to lapse before failing with LOCK_HELD. */
+  waitMs: number;
+  signal?: AbortSignal;
+  logger: Logger;
+  /** How often to look again while waiting (default 1 s). */
+  pollMs?: number;
+}
+
+/** The lock, or the error naming its live holder (the caller skips the query, or fails under --require-lock). */
+export type Acquired = { lock: HeldLock } | { heldBy: LockHeldError };
+
+/**
+ * Takes the lock of `key`, waiting (up to `waitMs`) for a holder that is gone or does not renew,
+ * and taking over once its lock lapses. A holder known to be live, or seen renewing while we wait,
+ * is returned as `heldBy`: a peer is exporting this key. A holder that neither renews nor lets its
+ * lock lapse within `waitMs` throws LOCK_HELD. Never logs more than the holder's description.
+ */
+export async function acquireOrWait(locks: Locks, key: StateKey, options: AcquireOptions): Promise<Acquired> {
+  const started = Date.now();
+  const pollMs = options.pollMs ?? 1_000;
+  let firstRenewal: string | undefined;
+  let observed = false;
+  let logged = false;
+  for (;;) {
+    try {
+      const lock = await locks.acquire(key, options.signal);
+      if (logged) options.logger.warn({ query: key.query, scope: key.scope, waitedMs: Date.now() - started }, "took over the lock after waiting for its previous holder");
+      return { lock };
+    } catch (err) {
+      if (!(err instanceof LockHeldError)) throw err;
+      const h = err.holder;
+      if (h.state === "live") return { heldBy: err };
+      // It renews (even one judged gone: a pid read in another pid namespace): a live peer.
+      if (observed && h.renewal !== firstRenewal) return { heldBy: err };
+      if (!observed) {
+        observed = true;
+        firstRenewal = h.renewal;
+      }
+      const waited = Date.now() - started;
+      if (waited >= options.waitMs) {
+        const why = h.state === "gone" ? "is gone, but its lock had not lapsed" : "did not renew it, and it had not lapsed";
+        throw new SinkError("LOCK_HELD", `${err.message} Its holder ${why} after waiting ${Math.round(waited / 1000)} s (--lock-wait).`, {
+          cause: err,
+          hint: "Run again with a longer --lock-wait (at least the lease or stale period of the sink), or wait for the lock to lapse.",
+        });
+      }
+      if (!logged) {
+        logged = true;
+        options.logger.warn(
+          {
+            query: key.query,
+            scope: key.scope,
+            holder: h.description,
+            waitMs: options.waitMs,
+            why: h.state === "gone" ? "its holder is gone; waiting for its lock to lapse" : "waiting to see whether its holder still renews it",
+          },
+          "lock held: waiting for it",
+        );
+      }
+      await sleep(Math.min(pollMs, Math.max(1, options.waitMs - waited)), options.signal, key);
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined, key: StateKey): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortedError(`stopped while waiting for the lock of ${key.query} (${key.scope})`, { cause: signal.reason }));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new AbortedError(`stopped while waiting for the lock of ${key.query} (${key.scope})`, { cause: signal?.reason }));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 export interface WatchdogOptions {
@@ -139,6 +250,10 @@ export class TrackedLocks implements Locks {
 
   constructor(inner: Locks) {
     this.#inner = inner;
+  }
+
+  get lapseMs(): number | undefined {
+    return this.#inner.lapseMs;
   }
 
   async acquire(key: StateKey, signal?: AbortSignal): Promise<HeldLock> {

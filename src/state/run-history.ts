@@ -7,13 +7,16 @@
 import { z } from "zod";
 
 export interface QueryRunOutcome {
-  outcome: "ok" | "failed";
+  /** skipped: a live peer held the query's lock, so this run left it to that peer (exit 0 unless --require-lock). */
+  outcome: "ok" | "failed" | "skipped";
   scope: string;
   rows: number;
   windows: number;
   /** Watermark after the run (epoch ms), when the query has one. */
   watermark?: number;
   error?: { code: string; message: string };
+  /** The lock's holder when skipped ("process 1234@host since …"); never a secret. */
+  heldBy?: string;
 }
 
 /** What a finished run did, per query: kept by the destination so `status` can show the last outcome. */
@@ -40,12 +43,13 @@ export const runSummarySchema = z.object({
   queries: z.record(
     z.string(),
     z.object({
-      outcome: z.enum(["ok", "failed"]),
+      outcome: z.enum(["ok", "failed", "skipped"]),
       scope: z.string(),
       rows: z.number(),
       windows: z.number(),
       watermark: z.number().optional(),
       error: z.object({ code: z.string(), message: z.string() }).optional(),
+      heldBy: z.string().optional(),
     }),
   ),
 });

@@ -2,8 +2,11 @@
  * The single-writer lock of a query and scope: a lease on `_locks/<query>/<scope>.lock`.
  * The lease is renewed at a third of its duration while held (the shared Watchdog of
  * src/state/locks.ts); a lease that cannot be renewed (broken, taken, expired) aborts the
- * lock's signal. A crashed holder's lease
- * simply expires after `leaseSeconds`, which is how stale locks recover.
+ * lock's signal. Each renewal also rewrites the lock blob's metadata (holder, renewedat), so its
+ * ETag changes with every beat: a contender that finds the lease taken sees whether the holder
+ * still renews. A crashed holder's lease simply expires after `leaseSeconds` (a lease cannot be
+ * taken over earlier without breaking it, and a break could hit a holder that just took it), so a
+ * contender waits for it (src/state/locks.ts acquireOrWait) and then takes the lock.
  *
  * The lease guards against two exporters working on one query; the state blobs are still
  * written with ETag conditions, which is what keeps a watermark from going backwards.
@@ -12,7 +15,8 @@ import { hostname } from "node:os";
 import type { ContainerClient } from "@azure/storage-blob";
 import type { Logger } from "../../telemetry/logger.ts";
 import type { StateKey } from "../../state/cursor.ts";
-import { Watchdog, type HeldLock, type Locks } from "../../state/locks.ts";
+import { LockHeldError, Watchdog, type HeldLock, type LockHolder, type Locks } from "../../state/locks.ts";
+import { processGone } from "../../state/process-liveness.ts";
 import { lockPath } from "../layout.ts";
 import { SinkError } from "../../errors.ts";
 import { isNotFound, statusOf, storageCodeOf, toSinkError, type Redactor } from "./blob-errors.ts";
@@ -57,10 +61,10 @@ export async function acquireLeaseLock(ctx: LeaseLockContext, key: StateKey, sig
     }
   } catch (err) {
     if (statusOf(err) === 409 && storageCodeOf(err) !== "ContainerNotFound") {
-      const holder = await describeHolder(ctx, name, signal);
-      throw new SinkError(
-        "LOCK_HELD",
-        `Query ${key.query} (${key.scope}) is being exported by another process: the lock blob ${ctx.containerUrl}/${name} has an active lease${holder}.`,
+      const holder = await inspectHolder(ctx, name, intervalOf(ctx), signal);
+      throw new LockHeldError(
+        holder,
+        `Query ${key.query} (${key.scope}) is being exported by another process: the lock blob ${ctx.containerUrl}/${name} has an active lease (held by ${holder.description}).`,
         {
           hint: `Run one monitorlift process per query. If the other process was killed, its lease expires within ${ctx.leaseSeconds} s; then run again (or break the lease on ${name} to take over at once).`,
         },
@@ -71,18 +75,20 @@ export async function acquireLeaseLock(ctx: LeaseLockContext, key: StateKey, sig
 
   const leaseId = lease.leaseId;
   const leaseMs = ctx.leaseSeconds * 1000;
-  const intervalMs = ctx.renewIntervalMs ?? Math.floor(leaseMs / 3);
+  const intervalMs = intervalOf(ctx);
   const log = ctx.logger.child({ lock: name });
 
-  // Who holds it, for the LOCK_HELD message of a second process (best effort).
-  try {
-    await blob.setMetadata(
-      { holder: `${hostname()}:${process.pid}`, acquiredat: new Date().toISOString() },
-      { conditions: { leaseId }, abortSignal: signal },
-    );
-  } catch (err) {
-    log.debug({ err: ctx.redact(String(err)) }, "could not record the lock holder");
-  }
+  // Who holds it, for the LOCK_HELD message of a second process; rewritten at each renewal so that
+  // the blob's ETag shows a contender that the holder is alive (best effort).
+  const acquiredAt = new Date().toISOString();
+  const stamp = async (abortSignal?: AbortSignal) => {
+    try {
+      await blob.setMetadata({ holder: `${hostname()}:${process.pid}`, acquiredat: acquiredAt, renewedat: new Date().toISOString() }, { conditions: { leaseId }, abortSignal });
+    } catch (err) {
+      log.debug({ err: ctx.redact(String((err as Error)?.message ?? err)) }, "could not record the lock holder");
+    }
+  };
+  await stamp(signal);
 
   const renewing = (err: unknown) => toSinkError(err, errorContext(`Renewing the lease on ${name}`));
   const watchdog = new Watchdog({
@@ -101,6 +107,7 @@ export async function acquireLeaseLock(ctx: LeaseLockContext, key: StateKey, sig
         const remaining = Math.max(1000, leaseMs - wd.sinceLastGoodMs);
         await lease.renewLease({ abortSignal: AbortSignal.timeout(remaining) });
         log.trace("lease renewed");
+        await stamp(AbortSignal.timeout(remaining));
       } catch (err) {
         if (leaseIsGone(err)) return wd.lose(`HTTP ${statusOf(err)}${storageCodeOf(err) ? ` ${storageCodeOf(err)}` : ""}`, err);
         throw renewing(err); // redacted; a missed beat, tried again at the next one
@@ -135,18 +142,40 @@ export class LeaseLocks implements Locks {
     this.#ctx = ctx;
   }
 
+  /** A gone holder's lease expires at most `leaseSeconds` after its last renewal. */
+  get lapseMs(): number {
+    return this.#ctx.leaseSeconds * 1000;
+  }
+
   acquire(key: StateKey, signal?: AbortSignal): Promise<HeldLock & { readonly blobName: string }> {
     return acquireLeaseLock(this.#ctx, key, signal);
   }
 }
 
-async function describeHolder(ctx: LeaseLockContext, name: string, signal?: AbortSignal): Promise<string> {
+function intervalOf(ctx: LeaseLockContext): number {
+  return ctx.renewIntervalMs ?? Math.floor((ctx.leaseSeconds * 1000) / 3);
+}
+
+/**
+ * The holder recorded in the lock blob's metadata ("host:pid"): live when that process runs on this
+ * host, gone when it does not; otherwise (another host, no metadata yet) told by whether the ETag
+ * moves, which every renewal does.
+ */
+async function inspectHolder(ctx: LeaseLockContext, name: string, renewEveryMs: number, signal?: AbortSignal): Promise<LockHolder> {
   try {
     const props = await ctx.container.getBlobClient(name).getProperties({ abortSignal: signal });
-    const holder = props.metadata?.["holder"];
+    const recorded = props.metadata?.["holder"];
     const since = props.metadata?.["acquiredat"];
-    return holder ? ` (held by ${holder}${since ? ` since ${since}` : ""})` : "";
+    const match = recorded ? /^(.*):(\d+)$/.exec(recorded) : null;
+    let state: LockHolder["state"] = "unknown";
+    if (match && match[1] === hostname()) state = Number(match[2]) === process.pid || !processGone(Number(match[2])) ? "live" : "gone";
+    return {
+      description: recorded ? `${recorded}${since ? ` since ${since}` : ""}` : "a process that has not recorded itself",
+      state,
+      renewal: props.etag,
+      renewEveryMs,
+    };
   } catch {
-    return "";
+    return { description: "an unknown process", state: "unknown", renewEveryMs };
   }
 }

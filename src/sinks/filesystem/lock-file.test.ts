@@ -9,6 +9,9 @@ import { fileURLToPath } from "node:url";
 import { SinkError } from "../../errors.ts";
 import type { HeldLock, StateKey } from "../sink.ts";
 import { makeSink, tempRoot } from "../../../test/support/filesystem-sink.ts";
+import { startUnreaped, untilZombie } from "../../../test/support/zombie.ts";
+import { LockHeldError } from "../../state/locks.ts";
+import { setTimeout as sleep } from "node:timers/promises";
 
 const key: StateKey = { query: "AppRequests", scope: "live" };
 const LOCK = "_locks/AppRequests/live.lock";
@@ -99,6 +102,33 @@ test("the lock of a killed process on this host is taken over at once", async ()
     await lock.release();
     assert.deepEqual(await readdir(path.join(dir, "_locks/AppRequests")), []);
   } finally {
+    await cleanup();
+  }
+});
+
+test("the lock of a killed process that is still a zombie (its parent did not reap it) is taken over at once", async () => {
+  const { dir, cleanup } = await tempRoot();
+  const sinkModule = path.join(path.dirname(fileURLToPath(import.meta.url)), "filesystem-sink.ts");
+  const loggerModule = path.join(path.dirname(fileURLToPath(import.meta.url)), "../../telemetry/logger.ts");
+  const script = `
+    import { createFilesystemSink } from ${JSON.stringify(sinkModule)};
+    import { silentLogger } from ${JSON.stringify(loggerModule)};
+    const sink = createFilesystemSink({ type: "filesystem", path: ${JSON.stringify(dir)}, format: "ndjson", compression: "none", fsync: true }, { logger: silentLogger(), env: {}, baseDir: "/" });
+    await sink.locks.acquire({ query: "AppRequests", scope: "live" });
+    setInterval(() => {}, 1000);
+  `;
+  const z = await startUnreaped([process.execPath, "--input-type=module", "-e", script], { outFile: path.join(dir, "out"), errFile: path.join(dir, "err") });
+  try {
+    while ((await readHolder(dir).catch(() => undefined))?.pid !== z.pid) await sleep(20);
+    // while it lives, the lock is held by a live holder
+    await assert.rejects(makeSink(dir).locks.acquire(key), (err: unknown) => err instanceof LockHeldError && err.holder.state === "live");
+    process.kill(z.pid, "SIGKILL");
+    await untilZombie(z.pid); // dead, but its pid still answers kill(pid, 0)
+    const lock = await makeSink(dir).locks.acquire(key);
+    assert.equal((await readHolder(dir)).pid, process.pid);
+    await lock.release();
+  } finally {
+    z.close();
     await cleanup();
   }
 });

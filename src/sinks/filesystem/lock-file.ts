@@ -20,7 +20,8 @@ import path from "node:path";
 import type { Logger } from "../../telemetry/logger.ts";
 import { AbortedError, SinkError, messageOf } from "../../errors.ts";
 import type { StateKey } from "../../state/cursor.ts";
-import { Watchdog, type HeldLock, type Locks } from "../../state/locks.ts";
+import { LockHeldError, Watchdog, type HeldLock, type LockHolder as HolderView, type Locks } from "../../state/locks.ts";
+import { processGone } from "../../state/process-liveness.ts";
 import { lockPath } from "../layout.ts";
 import { checkKey } from "./state-store.ts";
 import { errnoCode, fsError } from "./fs-errors.ts";
@@ -82,15 +83,6 @@ function parseHolder(text: string): LockHolder | undefined {
   return undefined;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) !== "ESRCH"; // EPERM: alive, owned by another user
-  }
-}
-
 interface Inspection {
   stats: Stats;
   text: string;
@@ -111,8 +103,8 @@ async function inspect(file: string): Promise<Inspection | undefined> {
 /** Why a lock is stale, or undefined when its holder is alive. */
 function staleReason(found: Inspection, options: LockOptions, now: number): string | undefined {
   const { holder, stats } = found;
-  if (holder && sameProcessSpace(holder, options) && holder.pid !== process.pid && !pidAlive(holder.pid)) {
-    return `its holder, process ${holder.pid} on this host, is gone`;
+  if (holder && sameProcessSpace(holder, options) && holder.pid !== process.pid && processGone(holder.pid)) {
+    return `its holder, process ${holder.pid} on this host, is gone (exited, or a zombie its parent has not reaped)`;
   }
   const age = now - stats.mtimeMs;
   if (age > options.staleMs) return `it was last refreshed ${Math.round(age / 1000)} s ago (limit ${Math.round(options.staleMs / 1000)} s)`;
@@ -183,10 +175,22 @@ function describeHolder(found: Inspection): string {
   return h ? `process ${h.pid}@${h.hostname} since ${h.startedAt}` : "a process whose lock file is being written or is damaged";
 }
 
-function lockHeld(file: string, key: StateKey, found: Inspection, options: LockOptions, extra = ""): SinkError {
+/** How a contender sees a lock it could not take: live when its process runs on this host, else told by its mtime. */
+function holderView(found: Inspection, options: LockOptions): HolderView {
+  const h = found.holder;
+  const local = h !== undefined && sameProcessSpace(h, options);
+  return {
+    description: describeHolder(found),
+    state: local && (h.pid === process.pid || !processGone(h.pid)) ? "live" : "unknown",
+    renewal: `${found.stats.ino}:${found.stats.mtimeMs}`,
+    renewEveryMs: options.heartbeatMs,
+  };
+}
+
+function lockHeld(file: string, key: StateKey, found: Inspection, options: LockOptions, extra = ""): LockHeldError {
   const age = Math.max(0, Math.round((Date.now() - found.stats.mtimeMs) / 1000));
-  return new SinkError(
-    "LOCK_HELD",
+  return new LockHeldError(
+    holderView(found, options),
     `query "${key.query}" (${key.scope}) is locked by ${describeHolder(found)} (lock file ${file}, refreshed ${age} s ago)${extra}: another monitorlift run is exporting it to this folder. ` +
       `Wait for that run to finish. If it was killed, its lock is taken over automatically once it has not been refreshed for ${Math.round(options.staleMs / 1000)} s (at once when it ran on this host and its process is gone); delete the lock file by hand only if you are sure no run is active.`,
   );
@@ -291,6 +295,11 @@ export class FileLocks implements Locks {
   constructor(root: string, options: LockOptions) {
     this.#root = root;
     this.#options = options;
+  }
+
+  /** A gone holder on another host is taken over once its lock file is older than the stale limit. */
+  get lapseMs(): number {
+    return this.#options.staleMs;
   }
 
   acquire(key: StateKey, signal?: AbortSignal): Promise<HeldLock> {

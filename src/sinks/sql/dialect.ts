@@ -137,8 +137,10 @@ export interface Dialect {
   /** Start staging a window on a connection of its own. */
   openWindow(defs: readonly ColumnDef[], context: StageContext, signal?: AbortSignal): Promise<WindowWork>;
 
-  /** Single writer per key; throws SinkError("LOCK_HELD") naming the holder. */
+  /** Single writer per key; throws LockHeldError naming the holder. */
   acquireLock(key: StateKey, tables: MetadataTables, signal?: AbortSignal): Promise<HeldLock>;
+  /** The longest a gone holder's lock stays in the way (SQLite: the heartbeat's stale limit); absent when it goes with its session. */
+  lockLapseMs?: number;
   /** Rolled-back checks that the user may create, alter and insert. */
   probePermissions(session: SqlSession): Promise<void>;
   classify(err: unknown): ErrorClass;

@@ -21,7 +21,7 @@ import type { Logger } from "../../telemetry/logger.ts";
 import type { CommitResult, CursorState, Destination, RunSummary, Sink, SinkDeps, StateKey, WindowCount, WindowTarget, WindowWriter } from "../sink.ts";
 import { decodeCursor, encodeCursor } from "../../state/cursor.ts";
 import type { CursorStore } from "../../state/cursor-store.ts";
-import type { HeldLock as Lock, Locks } from "../../state/locks.ts";
+import { LockHeldError, type HeldLock as Lock, type Locks } from "../../state/locks.ts";
 import { decodeRunSummary, latestRunPerQuery, type RunHistory } from "../../state/run-history.ts";
 import type { Dialect, HeldLock, MetadataTables, SqlSession, WindowWork } from "./dialect.ts";
 import { WINDOW_END, WINDOW_START, metadataTables, queryTableName } from "./identifiers.ts";
@@ -63,7 +63,7 @@ export function createSqlSink(config: SqlSinkConfig, deps: SinkDeps): Destinatio
     write: (key, next, previous) => sql.writeState(key, next, previous),
     locationOf: (key) => `${dialect.location(sql.tables.state)} (query ${key.query}, scope ${key.scope})`,
   };
-  const locks: Locks = { acquire: (key, signal) => sql.acquireLock(key, signal) };
+  const locks: Locks = { acquire: (key, signal) => sql.acquireLock(key, signal), lapseMs: dialect.lockLapseMs ?? 0 };
   const runs: RunHistory = { record: (summary) => sql.recordRun(summary), lastRuns: () => sql.lastRuns() };
   // The sink's shutdown already rolls back open windows, releases held locks and closes the pool.
   return { sink, cursors, locks, runs, shutdown: () => sql.shutdown() };
@@ -206,7 +206,7 @@ class SqlSink {
     await this.ensureOpen(signal);
     const id = lockId(key);
     if (this.locks.has(id)) {
-      throw new SinkError("LOCK_HELD", `sql sink: ${keyLabel(key)} is already locked by this monitorlift process.`);
+      throw new LockHeldError({ description: `this monitorlift process (pid ${process.pid})`, state: "live" }, `sql sink: ${keyLabel(key)} is already locked by this monitorlift process.`);
     }
     let held: HeldLock;
     try {

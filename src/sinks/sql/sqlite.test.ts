@@ -7,6 +7,7 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { CursorState } from "../sink.ts";
 import { STALE_MS } from "./sqlite/sqlite-lock.ts";
+import { acquireOrWait } from "../../state/locks.ts";
 import { NESTED_JSON, NUL_STRING, TRICKY_STRING, commitRoundTrip, commitWindow, defineBehaviour, rejectsWith, rowsFor, win, windowCounts } from "../../../test/contract/sql-sink-behaviour.ts";
 import { captureLog, openHarness, type Harness } from "../../../test/support/sql-test-harness.ts";
 
@@ -98,6 +99,30 @@ describe("sql sink: sqlite", () => {
       const fourth = await b.locks.acquire(key);
       await fourth.release();
       await third.release();
+    } finally {
+      await a.shutdown();
+      await b.shutdown();
+    }
+  });
+
+  it("a holder on another host that stopped renewing is waited for (acquireOrWait), then taken over once its heartbeat is stale", async () => {
+    const a = h.sink();
+    const log = captureLog();
+    const b = h.sink(log.logger);
+    try {
+      const key = { query: "Silent", scope: "live" };
+      const locks = h.table(`${h.prefix}_monitorlift_locks`, true);
+      const lock = await a.locks.acquire(key);
+      // As a crashed holder on another host: its last heartbeat 1.5 s short of the stale limit.
+      await h.select(`UPDATE ${locks} SET host = ?, pid = ?, heartbeat_ms = ? WHERE query = ?`, ["otherhost", 4242, Date.now() - STALE_MS + 1_500, "Silent"]);
+      await rejectsWith(b.locks.acquire(key), "LOCK_HELD", "otherhost", "pid 4242");
+      const t0 = Date.now();
+      const got = await acquireOrWait(b.locks, key, { waitMs: 10_000, pollMs: 200, logger: log.logger });
+      assert.ok("lock" in got, "taken over after waiting");
+      assert.ok(Date.now() - t0 >= 1_000, `waited ${Date.now() - t0} ms`);
+      assert.ok(log.lines.some((l) => l.msg === "lock held: waiting for it" && String(l.holder).includes("otherhost")));
+      await got.lock.release();
+      await lock.release();
     } finally {
       await a.shutdown();
       await b.shutdown();

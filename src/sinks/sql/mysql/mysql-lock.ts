@@ -9,7 +9,7 @@ import { SinkError, messageOf } from "../../../errors.ts";
 import type { Logger } from "../../../telemetry/logger.ts";
 import type { StateKey } from "../../sink.ts";
 import type { HeldLock, SqlSession } from "../dialect.ts";
-import { Watchdog } from "../../../state/locks.ts";
+import { LockHeldError, Watchdog } from "../../../state/locks.ts";
 import { keyLabel, lockDigest } from "../lock-keys.ts";
 
 const CHECK_INTERVAL_MS = 5_000;
@@ -52,7 +52,7 @@ export async function acquireMysqlLock(
       const who = h
         ? `MySQL connection ${h.id} (user ${h.user} from ${h.host}, connected ${h.time} s)`
         : "another connection (which has released it since; try again)";
-      throw new SinkError("LOCK_HELD", `sql sink: ${keyLabel(key)} is locked by ${who}. Only one monitorlift may export a query and scope at a time.`, {
+      throw new LockHeldError({ description: who, state: h ? "live" : "unknown" }, `sql sink: ${keyLabel(key)} is locked by ${who}. Only one monitorlift may export a query and scope at a time.`, {
         hint: "Wait for the other run to finish, or stop it. The lock is released when its connection ends.",
       });
     }

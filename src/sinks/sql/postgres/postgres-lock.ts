@@ -9,7 +9,7 @@ import { SinkError, messageOf } from "../../../errors.ts";
 import type { Logger } from "../../../telemetry/logger.ts";
 import type { StateKey } from "../../sink.ts";
 import type { HeldLock, SqlSession } from "../dialect.ts";
-import { Watchdog } from "../../../state/locks.ts";
+import { LockHeldError, Watchdog } from "../../../state/locks.ts";
 import { advisoryKey, keyLabel, processIdentity } from "../lock-keys.ts";
 
 const CHECK_INTERVAL_MS = 5_000;
@@ -67,7 +67,7 @@ export async function acquirePgLock(
         : "another session (which has released it since; try again)";
       released = true;
       await client.end().catch(() => undefined);
-      throw new SinkError("LOCK_HELD", `sql sink: ${keyLabel(key)} is locked by ${who}. Only one monitorlift may export a query and scope at a time.`, {
+      throw new LockHeldError({ description: who, state: h ? "live" : "unknown" }, `sql sink: ${keyLabel(key)} is locked by ${who}. Only one monitorlift may export a query and scope at a time.`, {
         retryable: false,
         hint: "Wait for the other run to finish, or stop it. The lock is released when its database session ends.",
       });

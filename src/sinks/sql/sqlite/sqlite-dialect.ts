@@ -33,7 +33,7 @@ import type { ColumnDef, Dialect, ErrorClass, HeldLock, MetadataTables, SqlSessi
 import { WINDOW_END, WINDOW_START } from "../identifiers.ts";
 import { insertIfAbsentSql, upsertSql } from "../on-conflict.ts";
 import { sqliteColumnDefs, sqliteEncoder, stageType, type SqliteEncoder } from "./sqlite-columns.ts";
-import { acquireSqliteLock } from "./sqlite-lock.ts";
+import { STALE_MS, acquireSqliteLock } from "./sqlite-lock.ts";
 import { SqliteConnection, isBusy, quoteSqlite, type SqliteSession } from "./sqlite-session.ts";
 
 const BUSY_TIMEOUT_MS = 60_000;
@@ -165,6 +165,7 @@ export function createSqliteDialect(config: SqlSinkConfig, deps: SinkDeps): Dial
     acquireLock(key: StateKey, tables: MetadataTables, signal?: AbortSignal): Promise<HeldLock> {
       return acquireSqliteLock(conn(), tables, key, logger, signal);
     },
+    lockLapseMs: STALE_MS,
 
     async probePermissions(session: SqlSession) {
       const s = session as SqliteSession;

@@ -11,7 +11,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { SinkError } from "../../../errors.ts";
-import { Watchdog } from "../../../state/locks.ts";
+import { LockHeldError, Watchdog } from "../../../state/locks.ts";
+import { processGone } from "../../../state/process-liveness.ts";
 import type { Logger } from "../../../telemetry/logger.ts";
 import type { StateKey } from "../../sink.ts";
 import type { HeldLock, MetadataTables, SqlSession } from "../dialect.ts";
@@ -29,18 +30,9 @@ interface Holder {
   heartbeat_ms: number;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** Why a holder no longer counts, or undefined when it is live. */
 export function staleReason(holder: Holder, now: number, me: { host: string }): string | undefined {
-  if (holder.host === me.host && !pidAlive(holder.pid)) return `its process (pid ${holder.pid} on ${holder.host}) is gone`;
+  if (holder.host === me.host && processGone(holder.pid)) return `its process (pid ${holder.pid} on ${holder.host}) is gone (exited, or a zombie its parent has not reaped)`;
   const age = now - holder.heartbeat_ms;
   if (age > STALE_MS) return `its last heartbeat is ${Math.round(age / 1000)} s old`;
   return undefined;
@@ -67,8 +59,14 @@ export async function acquireSqliteLock(
       if (reason === undefined) {
         session.querySync("ROLLBACK");
         const age = Math.round((now - Number(holder.heartbeat_ms)) / 1000);
-        throw new SinkError(
-          "LOCK_HELD",
+        throw new LockHeldError(
+          {
+            description: `monitorlift on host ${holder.host} pid ${holder.pid} since ${holder.acquired_at}`,
+            // On this host a running pid is a live holder; elsewhere, whether it renews tells.
+            state: holder.host === me.host ? "live" : "unknown",
+            renewal: `${holder.owner}:${holder.heartbeat_ms}`,
+            renewEveryMs: HEARTBEAT_MS,
+          },
           `sql sink: ${keyLabel(key)} is locked by monitorlift on host ${holder.host} pid ${holder.pid} since ${holder.acquired_at} (last heartbeat ${age} s ago). Only one monitorlift may export a query and scope at a time.`,
           { hint: `Wait for that run to finish or stop it; a lock whose holder is gone is taken over after ${STALE_MS / 1000} s without heartbeat.` },
         );
