@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readdir, readFile, utimes } from "node:fs/promises";
+import { readdir, readFile, utimes, writeFile } from "node:fs/promises";
 import { once } from "node:events";
 import os from "node:os";
 import path from "node:path";
@@ -67,6 +67,30 @@ test("the heartbeat refreshes the lock's mtime", async () => {
     // so a contender with a short stale limit still sees it held
     await assert.rejects(makeSink(dir, {}, { lockStaleMs: 1_000 }).locks.acquire(key), (err: unknown) => err instanceof SinkError && err.code === "LOCK_HELD");
     await lock.release();
+  } finally {
+    await cleanup();
+  }
+});
+
+test("a process killed in the middle of a takeover (its takeover file left behind) does not block the next run", async () => {
+  const { dir, cleanup } = await tempRoot();
+  try {
+    // A process that existed and is gone (reaped): the holder of both the stale lock and the takeover file.
+    const child = spawn(process.execPath, ["-e", ""], { stdio: "ignore" });
+    await once(child, "exit");
+    const sink = makeSink(dir);
+    const first = await sink.locks.acquire(key);
+    const lockFile = path.join(dir, LOCK);
+    const dead = { ...JSON.parse(await readFile(lockFile, "utf8")), pid: child.pid };
+    await first.release();
+    await writeFile(lockFile, `${JSON.stringify(dead)}\n`);
+    await writeFile(`${lockFile}.takeover`, `${JSON.stringify(dead)}\n`); // fresh: not yet stale by age
+    const started = Date.now();
+    const lock = await makeSink(dir).locks.acquire(key);
+    assert.ok(Date.now() - started < 5_000, `taken over at once (${Date.now() - started} ms), not after the takeover file's 10 s age limit`);
+    assert.equal((await readHolder(dir)).pid, process.pid);
+    await lock.release();
+    assert.deepEqual(await readdir(path.join(dir, "_locks/AppRequests")), []);
   } finally {
     await cleanup();
   }

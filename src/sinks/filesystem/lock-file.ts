@@ -142,23 +142,29 @@ async function removeIfUnchanged(file: string, judged: Inspection, logger: Logge
 const TAKEOVER_STALE_MS = 10_000;
 const TAKEOVER_WAIT_MS = 20;
 const MAX_ATTEMPTS = 250;
+/** Acquiring gives up only after MAX_ATTEMPTS and this long: past the age at which any takeover file is stale. */
+const GIVE_UP_MS = 2 * TAKEOVER_STALE_MS;
 
 /**
  * Runs `fn` holding `<lock>.takeover`, a short-lived mutex that serialises takeovers of one lock:
  * a contender re-inspects the lock under it, so two contenders can never both remove locks.
- * Returns false when another contender holds the mutex (try again shortly).
+ * Returns false when another contender holds the mutex (try again shortly). The mutex names its
+ * holder like the lock does, so one left by a process killed mid-takeover on this host is removed at
+ * once; any other after TAKEOVER_STALE_MS.
  */
-async function withTakeoverMutex(file: string, logger: Logger, fn: () => Promise<void>): Promise<boolean> {
+async function withTakeoverMutex(file: string, holder: LockHolder, options: LockOptions, fn: () => Promise<void>): Promise<boolean> {
   const mutex = `${file}.takeover`;
   try {
     const handle = await open(mutex, "wx");
-    await handle.close();
+    await handle.writeFile(`${JSON.stringify(holder)}\n`).finally(() => handle.close());
   } catch (err) {
     if (errnoCode(err) !== "EEXIST") throw fsError(err, "create the lock takeover file", mutex);
     const found = await inspect(mutex);
-    if (found && Date.now() - found.stats.mtimeMs > TAKEOVER_STALE_MS) {
-      logger.warn({ file: mutex }, "removing a takeover file left by a killed process");
-      await removeIfUnchanged(mutex, found, logger);
+    const other = found?.holder;
+    const gone = other !== undefined && sameProcessSpace(other, options) && other.pid !== process.pid && processGone(other.pid);
+    if (found && (gone || Date.now() - found.stats.mtimeMs > TAKEOVER_STALE_MS)) {
+      options.logger.warn({ file: mutex, holder: other }, "removing a takeover file left by a killed process");
+      await removeIfUnchanged(mutex, found, options.logger);
     }
     return false;
   }
@@ -219,18 +225,20 @@ export async function acquireFileLock(file: string, key: StateKey, options: Lock
   const token = randomId();
   const holder: LockHolder = { pid: process.pid, hostname: options.hostname, token, startedAt: new Date().toISOString(), pidNamespace: currentPidNamespace() };
   await ensureDirectory(path.dirname(file));
+  const began = Date.now();
   for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) throw new AbortedError(`stopped while acquiring the lock ${file}`, { cause: signal.reason });
     if (await tryCreate(file, holder)) return heldLock(file, token, options);
     const found = await inspect(file);
+    const exhausted = attempt >= MAX_ATTEMPTS && Date.now() - began > GIVE_UP_MS;
     if (!found) {
-      if (attempt >= MAX_ATTEMPTS) throw new SinkError("LOCK_HELD", `could not create the lock file ${file}: it kept appearing and disappearing (${MAX_ATTEMPTS} attempts); another process is acquiring and releasing it in a loop. Stop the other monitorlift runs on this folder, then run again.`);
+      if (exhausted) throw new SinkError("LOCK_HELD", `could not create the lock file ${file}: it kept appearing and disappearing (${attempt} attempts in ${Math.round((Date.now() - began) / 1000)} s); another process is acquiring and releasing it in a loop. Stop the other monitorlift runs on this folder, then run again.`);
       continue; // released meanwhile: try again
     }
     const reason = staleReason(found, options, Date.now());
     if (reason === undefined) throw lockHeld(file, key, found, options);
-    if (attempt >= MAX_ATTEMPTS) throw lockHeld(file, key, found, options, ", and taking over its stale lock kept failing");
-    const ran = await withTakeoverMutex(file, options.logger, async () => {
+    if (exhausted) throw lockHeld(file, key, found, options, ", and taking over its stale lock kept failing");
+    const ran = await withTakeoverMutex(file, holder, options, async () => {
       const again = await inspect(file);
       if (!again || !sameLock(again, found)) return; // changed meanwhile: judge it afresh
       options.logger.warn({ file, holder: found.holder, reason }, "taking over a stale lock");
