@@ -160,3 +160,23 @@ test("a malformed --health-port or --shutdown-grace is a usage error (exit 2)", 
   assert.equal(grace.code, 2, grace.stderr);
   assert.match(grace.stderr, /--shutdown-grace '30s'/);
 });
+
+// The shutdown signal cancels a request in flight, so this run ends well within the grace; the grace itself
+// (abandoning work that ignores the signal) is exercised by the PostgreSQL test below and src/cli/service.test.ts.
+test("SIGTERM while a window hangs on a slow service: exit 0 within the grace, the window left uncommitted", { timeout: 60_000 }, async () => {
+  const before = await h.watermark("requests");
+  h.sim.faults.set({ probabilities: { slow: 1 }, slowMs: 45_000 });
+  try {
+    const port = await freePort();
+    const cli = await startScheduled("stuck", { health: { port } }, ["--shutdown-grace", "PT2S"]);
+    await waitFor(port, "/healthz", (p) => p.status === 200 && p.body.running === true, "a run is going");
+    await new Promise((r) => setTimeout(r, 500)); // its first request is waiting on the slow service
+    const r = await cli.term();
+    assert.equal(r.signal, null, `it exited by itself: ${r.stderr}`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.ms < 2000 + 3000, `exited ${r.ms} ms after SIGTERM (grace 2 s; the service would answer after 45 s)`);
+    assert.deepEqual(await h.watermark("requests"), before, "nothing committed by the abandoned run");
+  } finally {
+    h.sim.faults.set({});
+  }
+});
