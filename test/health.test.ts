@@ -152,13 +152,26 @@ test("a run that fails permanently turns /readyz 503 (/healthz stays 200); no bo
   }
 });
 
-test("a malformed --health-port or --shutdown-grace is a usage error (exit 2)", { timeout: 30_000 }, async () => {
+test("a malformed --health-port or --shutdown-grace is a usage error, a taken health port a config error (exit 2)", { timeout: 30_000 }, async () => {
   const bad = await runCli(["export", "--config", h.configPath, "--health-port", "http"]);
   assert.equal(bad.code, 2, bad.stderr);
   assert.match(bad.stderr, /--health-port 'http' is not a port number/);
   const grace = await runCli(["export", "--config", h.configPath, "--shutdown-grace", "30s"]);
   assert.equal(grace.code, 2, grace.stderr);
   assert.match(grace.stderr, /--shutdown-grace '30s'/);
+  // a health port that is taken is a configuration error of the scheduled export, before any run
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+  try {
+    const port = (taken.address() as net.AddressInfo).port;
+    const file = join(h.dir, "taken.json");
+    await writeFile(file, JSON.stringify({ ...h.config, schedule: "*/2 * * * * *" }));
+    const busy = await runCli(["export", "--config", file, "--health-port", String(port)], { timeoutMs: 30_000 });
+    assert.equal(busy.code, 2, busy.stderr);
+    assert.match(busy.stderr, new RegExp(`health: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`));
+  } finally {
+    await new Promise((r) => taken.close(r));
+  }
 });
 
 // The shutdown signal cancels a request in flight, so this run ends well within the grace; the grace itself

@@ -34,7 +34,14 @@ Exit codes: 0 ok (a query whose lock a live peer holds is skipped: replicas shar
       const service = serviceSettings(opts, ctx.config);
       const stop = shutdownSignal((name) => ctx.logger.warn(`${name}: finishing the current window, then stopping`));
       // long-running mode: health endpoints and the shutdown grace (src/cli/service.ts)
-      const svc = !opts.once && ctx.config.schedule ? await startService(service, ctx.logger, stop.signal) : undefined;
+      const svc =
+        !opts.once && ctx.config.schedule
+          ? await startService(service, ctx.logger, stop.signal).catch(async (err: unknown) => {
+              stop.dispose();
+              await ctx.destination.shutdown();
+              throw err; // e.g. the health port is taken (exit 2)
+            })
+          : undefined;
       const metrics = await createMetrics({ env: process.env, config: ctx.config.telemetry, logger: ctx.logger, ...(svc?.prometheusOn ? { prometheusOn: svc.prometheusOn } : {}) });
       try {
         await ctx.destination.sink.start(stop.signal);
