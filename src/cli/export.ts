@@ -8,10 +8,11 @@ import { openContext, type GlobalOptions } from "./context.ts";
 import { EXIT_FAILED, EXIT_OK } from "./exit.ts";
 import { addLockOptions, lockingFrom, type LockFlags } from "./lock-options.ts";
 import { formatRunReport } from "./report.ts";
+import { addServiceOptions, serviceSettings, startService, type ServiceFlags } from "./service.ts";
 import { shutdownSignal } from "./signals.ts";
 
 export function exportCommand(globals: () => GlobalOptions): Command {
-  return addLockOptions(new Command("export"))
+  return addServiceOptions(addLockOptions(new Command("export")))
     .description("Export each query's new windows from its watermark, once or on the configured schedule.")
     .option("--once", "run once and exit (default: run on the config's `schedule` until SIGINT/SIGTERM; once when it has none)")
     .option("-q, --query <name...>", "only these queries (default: every enabled query)")
@@ -26,12 +27,22 @@ Examples:
 Exit codes: 0 ok (a query whose lock a live peer holds is skipped: replicas share the queries),
 1 a query failed (the others carried on; also a skipped query under --require-lock), 2 usage or configuration error.`,
     )
-    .action(async (opts: { once?: boolean; query?: string[] } & LockFlags) => {
+    .action(async (opts: { once?: boolean; query?: string[] } & LockFlags & ServiceFlags) => {
       const g = globals();
       const locking = lockingFrom(opts);
       const ctx = await openContext(g, process.env, { queries: opts.query });
+      const service = serviceSettings(opts, ctx.config);
       const stop = shutdownSignal((name) => ctx.logger.warn(`${name}: finishing the current window, then stopping`));
-      const metrics = await createMetrics({ env: process.env, config: ctx.config.telemetry, logger: ctx.logger });
+      // long-running mode: health endpoints and the shutdown grace (src/cli/service.ts)
+      const svc =
+        !opts.once && ctx.config.schedule
+          ? await startService(service, ctx.logger, stop.signal).catch(async (err: unknown) => {
+              stop.dispose();
+              await ctx.destination.shutdown();
+              throw err; // e.g. the health port is taken (exit 2)
+            })
+          : undefined;
+      const metrics = await createMetrics({ env: process.env, config: ctx.config.telemetry, logger: ctx.logger, ...(svc?.prometheusOn ? { prometheusOn: svc.prometheusOn } : {}) });
       try {
         await ctx.destination.sink.start(stop.signal);
         const runAll = async () => {
@@ -47,16 +58,17 @@ Exit codes: 0 ok (a query whose lock a live peer holds is skipped: replicas shar
         }
         const expression = ctx.config.schedule;
         ctx.logger.info({ schedule: expression, queries: ctx.jobs.map((j) => j.name), sink: ctx.destination.sink.description }, "exporting on schedule (UTC)");
-        await runOnSchedule({ expression, logger: ctx.logger, signal: stop.signal }, async () => {
-          const report = await runAll();
-          process.exitCode = report.errors.size > 0 ? EXIT_FAILED : EXIT_OK;
+        await runOnSchedule({ expression, logger: ctx.logger, signal: stop.signal, onTick: (next) => svc?.state.tick(next) }, async () => {
+          await svc!.track(runAll); // a failed run shows on /readyz and in the log; it is not the exit code
         });
+        process.exitCode = EXIT_OK; // a graceful stop of a scheduled export
       } finally {
         stop.dispose();
         try {
           await ctx.destination.shutdown();
         } finally {
           await metrics.shutdown(); // bounded; never throws, never changes the exit code
+          await svc?.close();
         }
       }
     });

@@ -153,6 +153,8 @@ export function normaliseConfig(parsed: ParsedConfigFile, baseDir: string): { co
     concurrency: parsed.concurrency,
     log: parsed.log,
     telemetry: normaliseTelemetry(parsed.telemetry, errors),
+    ...(parsed.health?.port === undefined ? {} : { health: { port: parsed.health.port, host: parsed.health.host } }),
+    shutdownGraceMs: msOf(parsed.shutdownGrace, "shutdownGrace", errors),
   };
   return { config, errors: [...new Set(errors)] };
 }

@@ -342,6 +342,16 @@ export const configSchema = z
       .describe("Windows exported at the same time across all queries (the service allows 5 concurrent queries per user)."),
     log: logSchema.prefault({}),
     telemetry: telemetrySchema.prefault({}),
+    health: z
+      .strictObject({
+        port: portSchema.optional().describe("Port of the HTTP listener serving /healthz and /readyz (and /metrics when the Prometheus exporter uses the same port) while export runs on its schedule; --health-port. Off when unset."),
+        host: z.string().min(1).default("127.0.0.1").describe("Address it listens on: 127.0.0.1 (default, loopback only) or 0.0.0.0 in a container whose platform probes it; --health-host."),
+      })
+      .optional()
+      .describe("Health endpoints of a scheduled export (long-running mode). See the README's Health endpoints section."),
+    shutdownGrace: duration()
+      .default("PT25S")
+      .describe("On SIGTERM/SIGINT a scheduled export finishes the window being committed; after this grace (ISO 8601) it abandons it (uncommitted: the next run exports it again) and exits 0; --shutdown-grace."),
   })
   .describe("monitorlift configuration: export Azure Log Analytics data by KQL over incremental time windows.");
 

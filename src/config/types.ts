@@ -97,6 +97,10 @@ export interface MonitorliftConfig {
   log: LogSettings;
   /** Settings of src/telemetry (durations in ms); the environment fills what is not set. */
   telemetry: TelemetryConfig;
+  /** The health listener of a scheduled export; absent when health.port is not set. */
+  health?: { port: number; host: string };
+  /** Grace after SIGTERM before a scheduled export abandons its current window (ms). */
+  shutdownGraceMs: number;
 }
 
 export interface ResolvedQuery extends NormalisedQuery {

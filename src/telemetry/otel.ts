@@ -13,6 +13,7 @@
  *    endpoint) is stopped: monitorlift sends only to destinations the operator configured.
  *  - Gauges are observable: they are computed from the facade's state each time a reader collects.
  */
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { HttpClient } from "@azure/core-rest-pipeline";
 import type { Meter, ObservableResult } from "@opentelemetry/api";
 import { SeverityNumber, type AnyValueMap, type Logger } from "@opentelemetry/api-logs";
@@ -30,6 +31,8 @@ export interface OtelBackendOptions {
   readGauges: () => GaugeReading[];
   /** A reader that could not start (e.g. the Prometheus port is taken): reported, the others go on. */
   onWarning: (message: string) => void;
+  /** A listener of our own (the health endpoints) that serves /metrics when Prometheus is configured on its port. */
+  prometheusOn?: { port: number; attach(handler: (req: IncomingMessage, res: ServerResponse) => void): void };
 }
 
 /** The backend, or undefined when no OpenTelemetry exporter is configured. */
@@ -59,7 +62,9 @@ export async function createOtelBackend(options: OtelBackendOptions): Promise<Me
     const { PrometheusExporter } = await import("@opentelemetry/exporter-prometheus");
     const exporter = new PrometheusExporter({ host: settings.prometheus.host, port: settings.prometheus.port, preventServerStart: true });
     try {
-      await exporter.startServer();
+      if (options.prometheusOn?.port === settings.prometheus.port) {
+        options.prometheusOn.attach((req, res) => exporter.getMetricsRequestHandler(req, res)); // one listener for both
+      } else await exporter.startServer();
       readers.push(exporter);
     } catch (err) {
       options.onWarning(`telemetry: the Prometheus endpoint could not listen on ${settings.prometheus.host}:${settings.prometheus.port}: ${(err as Error).message}`);

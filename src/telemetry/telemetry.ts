@@ -9,7 +9,7 @@
  */
 import type { Logger } from "./logger.ts";
 import { FanOutMetrics, noopMetrics, type Metrics, type MetricsBackend } from "./metrics.ts";
-import { createOtelBackend, otelResource } from "./otel.ts";
+import { createOtelBackend, otelResource, type OtelBackendOptions } from "./otel.ts";
 import { resolveTelemetry, type TelemetryConfig, type TelemetrySettings } from "./settings.ts";
 import { StatsdBackend } from "./statsd.ts";
 import { createTracing, type Tracing } from "./tracing.ts";
@@ -20,6 +20,8 @@ export interface CreateMetricsOptions {
   logger?: Pick<Logger, "warn" | "debug">;
   /** For tests: the clock of the lag gauge. */
   now?: () => number;
+  /** Serve Prometheus' /metrics from this listener when the exporter's port is its port (see otel.ts). */
+  prometheusOn?: OtelBackendOptions["prometheusOn"];
 }
 
 export async function createMetrics(options: CreateMetricsOptions): Promise<Metrics> {
@@ -36,7 +38,7 @@ export async function createMetricsFromSettings(settings: TelemetrySettings, opt
   let facade: FanOutMetrics | undefined;
   let statsd: StatsdBackend | undefined;
   try {
-    const otel = await createOtelBackend({ settings, readGauges: () => facade?.readGauges() ?? [], onWarning: warn });
+    const otel = await createOtelBackend({ settings, readGauges: () => facade?.readGauges() ?? [], onWarning: warn, ...(options.prometheusOn ? { prometheusOn: options.prometheusOn } : {}) });
     if (otel) backends.push(otel);
   } catch (err) {
     warn(`telemetry: OpenTelemetry metrics could not start: ${(err as Error).message}`);

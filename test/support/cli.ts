@@ -1,5 +1,5 @@
 /** Runs the real CLI (`bin/monitorlift.js`) as a child process, optionally SIGKILLed after a delay. */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 
 export const CLI = join(import.meta.dirname, "..", "..", "bin", "monitorlift.js");
@@ -13,10 +13,11 @@ export interface CliResult {
 
 export function runCli(
   args: string[],
-  options: { killAfterMs?: number; env?: NodeJS.ProcessEnv; timeoutMs?: number; /** SIGKILL once this resolves. */ killWhen?: Promise<unknown> } = {},
+  options: { killAfterMs?: number; env?: NodeJS.ProcessEnv; timeoutMs?: number; /** SIGKILL once this resolves. */ killWhen?: Promise<unknown>; /** The child, e.g. to signal it. */ onSpawn?: (child: ChildProcess) => void } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
+    options.onSpawn?.(child);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
