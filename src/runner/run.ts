@@ -22,7 +22,8 @@ export async function runOnce(
   command: "export" | "backfill",
   jobs: readonly QueryJob[],
   deps: RunDeps,
-  range?: BackfillRange,
+  /** backfill: one range for every query, or each query's own (relative ranges align to each query's window grid). */
+  range?: BackfillRange | ((job: QueryJob) => BackfillRange),
 ): Promise<RunReport> {
   const startedAt = deps.clock();
   const runId = `${new Date(startedAt).toISOString().replace(/[-:.]/g, "")}-${randomUUID().slice(0, 8)}`;
@@ -31,7 +32,7 @@ export async function runOnce(
     jobs.map(async (job): Promise<[string, QueryResult]> => {
       const span = run.child(SPAN.query, { [ATTR.query]: job.name });
       const q = { ...deps, span };
-      const result = command === "backfill" ? await backfillQuery(job, range!, q) : await exportQuery(job, q);
+      const result = command === "backfill" ? await backfillQuery(job, typeof range === "function" ? range(job) : range!, q) : await exportQuery(job, q);
       endQuerySpan(span, result, deps.signal);
       return [job.name, result];
     }),
