@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { messageOf } from "../errors.ts";
 import type { RunSummary } from "../sinks/sink.ts";
 import { backfillQuery, type BackfillRange } from "./backfill-query.ts";
-import { exportQuery, type QueryResult, type RunDeps } from "./export-query.ts";
+import { exportQuery, type Behind, type QueryResult, type RunDeps } from "./export-query.ts";
 import type { QueryJob } from "./query-job.ts";
 import { ATTR } from "../telemetry/metrics.ts";
 import { noopTracing, SPAN, SPAN_ATTR, spanFailure, type TraceSpan } from "../telemetry/tracing.ts";
@@ -16,6 +16,8 @@ export interface RunReport {
   summary: RunSummary;
   /** The typed error of each failed query. */
   errors: Map<string, unknown>;
+  /** Live queries that stopped at window.maxWindowsPerRun and are still behind. */
+  behind: Map<string, Behind>;
 }
 
 export async function runOnce(
@@ -53,7 +55,8 @@ export async function runOnce(
   } catch (err) {
     deps.logger.warn({ err: messageOf(err) }, "could not record the run summary");
   }
-  return { summary, errors };
+  const behind = new Map(results.flatMap(([name, r]) => (r.behind ? [[name, r.behind] as const] : [])));
+  return { summary, errors, behind };
 }
 
 /** The query span's end: its scope, rows and windows committed, and for a failed query its codes. */

@@ -1,5 +1,5 @@
 export { formatWindow, type TimeWindow } from "./window.ts";
-export { planWindows, initialWatermark, splitWindow, nextGridLine, gridFloor, type PlanInput } from "./plan.ts";
+export { planWindows, initialWatermark, splitWindow, nextGridLine, gridFloor, windowsBehind, type PlanInput } from "./plan.ts";
 export { planBackfill, advanceCursor, isCovered, mergeWindows, resolveBackfillRange, type BackfillInput, type CursorProgress, type KnownRange } from "./backfill.ts";
 export {
   buildWindowQuery,

