@@ -29,7 +29,11 @@ test("source: exactly one of workspaceId and resourceId", async () => {
 
 test("endpoint: loopback http is fine, remote http is not, credentials never", async () => {
   for (const endpoint of ["http://127.0.0.1:8080/v1", "http://localhost:9/v1", "http://[::1]:8080/v1", "http://127.8.9.10/v1"]) {
-    assert.deepEqual((await check((c) => (c.source.endpoint = endpoint))).errors, [], endpoint);
+    const local = await check((c) => {
+      c.source.endpoint = endpoint;
+      c.source.auth = { method: "none" }; // a token is never sent over http (see the credential test below)
+    });
+    assert.deepEqual(local.errors, [], endpoint);
   }
   assert.match((await check((c) => (c.source.endpoint = "http://10.0.0.5/v1"))).errors[0]!, /^source\.endpoint: http:\/\/10\.0\.0\.5 is plain http/);
   assert.match((await check((c) => (c.source.endpoint = "http://128.0.0.1/v1"))).errors[0]!, /plain http/);
@@ -47,6 +51,26 @@ test("auth none: only with a loopback endpoint", async () => {
   assert.deepEqual(local.errors, []);
   const remote = await check((c) => (c.source.auth = { method: "none" }));
   assert.match(remote.errors[0]!, /^source\.auth\.method: "none" .* not api\.loganalytics\.azure\.com/);
+});
+
+test("credential auth over plain http: refused even on loopback (the Azure client will not send a token over http)", async () => {
+  for (const auth of [{ method: "default" }, { method: "managedIdentity" }, { method: "clientSecret", tenantId: "t", clientId: WS }]) {
+    const local = await check((c) => {
+      c.source.endpoint = "http://127.0.0.1:1234/v1";
+      c.source.auth = auth;
+    }, { AZURE_CLIENT_SECRET: "x" });
+    assert.deepEqual(
+      local.errors,
+      [`source.auth.method: "${auth.method}" sends an access token, which the Azure client refuses to send over plain http (http://127.0.0.1:1234) — use an https endpoint, or auth.method "none" for a local simulator`],
+      auth.method,
+    );
+    const remote = await check((c) => {
+      c.source.endpoint = "http://10.0.0.5/v1";
+      c.source.auth = auth;
+    }, { AZURE_CLIENT_SECRET: "x" });
+    assert.equal(remote.errors.length, 1, `one problem, reported once: ${remote.errors.join(" | ")}`);
+    assert.match(remote.errors[0]!, /^source\.endpoint: http:\/\/10\.0\.0\.5 is plain http/);
+  }
 });
 
 test("auth clientSecret: defaults secretEnv; the secret itself is not a key", async () => {

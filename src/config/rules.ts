@@ -48,6 +48,12 @@ function checkSource(config: MonitorliftConfig, f: RuleFindings): void {
       `source.auth.method: "none" sends queries without an access token and is accepted only with a loopback endpoint (a local simulator on 127.0.0.1, ::1 or localhost), not ${endpoint.host} — use "default", "clientSecret" or "managedIdentity"`,
     );
   }
+  if (s.auth.method !== "none" && endpoint?.protocol === "http:" && isLoopbackHost(endpoint.hostname)) {
+    // (a non-loopback http endpoint is already an error above, for every method)
+    f.errors.push(
+      `source.auth.method: "${s.auth.method}" sends an access token, which the Azure client refuses to send over plain http (${endpoint.protocol}//${endpoint.host}) — use an https endpoint, or auth.method "none" for a local simulator`,
+    );
+  }
   if (s.audience !== undefined) checkServiceUrl("source.audience", s.audience, "token", f.errors);
   if ((s.auth.method === "default" || s.auth.method === "clientSecret") && s.auth.authorityHost !== undefined) {
     checkServiceUrl("source.auth.authorityHost", s.auth.authorityHost, "credentials", f.errors);
