@@ -5,6 +5,9 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { createServer, type Socket } from "node:net";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { runCli } from "./support/cli.ts";
 import { startHarness, type Harness } from "./support/harness.ts";
 import { compareItemIds, readQueryRows } from "./support/read-export.ts";
@@ -46,5 +49,41 @@ test("export --once stopped at maxWindowsPerRun says how far behind; --catch-up 
     const exported = (await readQueryRows(h.exportDir, query)).map((r) => String(r._ItemId));
     const truth = h.sim.truth(table, { ingestedFrom: wm.origin, ingestedBefore: wm.watermark });
     assert.deepEqual(compareItemIds(exported, truth), { missing: [], duplicated: [], unexpected: [] }, query);
+  }
+});
+
+/** A config like the harness's with `source` changed, in its own file. */
+async function configWith(name: string, source: Record<string, unknown>): Promise<string> {
+  const path = join(h.dir, `${name}.json`);
+  await writeFile(path, JSON.stringify({ ...h.config, source: { ...(h.config.source as object), ...source } }, null, 2));
+  return path;
+}
+
+test("validate --connect against an endpoint that never answers fails in seconds with a validate-specific message", { timeout: 60_000 }, async () => {
+  const sockets: Socket[] = [];
+  const silent = createServer((s) => sockets.push(s)); // accepts, never answers
+  await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+  const port = (silent.address() as { port: number }).port;
+  try {
+    const config = await configWith("silent", { endpoint: `http://127.0.0.1:${port}/v1`, requestTimeout: "PT5M", serverTimeout: "PT4M" });
+    const started = Date.now();
+    const r = await runCli(["validate", "--connect", "--timeout", "PT2S", "--config", config]);
+    const took = Date.now() - started;
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(took < 15_000, `bounded: ${took} ms`);
+    assert.match(r.stdout, /query requests: error \[SOURCE_TIMEOUT\]: no answer from http:\/\/127\.0\.0\.1:\d+ within 2s/);
+    assert.match(r.stdout, /query dependencies: not tried/);
+    assert.doesNotMatch(r.stdout, /retried|watermark/);
+
+    // nothing listening: refused at once, said plainly, no runner wording
+    silent.close();
+    for (const s of sockets) s.destroy();
+    const refused = await runCli(["validate", "--connect", "--config", config]);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stdout, /query requests: error \[SOURCE_CONNECTION\]: .*ECONNREFUSED.*validate does not retry/);
+    assert.doesNotMatch(refused.stdout, /the window is retried|watermark has not moved/);
+  } finally {
+    silent.close();
+    for (const s of sockets) s.destroy();
   }
 });
