@@ -134,6 +134,35 @@ test("window.start: timestamps must exist and have a zone", async () => {
   assert.deepEqual((await check((c) => (c.window = { start: "2026-02-03" }))).config?.window.start, { at: Date.parse("2026-02-03T00:00:00Z") });
 });
 
+test("nonsense windows: a future start, absurd sizes, a lag longer than the time since start (fixed clock)", async () => {
+  const now = Date.parse("2026-11-01T12:00:00Z");
+  const at = (window: Record<string, unknown>, queries?: Record<string, unknown>[]) => {
+    const c = base() as ReturnType<typeof base> & Record<string, unknown>;
+    c.window = window;
+    if (queries) c.queries = queries;
+    return resolveConfig(c, { configPath: "/etc/monitorlift/config.json", env: {}, now });
+  };
+  assert.deepEqual((await at({ start: "2099-01-01T00:00:00Z" })).errors, [
+    "window.start: 2099-01-01T00:00:00.000Z is in the future — nothing would be exported until then; give a past instant or a duration before now (P1D)",
+  ]);
+  assert.deepEqual((await at({ start: "2026-11-01T11:00:00Z" })).errors, []);
+  for (const key of ["size", "lookback", "future"]) {
+    const r = await at({ [key]: "P99999999D", ...(key === "size" ? { lookback: "P99999999D", future: "P99999999D" } : {}) });
+    assert.ok(r.errors.some((e) => e.startsWith(`window.${key}: P99999999D is more than P366D — `)), `${key}: ${r.errors.join(" | ")}`);
+    assert.equal(r.config, undefined);
+  }
+  assert.match((await at({ start: "P99999999D" })).errors[0]!, /^window\.start: P99999999D is more than 12 years back/);
+  const late = await at({ start: "PT1H", lag: "PT2H" });
+  assert.deepEqual(late.errors, []);
+  assert.ok(
+    late.warnings.includes("window.lag: lag PT2H is longer than the time since window.start (PT1H), so the first run exports nothing — windows begin once start + lag has passed"),
+    late.warnings.join(" | "),
+  );
+  // a query's own override is named at its own path
+  const q = await at({}, [{ name: "r", table: "AppRequests", window: { start: "2030-01-01T00:00:00Z" } }]);
+  assert.deepEqual(q.errors, ["queries[0].window.start: 2030-01-01T00:00:00.000Z is in the future — nothing would be exported until then; give a past instant or a duration before now (P1D)"]);
+});
+
 test("queries: table xor file, transform only with table, names unique ignoring case", async () => {
   assert.deepEqual((await check((c) => (c.queries = [{ name: "q" }]))).errors, [
     `queries[0]: give "table" (a table to export, e.g. "AppRequests") or "file" (a .kql file containing "| $window")`,
