@@ -6,7 +6,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Socket } from "node:net";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runCli } from "./support/cli.ts";
 import { startHarness, type Harness } from "./support/harness.ts";
@@ -86,4 +86,29 @@ test("validate --connect against an endpoint that never answers fails in seconds
     silent.close();
     for (const s of sockets) s.destroy();
   }
+});
+
+test("status with one corrupt state file reports it for that query and still shows the others (exit 1)", { timeout: 60_000 }, async () => {
+  const file = join(h.exportDir, "_state", "requests", "live.json");
+  const good = await readFile(file, "utf8");
+  await writeFile(file, '{"watermark":"soon"}');
+  try {
+    const table = await runCli(["status", "--config", h.configPath]);
+    assert.equal(table.code, 1, table.stderr);
+    assert.match(table.stdout, /^requests +STATE CORRUPT/m);
+    assert.match(table.stdout, /^dependencies +20\d\d-\d\d-\d\dT\S+Z/m);
+    assert.match(table.stderr, /error \[STATE_CORRUPT\]: requests: .*_state[\\/]requests[\\/]live\.json/);
+    const json = await runCli(["status", "--json", "--config", h.configPath]);
+    assert.equal(json.code, 1);
+    const rows = JSON.parse(json.stdout) as Array<{ query: string; watermark: string | null; stateError?: string }>;
+    assert.match(rows.find((r) => r.query === "requests")!.stateError ?? "", /live\.json/);
+    assert.ok(rows.find((r) => r.query === "dependencies")!.watermark, "the other query is still shown");
+    const check = await runCli(["status", "--check", "--config", h.configPath]);
+    assert.equal(check.code, 1);
+    assert.match(check.stderr, /check failed: requests: its stored state is corrupt/);
+  } finally {
+    await writeFile(file, good);
+  }
+  const repaired = await runCli(["status", "--config", h.configPath]);
+  assert.equal(repaired.code, 0, repaired.stderr);
 });
