@@ -9,6 +9,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createManualClock, type Simulator } from "../src/simulator/index.ts";
 import type { Metrics, RequestResult, RowOutcome, SinkLabels } from "../src/telemetry/metrics.ts";
+import { SinkError } from "../src/errors.ts";
+import type { WindowWriter } from "../src/sinks/sink.ts";
 import { RETRY_CODES } from "../src/telemetry/codes.ts";
 import { readQueryRows } from "./support/read-export.ts";
 import { startHarness } from "./support/harness.ts";
@@ -117,6 +119,65 @@ test("a query the service refuses is counted as dropped with its drop code; the 
     assert.equal(dropped[0]!.code, "400");
     assert.ok(dropped[0]!.windows >= 1);
     assert.ok(metrics.seen.committed.every((c) => c.labels.query === "requests") && metrics.seen.committed.length > 0);
+  } finally {
+    await h.close();
+  }
+});
+
+test("rows written but discarded when a commit fails are counted as dropped, by drop code; nothing else is", async () => {
+  const h = await startHarness({
+    sim: { clock: createManualClock(T0), seed: 46, backfill: "PT2H", rowsPerSecond: 0.5, tables: ["AppRequests"] },
+    config: { window: { size: "PT5M", lag: "PT1M", start: "PT1H" }, concurrency: 4 },
+  });
+  try {
+    const metrics = recordingMetrics();
+    let discardedRows = 0;
+    let commits = 0;
+    const report = await h.exportOnce({
+      withDeps: (deps) => {
+        deps.metrics = metrics;
+        const sink = deps.destination.sink;
+        deps.destination = {
+          ...deps.destination,
+          sink: {
+            ...sink,
+            start: sink.start.bind(sink),
+            shutdown: sink.shutdown.bind(sink),
+            probe: sink.probe.bind(sink),
+            recover: sink.recover.bind(sink),
+            windowCounts: sink.windowCounts.bind(sink),
+            openWindow: async (target) => {
+              const inner = await sink.openWindow(target);
+              let rows = 0;
+              const writer: WindowWriter = {
+                write: async (batch) => {
+                  rows += batch.length;
+                  await inner.write(batch);
+                },
+                // the third commit fails as a full disk would: the windows fetched ahead are discarded
+                commit: async (next, previous) => {
+                  if (++commits === 3) throw new SinkError("SINK_WRITE", "no space left on device (ENOSPC)");
+                  return inner.commit(next, previous);
+                },
+                abort: async () => {
+                  discardedRows += rows;
+                  rows = 0;
+                  await inner.abort();
+                },
+              };
+              return writer;
+            },
+          },
+        };
+      },
+    });
+    assert.equal(report.errors.size, 1);
+    const dropped = metrics.seen.rows.filter((r) => r.result.outcome === "dropped");
+    assert.ok(discardedRows > 0, "rows were written ahead and discarded");
+    assert.equal(dropped.reduce((n, r) => n + r.n, 0), discardedRows, "dropped rows = rows of the discarded writers");
+    assert.ok(dropped.every((r) => r.result.outcome === "dropped" && r.result.code === metrics.seen.dropped[0]!.code));
+    assert.equal(metrics.seen.committed.length, 2, "the two windows before the failure were committed");
+    assert.equal(metrics.seen.dropped.length, 1);
   } finally {
     await h.close();
   }

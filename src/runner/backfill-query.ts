@@ -10,7 +10,7 @@ import { backfillScope, LIVE_SCOPE, parseScopeRange } from "../sinks/layout.ts";
 import type { CursorState, CursorStore, QueryRunOutcome, StateKey } from "../sinks/sink.ts";
 import { advanceCursor, planBackfill, resolveBackfillRange } from "../window/index.ts";
 import type { TimeWindow } from "../window/window.ts";
-import { countDropped, delivery, failed, lockLost, onCommit, takeLock, type QueryResult, type RunDeps } from "./export-query.ts";
+import { countDropped, delivery, failed, lockLost, onCommit, onDiscard, takeLock, type QueryResult, type RunDeps } from "./export-query.ts";
 import { commitAsDelivered } from "./ordered-commit.ts";
 import type { QueryJob } from "./query-job.ts";
 
@@ -141,6 +141,7 @@ async function runBackfill(job: QueryJob, range: BackfillRange, key: StateKey, d
         };
       },
       onCommitted: onCommit(job, deps, outcome, log),
+      onDiscarded: onDiscard(job, deps),
     });
     if (result.error !== undefined) throw lock.signal.aborted ? lockLost(job.name, result.error) : result.error;
   } finally {

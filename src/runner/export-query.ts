@@ -10,7 +10,7 @@ import type { CursorState, CursorStore, Destination, HeldLock, QueryRunOutcome, 
 import { acquireOrWait } from "../state/locks.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { dropCodeOf } from "../telemetry/codes.ts";
-import { sinkLabels, type Metrics } from "../telemetry/metrics.ts";
+import { droppedBecause, sinkLabels, type Metrics } from "../telemetry/metrics.ts";
 import { gridFloor, initialWatermark, planWindows, windowsBehind } from "../window/index.ts";
 import { formatWindow } from "../window/window.ts";
 import type { LogsSource } from "../source/logs-source.ts";
@@ -104,6 +104,18 @@ export function countDropped(job: QueryJob, deps: RunDeps, error: unknown, windo
   deps.metrics.windowDropped(sinkLabels(job.name, deps.sinkKind), code, Math.max(1, windows));
 }
 
+/** Rows written but discarded when a query's sequence stopped: counted as dropped rows, by the error's drop code. */
+export function onDiscard(job: QueryJob, deps: RunDeps): OrderedCommitOptions["onDiscarded"] {
+  const labels = sinkLabels(job.name, deps.sinkKind);
+  return (parts, error) => {
+    const rows = parts.reduce((n, p) => n + p.rows, 0);
+    if (rows === 0) return;
+    const result = droppedBecause(error, { shuttingDown: deps.signal.aborted, retriesExhausted: isMonitorliftError(error) && error.retryable });
+    deps.metrics.rows(labels, result, rows);
+    deps.metrics.bytes(labels, result, parts.reduce((n, p) => n + p.bytes, 0));
+  };
+}
+
 /** What the commit step does after each committed part, live and backfill: the outcome, the log line, the metrics. */
 export function onCommit(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome, log: Logger): OrderedCommitOptions["onCommitted"] {
   const labels = sinkLabels(job.name, deps.sinkKind);
@@ -167,6 +179,7 @@ async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome
         updatedAt: new Date(deps.clock()).toISOString(),
       }),
       onCommitted: onCommit(job, deps, outcome, log),
+      onDiscarded: onDiscard(job, deps),
     });
     if (result.error !== undefined) throw lock.signal.aborted ? lockLost(job.name, result.error) : result.error;
     if (windows.length >= job.maxWindowsPerRun) {

@@ -40,6 +40,8 @@ export interface OrderedCommitOptions {
   state: CursorState | undefined;
   signal: AbortSignal;
   onCommitted?(progress: CommitProgress, state: CursorState): void;
+  /** Parts written but not committed because the sequence stopped on `error`; they are aborted (never visible). */
+  onDiscarded?(parts: readonly WrittenPart[], error: unknown): void;
 }
 
 export interface CommitOutcome {
@@ -114,7 +116,9 @@ export async function commitInOrder(o: OrderedCommitOptions): Promise<CommitOutc
     stopAhead.abort(error);
     await abortParts(pending);
     await Promise.all(deliveries); // every delivery has ended: the queues hold all that is left
-    await abortParts(queues.flatMap((q) => q.parts.splice(0)));
+    const rest = queues.flatMap((q) => q.parts.splice(0));
+    await abortParts(rest);
+    o.onDiscarded?.([...pending, ...rest], error);
     return { state, error };
   };
   let state = o.state;
@@ -169,6 +173,7 @@ export async function commitAsDelivered(o: OrderedCommitOptions): Promise<Commit
     settled.delete(part);
     if (firstError !== undefined) {
       await abortParts([part]);
+      o.onDiscarded?.([part], firstError);
       settle.reject(firstError);
       continue;
     }
@@ -179,6 +184,7 @@ export async function commitAsDelivered(o: OrderedCommitOptions): Promise<Commit
       firstError = error;
       stop.abort(error);
       await abortParts([part]);
+      o.onDiscarded?.([part], error);
       settle.reject(error);
     }
   }
