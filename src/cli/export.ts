@@ -15,6 +15,7 @@ export function exportCommand(globals: () => GlobalOptions): Command {
   return addServiceOptions(addLockOptions(new Command("export")))
     .description("Export each query's new windows from its watermark, once or on the configured schedule.")
     .option("--once", "run once and exit (default: run on the config's `schedule` until SIGINT/SIGTERM; once when it has none)")
+    .option("--catch-up", "with --once: run again while a query stopped at window.maxWindowsPerRun is still behind")
     .option("-q, --query <name...>", "only these queries (default: every enabled query)")
     .addHelpText(
       "after",
@@ -23,11 +24,12 @@ Examples:
   monitorlift export --once --config monitorlift.json
   monitorlift export --config monitorlift.json             # on "schedule" (e.g. every 5 minutes) until stopped
   monitorlift export --once --query requests exceptions
+  monitorlift export --once --catch-up                     # past window.maxWindowsPerRun until caught up
 
 Exit codes: 0 ok (a query whose lock a live peer holds is skipped: replicas share the queries),
 1 a query failed (the others carried on; also a skipped query under --require-lock), 2 usage or configuration error.`,
     )
-    .action(async (opts: { once?: boolean; query?: string[] } & LockFlags & ServiceFlags) => {
+    .action(async (opts: { once?: boolean; catchUp?: boolean; query?: string[] } & LockFlags & ServiceFlags) => {
       const g = globals();
       const locking = lockingFrom(opts);
       const ctx = await openContext(g, process.env, { queries: opts.query });
@@ -52,7 +54,8 @@ Exit codes: 0 ok (a query whose lock a live peer holds is skipped: replicas shar
           return report;
         };
         if (opts.once || !ctx.config.schedule) {
-          const report = await runAll();
+          let report = await runAll();
+          while (opts.catchUp && report.errors.size === 0 && report.behind.size > 0 && !stop.signal.aborted) report = await runAll();
           process.exitCode = report.errors.size > 0 ? EXIT_FAILED : EXIT_OK;
           return;
         }

@@ -1,4 +1,5 @@
 /** Human-readable lines for run results (stdout), separate from the structured logs (stderr). */
+import { formatSpan } from "../runner/export-query.ts";
 import type { RunReport } from "../runner/run.ts";
 import { describeError } from "./exit.ts";
 
@@ -10,7 +11,11 @@ export function formatRunReport(report: RunReport, verbose: boolean): string {
       lines.push(`skipped ${name} (held by ${q.heldBy ?? "another run"})`);
       continue;
     }
-    lines.push(`${q.outcome === "ok" ? "ok    " : "FAILED"} ${name}: ${q.rows} rows in ${q.windows} windows${wm}`);
+    const behind = report.behind?.get(name);
+    const late = behind
+      ? ` — still ${behind.windows} window${behind.windows === 1 ? "" : "s"} (${formatSpan(behind.ms)}) behind: stopped at window.maxWindowsPerRun (${behind.maxWindowsPerRun}); run again or use --catch-up`
+      : "";
+    lines.push(`${q.outcome === "ok" ? "ok    " : "FAILED"} ${name}: ${q.rows} rows in ${q.windows} windows${wm}${late}`);
     const err = report.errors.get(name);
     if (err !== undefined) lines.push(describeError(err, verbose).replace(/^/gm, "       "));
   }

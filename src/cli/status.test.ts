@@ -21,3 +21,9 @@ test("statusProblems: with a maximum lag, a query behind it or without a waterma
   assert.deepEqual(statusProblems([row({ watermark: null, lagSeconds: null })]), [], "without --max-lag a missing watermark is not checked");
   assert.deepEqual(statusProblems([row({ enabled: false, lagSeconds: 99999, lastRun: { ...ok, outcome: "failed" } })], 60), []);
 });
+
+test("statusProblems: a corrupt stored state is a problem of its query, even disabled, and not also 'no watermark'", () => {
+  const corrupt = row({ watermark: null, lagSeconds: null, stateError: "/x/_state/q/live.json: not a cursor" });
+  assert.deepEqual(statusProblems([corrupt], 60), ["q: its stored state is corrupt (STATE_CORRUPT): /x/_state/q/live.json: not a cursor"]);
+  assert.deepEqual(statusProblems([{ ...corrupt, enabled: false }]), ["q: its stored state is corrupt (STATE_CORRUPT): /x/_state/q/live.json: not a cursor"]);
+});

@@ -6,9 +6,10 @@
  */
 import { Command } from "commander";
 import { parseDuration } from "../config/duration.ts";
-import { UsageError } from "../errors.ts";
+import { isMonitorliftError, messageOf, UsageError } from "../errors.ts";
+import type { CursorState, CursorStore, StateKey } from "../sinks/sink.ts";
 import { EXIT_FAILED, EXIT_OK } from "./exit.ts";
-import { LIVE_SCOPE, parseScopeRange } from "../sinks/layout.ts";
+import { LIVE_SCOPE, liveKey, parseScopeRange } from "../sinks/layout.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
 
 export interface QueryStatus {
@@ -21,6 +22,8 @@ export interface QueryStatus {
   windows: number;
   lastRun: { runId: string; command: string; finishedAt: string; outcome: string; rows: number; error?: { code: string; message: string }; heldBy?: string } | null;
   backfills: Array<{ scope: string; watermark: string; rows: number; done: boolean }>;
+  /** A stored cursor of this query that does not decode (STATE_CORRUPT), naming where: the others are still shown. */
+  stateError?: string;
 }
 
 export function statusCommand(globals: () => GlobalOptions): Command {
@@ -39,7 +42,7 @@ export function statusCommand(globals: () => GlobalOptions): Command {
       try {
         const { sink, cursors, runs: history } = ctx.destination;
         await sink.start();
-        const states = await cursors.list();
+        const { states, corrupt, unlisted } = await readStates(cursors, ctx.config.queries.map((q) => q.name));
         // The last run of each query: the one definition in src/state/run-history.ts.
         const runs = await history.lastRuns();
         const now = Date.now();
@@ -66,18 +69,52 @@ export function statusCommand(globals: () => GlobalOptions): Command {
                 rows: s.state.rows,
                 done: parseScopeRange(s.key.scope)?.to === s.state.watermark,
               })),
+            ...(corrupt.has(q.name) ? { stateError: corrupt.get(q.name)! } : {}),
           };
         });
+        if (unlisted !== undefined) process.stderr.write(`warning: backfill ranges not shown: ${unlisted}\n`);
+        for (const r of rows) if (r.stateError) process.stderr.write(`error [STATE_CORRUPT]: ${r.query}: ${r.stateError}\n`);
         process.stdout.write(`${opts.json ? JSON.stringify(rows, null, 2) : formatStatusTable(rows)}\n`);
         if (opts.check) {
           const problems = statusProblems(rows, maxLagSeconds);
           for (const p of problems) process.stderr.write(`check failed: ${p}\n`);
           process.exitCode = problems.length > 0 ? EXIT_FAILED : EXIT_OK;
         }
+        // A corrupt state needs a human: exit 1 even without --check (the other queries are still shown).
+        if (rows.some((r) => r.stateError) || unlisted !== undefined) process.exitCode = EXIT_FAILED;
       } finally {
         await ctx.destination.shutdown();
       }
     });
+}
+
+/**
+ * Every cursor (cursors.list()); when one does not decode (list() fails as a whole with STATE_CORRUPT,
+ * which the sink contract requires), each configured query's live cursor is read on its own, so a
+ * corrupt one is reported for its query and the others are still shown (backfill ranges are then unknown).
+ */
+async function readStates(
+  cursors: CursorStore,
+  queries: readonly string[],
+): Promise<{ states: Array<{ key: StateKey; state: CursorState }>; corrupt: Map<string, string>; unlisted?: string }> {
+  const corrupt = new Map<string, string>();
+  try {
+    return { states: await cursors.list(), corrupt };
+  } catch (err) {
+    if (!(isMonitorliftError(err) && err.code === "STATE_CORRUPT")) throw err;
+    const states: Array<{ key: StateKey; state: CursorState }> = [];
+    for (const query of queries) {
+      try {
+        const state = await cursors.read(liveKey(query));
+        if (state) states.push({ key: liveKey(query), state });
+      } catch (e) {
+        if (!(isMonitorliftError(e) && e.code === "STATE_CORRUPT")) throw e;
+        corrupt.set(query, messageOf(e));
+      }
+    }
+    // The corrupt cursor was a backfill's (every live one read): say so, naming it.
+    return { states, corrupt, ...(corrupt.size === 0 ? { unlisted: messageOf(err) } : {}) };
+  }
 }
 
 function parseMaxLag(opts: { check?: boolean; maxLag?: string }): number | undefined {
@@ -95,10 +132,13 @@ function parseMaxLag(opts: { check?: boolean; maxLag?: string }): number | undef
 export function statusProblems(rows: readonly QueryStatus[], maxLagSeconds?: number): string[] {
   const problems: string[] = [];
   for (const r of rows) {
+    if (r.stateError) problems.push(`${r.query}: its stored state is corrupt (STATE_CORRUPT): ${r.stateError}`);
     if (!r.enabled) continue;
     if (r.lastRun?.outcome === "failed") problems.push(`${r.query}: the last run (${r.lastRun.finishedAt}) failed${r.lastRun.error ? ` with ${r.lastRun.error.code}` : ""}`);
     if (maxLagSeconds === undefined) continue;
-    if (r.lagSeconds === null) problems.push(`${r.query}: no watermark yet (nothing exported)`);
+    if (r.lagSeconds === null) {
+      if (!r.stateError) problems.push(`${r.query}: no watermark yet (nothing exported)`);
+    }
     else if (r.lagSeconds > maxLagSeconds) problems.push(`${r.query}: lags ${humanSeconds(r.lagSeconds)} behind now, more than the ${humanSeconds(maxLagSeconds)} allowed`);
   }
   return problems;
@@ -108,7 +148,7 @@ export function formatStatusTable(rows: readonly QueryStatus[]): string {
   const header = ["QUERY", "WATERMARK", "LAG", "ROWS", "LAST RUN", "OUTCOME"];
   const body = rows.map((r) => [
     r.enabled ? r.query : `${r.query} (disabled)`,
-    r.watermark ?? "-",
+    r.stateError ? "STATE CORRUPT" : (r.watermark ?? "-"),
     r.lagSeconds === null ? "-" : humanSeconds(r.lagSeconds),
     String(r.rows),
     r.lastRun ? `${r.lastRun.finishedAt} (${r.lastRun.command})` : "-",

@@ -12,3 +12,8 @@ export function parseInstantArg(flag: string, text: string, now: number): number
     `${flag} '${text}' is neither an ISO 8601 timestamp (2026-11-01T00:00:00Z) nor a duration before now (P7D, PT6H).`,
   );
 }
+
+/** True when `text` is a duration before now (it moves with the clock), false for an ISO timestamp. */
+export function isRelativeArg(text: string): boolean {
+  return parseTimestamp(text) === undefined;
+}

@@ -1,6 +1,7 @@
 /** `monitorlift validate`: check the configuration; with --connect, each query and the sink too. */
 import { Command } from "commander";
-import { messageOf } from "../errors.ts";
+import { parseDuration } from "../config/duration.ts";
+import { isMonitorliftError, messageOf, UsageError } from "../errors.ts";
 import { drain } from "../source/logs-source.ts";
 import { resolveTelemetry } from "../telemetry/settings.ts";
 import { describeBackends } from "../telemetry/telemetry.ts";
@@ -12,9 +13,15 @@ export function validateCommand(globals: () => GlobalOptions): Command {
   return new Command("validate")
     .description("Check the configuration; with --connect also run each query on an empty window and check the sink is writable.")
     .option("--connect", "also talk to the workspace and the sink")
-    .addHelpText("after", "\nExamples:\n  monitorlift validate --config monitorlift.json\n  monitorlift validate --connect")
-    .action(async (opts: { connect?: boolean }) => {
+    .option("--timeout <duration>", "with --connect: the longest wait for the workspace's answer, an ISO 8601 duration (no retries)", "PT15S")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  monitorlift validate --config monitorlift.json\n  monitorlift validate --connect\n  monitorlift validate --connect --timeout PT1M   # a slow network or a slow first query",
+    )
+    .action(async (opts: { connect?: boolean; timeout: string }) => {
       const g = globals();
+      const timeoutMs = parseDuration(opts.timeout);
+      if (timeoutMs === undefined || timeoutMs < 1) throw new UsageError(`--timeout '${opts.timeout}' is not a positive ISO 8601 duration (PT15S, PT1M).`);
       const ctx = await openContext(g, process.env);
       const out: string[] = [`config ${ctx.config.configPath}: ok (${ctx.config.queries.length} ${ctx.config.queries.length === 1 ? "query" : "queries"}, sink ${ctx.destination.sink.description})`];
       for (const w of ctx.config.warnings) out.push(`warning: ${w}`);
@@ -32,10 +39,18 @@ export function validateCommand(globals: () => GlobalOptions): Command {
           out.push(`sink: ${describeError(err, Boolean(g.verbose))}`);
         }
         const source = ctx.source();
-        const signal = AbortSignal.timeout(ctx.config.source.requestTimeoutMs);
+        const waitMs = Math.min(timeoutMs, ctx.config.source.requestTimeoutMs);
+        const origin = new URL(ctx.config.source.endpoint).origin;
+        let unreachable = false;
         for (const job of ctx.jobs) {
+          if (unreachable) {
+            out.push(`query ${job.name}: not tried (the workspace did not answer)`);
+            continue;
+          }
           // A half-open window [t, t) is empty by construction: the query compiles and runs, no rows.
           const t = Date.now() - job.lagMs;
+          // Bounded, no retries: validate answers in seconds, not after the export's retry budget.
+          const signal = AbortSignal.timeout(waitMs);
           try {
             const result = await source.query(job.buildQuery({ start: t, end: t }), signal);
             await drain(result);
@@ -45,7 +60,14 @@ export function validateCommand(globals: () => GlobalOptions): Command {
             if (noItemId !== undefined) out.push(`warning: ${noItemId}`);
           } catch (err) {
             failed = true;
-            out.push(`query ${job.name}: ${describeError(err, Boolean(g.verbose))}`);
+            const code = isMonitorliftError(err) ? err.code : undefined;
+            if (signal.aborted || code === "SOURCE_TIMEOUT") {
+              unreachable = true;
+              out.push(`query ${job.name}: error [SOURCE_TIMEOUT]: no answer from ${origin} within ${waitMs / 1000}s — the endpoint is unreachable or very slow; check source.endpoint, DNS, proxy and firewall (validate does not retry; --timeout waits longer)`);
+            } else if (code === "SOURCE_CONNECTION") {
+              unreachable = true;
+              out.push(`query ${job.name}: error [SOURCE_CONNECTION]: ${messageOf(err)} — check source.endpoint, DNS, proxy and firewall (validate does not retry)`);
+            } else out.push(`query ${job.name}: ${describeError(err, Boolean(g.verbose))}`);
           }
         }
         await ctx.destination.shutdown().catch((err: unknown) => out.push(`sink shutdown: ${messageOf(err)}`));

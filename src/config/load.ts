@@ -43,7 +43,7 @@ function startsWithPath(line: string, paths: readonly string[]): boolean {
  * Resolve already-parsed JSON as if it had been read from `configPath` (relative paths are
  * relative to its folder). Reads the queries' .kql files.
  */
-export async function resolveConfig(json: unknown, options: { configPath: string; env: Env }): Promise<LoadResult> {
+export async function resolveConfig(json: unknown, options: { configPath: string; env: Env; /** The clock the time rules compare with (default Date.now()). */ now?: number }): Promise<LoadResult> {
   const configPath = resolve(options.configPath);
   const baseDir = dirname(configPath);
   const sub = substituteEnv(json, options.env);
@@ -63,7 +63,7 @@ export async function resolveConfig(json: unknown, options: { configPath: string
   const { config, errors: normaliseErrors } = normaliseConfig(parsed.data, baseDir);
   errors.push(...normaliseErrors);
   if (normaliseErrors.length === 0) {
-    const rules = checkRules(config, parsed.data, { substitutedPaths: new Set(sub.substituted.keys()) });
+    const rules = checkRules(config, parsed.data, { substitutedPaths: new Set(sub.substituted.keys()), now: options.now });
     errors.push(...rules.errors);
     warnings.push(...rules.warnings);
   }

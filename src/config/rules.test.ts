@@ -29,7 +29,11 @@ test("source: exactly one of workspaceId and resourceId", async () => {
 
 test("endpoint: loopback http is fine, remote http is not, credentials never", async () => {
   for (const endpoint of ["http://127.0.0.1:8080/v1", "http://localhost:9/v1", "http://[::1]:8080/v1", "http://127.8.9.10/v1"]) {
-    assert.deepEqual((await check((c) => (c.source.endpoint = endpoint))).errors, [], endpoint);
+    const local = await check((c) => {
+      c.source.endpoint = endpoint;
+      c.source.auth = { method: "none" }; // a token is never sent over http (see the credential test below)
+    });
+    assert.deepEqual(local.errors, [], endpoint);
   }
   assert.match((await check((c) => (c.source.endpoint = "http://10.0.0.5/v1"))).errors[0]!, /^source\.endpoint: http:\/\/10\.0\.0\.5 is plain http/);
   assert.match((await check((c) => (c.source.endpoint = "http://128.0.0.1/v1"))).errors[0]!, /plain http/);
@@ -47,6 +51,26 @@ test("auth none: only with a loopback endpoint", async () => {
   assert.deepEqual(local.errors, []);
   const remote = await check((c) => (c.source.auth = { method: "none" }));
   assert.match(remote.errors[0]!, /^source\.auth\.method: "none" .* not api\.loganalytics\.azure\.com/);
+});
+
+test("credential auth over plain http: refused even on loopback (the Azure client will not send a token over http)", async () => {
+  for (const auth of [{ method: "default" }, { method: "managedIdentity" }, { method: "clientSecret", tenantId: "t", clientId: WS }]) {
+    const local = await check((c) => {
+      c.source.endpoint = "http://127.0.0.1:1234/v1";
+      c.source.auth = auth;
+    }, { AZURE_CLIENT_SECRET: "x" });
+    assert.deepEqual(
+      local.errors,
+      [`source.auth.method: "${auth.method}" sends an access token, which the Azure client refuses to send over plain http (http://127.0.0.1:1234) — use an https endpoint, or auth.method "none" for a local simulator`],
+      auth.method,
+    );
+    const remote = await check((c) => {
+      c.source.endpoint = "http://10.0.0.5/v1";
+      c.source.auth = auth;
+    }, { AZURE_CLIENT_SECRET: "x" });
+    assert.equal(remote.errors.length, 1, `one problem, reported once: ${remote.errors.join(" | ")}`);
+    assert.match(remote.errors[0]!, /^source\.endpoint: http:\/\/10\.0\.0\.5 is plain http/);
+  }
 });
 
 test("auth clientSecret: defaults secretEnv; the secret itself is not a key", async () => {
@@ -108,6 +132,35 @@ test("window.start: timestamps must exist and have a zone", async () => {
     `window.start: "2026-02-03T00:00:00" has no time zone — add "Z" for UTC (e.g. "2026-02-03T00:00:00Z")`,
   ]);
   assert.deepEqual((await check((c) => (c.window = { start: "2026-02-03" }))).config?.window.start, { at: Date.parse("2026-02-03T00:00:00Z") });
+});
+
+test("nonsense windows: a future start, absurd sizes, a lag longer than the time since start (fixed clock)", async () => {
+  const now = Date.parse("2026-11-01T12:00:00Z");
+  const at = (window: Record<string, unknown>, queries?: Record<string, unknown>[]) => {
+    const c = base() as ReturnType<typeof base> & Record<string, unknown>;
+    c.window = window;
+    if (queries) c.queries = queries;
+    return resolveConfig(c, { configPath: "/etc/monitorlift/config.json", env: {}, now });
+  };
+  assert.deepEqual((await at({ start: "2099-01-01T00:00:00Z" })).errors, [
+    "window.start: 2099-01-01T00:00:00.000Z is in the future — nothing would be exported until then; give a past instant or a duration before now (P1D)",
+  ]);
+  assert.deepEqual((await at({ start: "2026-11-01T11:00:00Z" })).errors, []);
+  for (const key of ["size", "lookback", "future"]) {
+    const r = await at({ [key]: "P99999999D", ...(key === "size" ? { lookback: "P99999999D", future: "P99999999D" } : {}) });
+    assert.ok(r.errors.some((e) => e.startsWith(`window.${key}: P99999999D is more than P366D — `)), `${key}: ${r.errors.join(" | ")}`);
+    assert.equal(r.config, undefined);
+  }
+  assert.match((await at({ start: "P99999999D" })).errors[0]!, /^window\.start: P99999999D is more than 12 years back/);
+  const late = await at({ start: "PT1H", lag: "PT2H" });
+  assert.deepEqual(late.errors, []);
+  assert.ok(
+    late.warnings.includes("window.lag: lag PT2H is longer than the time since window.start (PT1H), so the first run exports nothing — windows begin once start + lag has passed"),
+    late.warnings.join(" | "),
+  );
+  // a query's own override is named at its own path
+  const q = await at({}, [{ name: "r", table: "AppRequests", window: { start: "2030-01-01T00:00:00Z" } }]);
+  assert.deepEqual(q.errors, ["queries[0].window.start: 2030-01-01T00:00:00.000Z is in the future — nothing would be exported until then; give a past instant or a duration before now (P1D)"]);
 });
 
 test("queries: table xor file, transform only with table, names unique ignoring case", async () => {

@@ -19,7 +19,14 @@ export interface RuleFindings {
 export interface RuleOptions {
   /** Dot paths whose value came from ${env:…} substitution (e.g. "sink.url"). */
   substitutedPaths?: ReadonlySet<string>;
+  /** The clock the time rules (window.start, lag) compare with; default Date.now(). */
+  now?: number;
 }
+
+/** No window setting makes sense beyond a year: a size that long puts the grid's first window in 1970. */
+export const MAX_WINDOW_SETTING_MS = 366 * 86_400_000;
+/** Log Analytics keeps data at most 12 years (archive included). */
+export const MAX_RETENTION_MS = 12 * 366 * 86_400_000;
 
 /** Service limit on how long one query may run (the Prefer: wait header). */
 export const SERVICE_MAX_SERVER_TIMEOUT_MS = 10 * 60_000;
@@ -46,6 +53,12 @@ function checkSource(config: MonitorliftConfig, f: RuleFindings): void {
   if (s.auth.method === "none" && endpoint && !isLoopbackHost(endpoint.hostname)) {
     f.errors.push(
       `source.auth.method: "none" sends queries without an access token and is accepted only with a loopback endpoint (a local simulator on 127.0.0.1, ::1 or localhost), not ${endpoint.host} — use "default", "clientSecret" or "managedIdentity"`,
+    );
+  }
+  if (s.auth.method !== "none" && endpoint?.protocol === "http:" && isLoopbackHost(endpoint.hostname)) {
+    // (a non-loopback http endpoint is already an error above, for every method)
+    f.errors.push(
+      `source.auth.method: "${s.auth.method}" sends an access token, which the Azure client refuses to send over plain http (${endpoint.protocol}//${endpoint.host}) — use an https endpoint, or auth.method "none" for a local simulator`,
     );
   }
   if (s.audience !== undefined) checkServiceUrl("source.audience", s.audience, "token", f.errors);
@@ -79,7 +92,26 @@ function checkSource(config: MonitorliftConfig, f: RuleFindings): void {
 type WindowKey = keyof NonNullable<ParsedConfigFile["queries"][number]["window"]>;
 type WindowPath = (key: WindowKey, ...related: WindowKey[]) => string;
 
-function checkWindow(w: WindowSettings, at: WindowPath, f: RuleFindings): void {
+function checkWindow(w: WindowSettings, at: WindowPath, f: RuleFindings, now: number): void {
+  const absurd: Array<[WindowKey, number, string]> = [
+    ["size", w.sizeMs, "windows follow a UTC grid of this size since 1970, so the first window would begin decades back"],
+    ["lookback", w.lookbackMs, "it widens every window's TimeGenerated filter far beyond any ingestion delay the service allows (about two days)"],
+    ["future", w.futureMs, "it widens every window's TimeGenerated filter far beyond any clock skew"],
+    ["lag", w.lagMs, "no window would be complete for more than a year"],
+  ];
+  for (const [key, ms, why] of absurd) {
+    if (ms > MAX_WINDOW_SETTING_MS) f.errors.push(`${at(key)}: ${d(ms)} is more than P366D — ${why}`);
+  }
+  const startAt = "at" in w.start ? w.start.at : now - w.start.ago;
+  if ("at" in w.start && w.start.at > now) {
+    f.errors.push(`${at("start")}: ${new Date(w.start.at).toISOString()} is in the future — nothing would be exported until then; give a past instant or a duration before now (P1D)`);
+  } else if (now - startAt > MAX_RETENTION_MS) {
+    f.errors.push(`${at("start")}: ${"ago" in w.start ? d(w.start.ago) : new Date(startAt).toISOString()} is more than 12 years back — Log Analytics keeps data at most 12 years, so the export would start with years of empty windows`);
+  } else if (w.lagMs <= MAX_WINDOW_SETTING_MS && now - w.lagMs < startAt) {
+    f.warnings.push(
+      `${at("lag", "start")}: lag ${d(w.lagMs)} is longer than the time since window.start (${d(now - startAt)}), so the first run exports nothing — windows begin once start + lag has passed`,
+    );
+  }
   if (w.minSizeMs < 1) f.errors.push(`${at("minSize")}: must be at least 1 ms (PT0.001S)`);
   if (w.sizeMs < Math.max(1, w.minSizeMs)) {
     f.errors.push(`${at("size", "minSize")}: size ${d(w.sizeMs)} is shorter than minSize ${d(w.minSizeMs)}`);
@@ -104,7 +136,7 @@ function checkWindow(w: WindowSettings, at: WindowPath, f: RuleFindings): void {
   }
 }
 
-function checkQueries(config: MonitorliftConfig, file: ParsedConfigFile, f: RuleFindings): void {
+function checkQueries(config: MonitorliftConfig, file: ParsedConfigFile, f: RuleFindings, now: number): void {
   const seen = new Map<string, number>();
   for (const q of config.queries) {
     const p = `queries[${q.index}]`;
@@ -143,7 +175,7 @@ function checkQueries(config: MonitorliftConfig, file: ParsedConfigFile, f: Rule
       const other = related.find(overridden);
       return other === undefined ? `window.${k}` : `${p}.window.${other}`;
     };
-    checkWindow(q.window, at, f);
+    checkWindow(q.window, at, f, now);
   }
   if (config.queries.length > 0 && config.queries.every((q) => !q.enabled)) {
     f.warnings.push(`queries: every query is disabled ("enabled": false) — nothing will be exported`);
@@ -162,8 +194,9 @@ function checkSink(config: MonitorliftConfig, options: RuleOptions, f: RuleFindi
 export function checkRules(config: MonitorliftConfig, file: ParsedConfigFile, options: RuleOptions = {}): RuleFindings {
   const f: RuleFindings = { errors: [], warnings: [] };
   checkSource(config, f);
-  checkWindow(config.window, (k) => `window.${k}`, f);
-  checkQueries(config, file, f);
+  const now = options.now ?? Date.now();
+  checkWindow(config.window, (k) => `window.${k}`, f, now);
+  checkQueries(config, file, f, now);
   checkSink(config, options, f);
   return { errors: [...new Set(f.errors)], warnings: [...new Set(f.warnings)] };
 }

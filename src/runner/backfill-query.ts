@@ -7,8 +7,8 @@
  */
 import { MonitorliftError, UsageError, messageOf } from "../errors.ts";
 import { backfillScope, LIVE_SCOPE, parseScopeRange } from "../sinks/layout.ts";
-import type { CursorStore, QueryRunOutcome, StateKey } from "../sinks/sink.ts";
-import { advanceCursor, planBackfill } from "../window/index.ts";
+import type { CursorState, CursorStore, QueryRunOutcome, StateKey } from "../sinks/sink.ts";
+import { advanceCursor, planBackfill, resolveBackfillRange } from "../window/index.ts";
 import type { TimeWindow } from "../window/window.ts";
 import { countDropped, delivery, failed, lockLost, onCommit, onDiscard, takeLock, type QueryResult, type RunDeps } from "./export-query.ts";
 import { commitAsDelivered } from "./ordered-commit.ts";
@@ -32,8 +32,41 @@ export async function backfillQuery(job: QueryJob, range: BackfillRange, deps: R
   }
 }
 
+/** What `backfill --from/--to` said: instants, and which of them were durations before now. */
+export interface BackfillArgs {
+  from: number;
+  to: number;
+  relative: { from: boolean; to: boolean };
+}
+
+/**
+ * Each job's range for `backfill`, checked before anything runs (a usage error or an overlap here
+ * exits 2 and records no run): relative ends aligned to the query's window grid, and a re-run within
+ * a window of an earlier range of the query resuming that range (resolveBackfillRange).
+ */
+export async function resolveBackfillRanges(
+  jobs: readonly QueryJob[],
+  args: BackfillArgs,
+  cursors: CursorStore,
+  now: number,
+): Promise<Map<string, BackfillRange & { resumed: boolean }>> {
+  const entries = await cursors.list();
+  const out = new Map<string, BackfillRange & { resumed: boolean }>();
+  for (const job of jobs) {
+    const known = entries.filter((e) => e.key.query === job.name).flatMap((e) => parseScopeRange(e.key.scope) ?? []);
+    const range = resolveBackfillRange(args, job.sizeMs, known);
+    checkRangeAgainst(entries, job.name, range, now, job.lagMs);
+    out.set(job.name, range);
+  }
+  return out;
+}
+
 /** Refuses a range another cursor of the same query owns: the live export from its origin on, or another backfill. */
 export async function checkBackfillRange(cursors: CursorStore, query: string, range: BackfillRange, now: number, lagMs: number): Promise<void> {
+  checkRangeAgainst(await cursors.list(), query, range, now, lagMs);
+}
+
+function checkRangeAgainst(entries: ReadonlyArray<{ key: StateKey; state: CursorState }>, query: string, range: BackfillRange, now: number, lagMs: number): void {
   if (!(range.from < range.to)) {
     throw new UsageError(`backfill: --from (${iso(range.from)}) must be before --to (${iso(range.to)}).`);
   }
@@ -43,7 +76,7 @@ export async function checkBackfillRange(cursors: CursorStore, query: string, ra
     });
   }
   const scope = backfillScope(range.from, range.to);
-  for (const { key, state } of await cursors.list()) {
+  for (const { key, state } of entries) {
     if (key.query !== query || key.scope === scope) continue;
     if (key.scope === LIVE_SCOPE) {
       if (range.to > state.origin) {

@@ -11,7 +11,7 @@ import { acquireOrWait } from "../state/locks.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { dropCodeOf } from "../telemetry/codes.ts";
 import { droppedBecause, sinkLabels, type Metrics } from "../telemetry/metrics.ts";
-import { gridFloor, initialWatermark, planWindows } from "../window/index.ts";
+import { gridFloor, initialWatermark, planWindows, windowsBehind } from "../window/index.ts";
 import { formatWindow } from "../window/window.ts";
 import type { LogsSource } from "../source/logs-source.ts";
 import { commitInOrder, type CommitProgress, type OrderedCommitOptions } from "./ordered-commit.ts";
@@ -71,14 +71,24 @@ export type SinkKind = Parameters<typeof sinkLabels>[1];
 export interface QueryResult {
   outcome: QueryRunOutcome;
   error?: unknown;
+  /** Live export stopped at window.maxWindowsPerRun: complete windows still to export, and from which watermark. */
+  behind?: Behind;
+}
+
+export interface Behind {
+  windows: number;
+  watermark: number;
+  /** now − lag − watermark (ms). */
+  ms: number;
+  maxWindowsPerRun: number;
 }
 
 export async function exportQuery(job: QueryJob, deps: RunDeps): Promise<QueryResult> {
   const outcome: QueryRunOutcome = { outcome: "ok", scope: LIVE_SCOPE, rows: 0, windows: 0 };
-  const plan = { windows: 0 };
+  const plan: { windows: number; behind?: Behind } = { windows: 0 };
   try {
     await exportLive(job, deps, outcome, plan);
-    return { outcome };
+    return plan.behind ? { outcome, behind: plan.behind } : { outcome };
   } catch (error) {
     countDropped(job, deps, error, plan.windows - outcome.windows);
     return { outcome: failed(outcome, error), error };
@@ -126,7 +136,7 @@ export function failed(outcome: QueryRunOutcome, err: unknown): QueryRunOutcome 
   return { ...outcome, outcome: "failed", error: { code: err instanceof MonitorliftError ? err.code : "INTERNAL", message: messageOf(err) } };
 }
 
-async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome, plan: { windows: number }): Promise<void> {
+async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome, plan: { windows: number; behind?: Behind }): Promise<void> {
   const key = liveKey(job.name);
   const log = deps.logger.child({ query: job.name });
   const { sink, cursors } = deps.destination;
@@ -172,6 +182,17 @@ async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome
       onDiscarded: onDiscard(job, deps),
     });
     if (result.error !== undefined) throw lock.signal.aborted ? lockLost(job.name, result.error) : result.error;
+    if (windows.length >= job.maxWindowsPerRun) {
+      const at = outcome.watermark ?? watermark;
+      const left = windowsBehind(at, now, job.sizeMs, job.lagMs);
+      if (left > 0) {
+        plan.behind = { windows: left, watermark: at, ms: now - job.lagMs - at, maxWindowsPerRun: job.maxWindowsPerRun };
+        log.warn(
+          { behindWindows: left, behind: formatSpan(plan.behind.ms), watermark: new Date(at).toISOString(), maxWindowsPerRun: job.maxWindowsPerRun },
+          `stopped at window.maxWindowsPerRun (${job.maxWindowsPerRun}); still ${left} window${left === 1 ? "" : "s"} (${formatSpan(plan.behind.ms)}) behind — the next run continues (export --once --catch-up runs until caught up)`,
+        );
+      }
+    }
     // From the watermark this run STARTED at: after a gap (the exporter was down) the windows just below
     // it are still re-counted, however far this run moved the watermark.
     await reverify(job, { ...deps, logger: log, signal }, watermark, lock, outcome);
@@ -243,4 +264,17 @@ export function lockLost(query: string, cause: unknown): MonitorliftError {
     retryable: true,
     hint: "Another exporter may have taken over after this one stalled; the watermark is consistent and the next run continues from it.",
   });
+}
+
+/** A span of time for people: 1d2h, 3h5m, 4m10s, 12s. */
+export function formatSpan(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  const d = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (d > 0) return `${d}d${h}h`;
+  if (h > 0) return `${h}h${m}m`;
+  if (m > 0) return `${m}m${sec}s`;
+  return `${sec}s`;
 }

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { messageOf } from "../errors.ts";
 import type { RunSummary } from "../sinks/sink.ts";
 import { backfillQuery, type BackfillRange } from "./backfill-query.ts";
-import { exportQuery, type QueryResult, type RunDeps } from "./export-query.ts";
+import { exportQuery, type Behind, type QueryResult, type RunDeps } from "./export-query.ts";
 import type { QueryJob } from "./query-job.ts";
 import { ATTR } from "../telemetry/metrics.ts";
 import { noopTracing, SPAN, SPAN_ATTR, spanFailure, type TraceSpan } from "../telemetry/tracing.ts";
@@ -16,13 +16,16 @@ export interface RunReport {
   summary: RunSummary;
   /** The typed error of each failed query. */
   errors: Map<string, unknown>;
+  /** Live queries that stopped at window.maxWindowsPerRun and are still behind. */
+  behind: Map<string, Behind>;
 }
 
 export async function runOnce(
   command: "export" | "backfill",
   jobs: readonly QueryJob[],
   deps: RunDeps,
-  range?: BackfillRange,
+  /** backfill: one range for every query, or each query's own (relative ranges align to each query's window grid). */
+  range?: BackfillRange | ((job: QueryJob) => BackfillRange),
 ): Promise<RunReport> {
   const startedAt = deps.clock();
   const runId = `${new Date(startedAt).toISOString().replace(/[-:.]/g, "")}-${randomUUID().slice(0, 8)}`;
@@ -31,7 +34,7 @@ export async function runOnce(
     jobs.map(async (job): Promise<[string, QueryResult]> => {
       const span = run.child(SPAN.query, { [ATTR.query]: job.name });
       const q = { ...deps, span };
-      const result = command === "backfill" ? await backfillQuery(job, range!, q) : await exportQuery(job, q);
+      const result = command === "backfill" ? await backfillQuery(job, typeof range === "function" ? range(job) : range!, q) : await exportQuery(job, q);
       endQuerySpan(span, result, deps.signal);
       return [job.name, result];
     }),
@@ -52,7 +55,8 @@ export async function runOnce(
   } catch (err) {
     deps.logger.warn({ err: messageOf(err) }, "could not record the run summary");
   }
-  return { summary, errors };
+  const behind = new Map(results.flatMap(([name, r]) => (r.behind ? [[name, r.behind] as const] : [])));
+  return { summary, errors, behind };
 }
 
 /** The query span's end: its scope, rows and windows committed, and for a failed query its codes. */

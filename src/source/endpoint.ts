@@ -31,5 +31,12 @@ export function checkEndpoint(endpoint: string, authMethod: string): URL {
       { hint: 'Use auth.method "default", "clientSecret" or "managedIdentity" for Azure.' },
     );
   }
+  if (authMethod !== "none" && url.protocol === "http:") {
+    throw new SourceError(
+      "SOURCE_INSECURE_ENDPOINT",
+      `source.auth.method "${authMethod}" sends an access token, which the Azure client refuses to send over plain http ('${url.origin}').`,
+      { hint: 'Use an https endpoint, or auth.method "none" for the local simulator.' },
+    );
+  }
   return url;
 }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { advanceCursor, isCovered, mergeWindows, planBackfill } from "./backfill.ts";
+import { advanceCursor, isCovered, mergeWindows, planBackfill, resolveBackfillRange } from "./backfill.ts";
 
 const H = 3_600_000;
 const t = (iso: string): number => Date.parse(iso);
@@ -94,4 +94,40 @@ test("isCovered and mergeWindows", () => {
     { start: 1, end: 4 },
     { start: 5, end: 9 },
   ]);
+});
+
+test("resolveBackfillRange: relative ends align down to the window grid; absolute ends are kept", () => {
+  const M5 = 300_000;
+  const now = t("2026-11-01T12:03:17.274Z");
+  const rel = { from: true, to: true };
+  const r = resolveBackfillRange({ from: now - 20 * H, to: now - 2 * H, relative: rel }, M5, []);
+  assert.deepEqual(r, { from: t("2026-10-31T16:00:00Z"), to: t("2026-11-01T10:00:00Z"), resumed: false });
+  // a re-run a few seconds later (same grid slot) is the same range
+  const again = resolveBackfillRange({ from: now + 5_000 - 20 * H, to: now + 5_000 - 2 * H, relative: rel }, M5, [r]);
+  assert.deepEqual(again, { ...r, resumed: true });
+  const abs = resolveBackfillRange({ from: now - H, to: now, relative: { from: false, to: false } }, M5, []);
+  assert.deepEqual(abs, { from: now - H, to: now, resumed: false });
+});
+
+test("resolveBackfillRange: a re-run in the next grid slot resumes the one range within a window of it", () => {
+  const M5 = 300_000;
+  const rel = { from: true, to: true };
+  const first = { from: t("2026-10-31T16:00:00Z"), to: t("2026-11-01T10:00:00Z") };
+  const later = t("2026-11-01T12:05:01Z"); // the clock crossed a grid line: both ends moved by one window
+  const r = resolveBackfillRange({ from: later - 20 * H, to: later - 2 * H, relative: rel }, M5, [first]);
+  assert.deepEqual(r, { ...first, resumed: true });
+  // two windows later it is a new range (which then overlaps the first: BACKFILL_OVERLAP, not a silent resume)
+  const much = t("2026-11-01T12:10:01Z");
+  assert.deepEqual(resolveBackfillRange({ from: much - 20 * H, to: much - 2 * H, relative: rel }, M5, [first]), {
+    from: first.from + 2 * M5,
+    to: first.to + 2 * M5,
+    resumed: false,
+  });
+  // overlapping two known ranges: ambiguous, never resumed
+  const other = { from: first.to, to: first.to + H };
+  const amb = resolveBackfillRange({ from: later - 20 * H, to: later - 2 * H, relative: rel }, M5, [first, other]);
+  assert.equal(amb.resumed, false);
+  // an absolute end must match exactly
+  const mixed = resolveBackfillRange({ from: later - 20 * H, to: first.to + M5, relative: { from: true, to: false } }, M5, [first]);
+  assert.equal(mixed.resumed, false);
 });

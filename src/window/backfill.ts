@@ -71,3 +71,37 @@ export function advanceCursor(state: { watermark: number; completed?: readonly T
   }
   return { watermark, completed: rest };
 }
+
+/** A backfill range already recorded for a query (its cursor's scope), with how far it got. */
+export interface KnownRange {
+  from: number;
+  to: number;
+}
+
+/**
+ * The range a `backfill --from/--to` means for a query whose windows are `size` long. An ISO
+ * timestamp is taken as given; a relative one (a duration before now) is aligned down to the window
+ * grid, so the first window is a whole grid window and the same command run again within the same
+ * window resolves to the same range. A re-run that lands in the next grid slot differs by one window:
+ * when the aligned range overlaps exactly one known range of the query and both its ends are within
+ * one window of that range's ends, it IS that range (it resumes it, or finds it done). Absolute ranges
+ * are never adjusted: they are identified by their exact [from, to).
+ */
+export function resolveBackfillRange(
+  args: { from: number; to: number; relative: { from: boolean; to: boolean } },
+  size: number,
+  known: readonly KnownRange[],
+): { from: number; to: number; resumed: boolean } {
+  const from = args.relative.from ? gridFloor(args.from, size) : args.from;
+  const to = args.relative.to ? gridFloor(args.to, size) : args.to;
+  if (!args.relative.from && !args.relative.to) return { from, to, resumed: false };
+  const same = known.find((k) => k.from === from && k.to === to);
+  if (same) return { from, to, resumed: true };
+  const overlapping = known.filter((k) => k.from < to && from < k.to);
+  const only = overlapping.length === 1 ? overlapping[0]! : undefined;
+  const near = (a: number, b: number, relative: boolean) => (relative ? Math.abs(a - b) <= size : a === b);
+  if (only && near(only.from, from, args.relative.from) && near(only.to, to, args.relative.to)) {
+    return { from: only.from, to: only.to, resumed: true };
+  }
+  return { from, to, resumed: false };
+}

@@ -1,6 +1,6 @@
 export { formatWindow, type TimeWindow } from "./window.ts";
-export { planWindows, initialWatermark, splitWindow, nextGridLine, gridFloor, type PlanInput } from "./plan.ts";
-export { planBackfill, advanceCursor, isCovered, mergeWindows, type BackfillInput, type CursorProgress } from "./backfill.ts";
+export { planWindows, initialWatermark, splitWindow, nextGridLine, gridFloor, windowsBehind, type PlanInput } from "./plan.ts";
+export { planBackfill, advanceCursor, isCovered, mergeWindows, resolveBackfillRange, type BackfillInput, type CursorProgress, type KnownRange } from "./backfill.ts";
 export {
   buildWindowQuery,
   checkQueryText,

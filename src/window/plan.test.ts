@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { initialWatermark, planWindows, splitWindow } from "./plan.ts";
+import { windowsBehind } from "./plan.ts";
 
 const MIN = 60_000;
 const t = (iso: string): number => Date.parse(iso);
@@ -98,4 +99,15 @@ test("splitWindow: undefined when a half would be below minSize or below 1 ms", 
     { start: 0, end: 1 },
     { start: 1, end: 2 },
   ]);
+});
+
+test("windowsBehind: the windows planWindows would plan without a maxWindows limit", () => {
+  const M5 = 300_000;
+  const now = Date.parse("2026-11-01T12:03:17.274Z");
+  for (const watermark of [now - 86_400_000, now - 3_600_000 + 1234, now - 600_000, now - 60_000, now]) {
+    for (const lag of [0, 60_000, 1_000_000]) {
+      const planned = planWindows({ watermark, now, size: M5, lag, maxWindows: 1_000_000 }).length;
+      assert.equal(windowsBehind(watermark, now, M5, lag), planned, `watermark ${watermark} lag ${lag}`);
+    }
+  }
 });

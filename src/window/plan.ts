@@ -56,6 +56,14 @@ export function planWindows(input: PlanInput): TimeWindow[] {
   return out;
 }
 
+/**
+ * How many complete windows from `watermark` up to now − lag are still to export (what planWindows
+ * would plan without maxWindows): the grid lines in (watermark, now − lag]. Arithmetic, never a list.
+ */
+export function windowsBehind(watermark: number, now: number, size: number, lag: number): number {
+  return Math.max(0, Math.floor((now - lag) / size) - Math.floor(watermark / size));
+}
+
 /** Where a cursor without state starts: the configured instant, or `ago` before now. */
 export function initialWatermark(start: { at: number } | { ago: number }, now: number): number {
   const t = "at" in start ? start.at : now - start.ago;
