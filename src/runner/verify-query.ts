@@ -82,7 +82,8 @@ export async function verifyQuery(job: QueryJob, deps: RunDeps, o: VerifyOptions
 
 async function verify(job: QueryJob, deps: RunDeps, o: VerifyOptions, result: VerifyResult): Promise<void> {
   const key = liveKey(job.name);
-  const log = deps.logger.child({ query: job.name, command: "verify" });
+  // export's re-verify passes a logger already bound to the query: bind it once (no duplicate JSON key)
+  const log = deps.logger.child({ ...(deps.logger.bindings().query === job.name ? {} : { query: job.name }), command: "verify" });
   const stored = await deps.destination.cursors.read(key);
   if (!stored) return;
   const from = Math.max(stored.origin, gridFloor(o.from ?? deps.clock() - o.sinceMs, job.sizeMs));
