@@ -13,7 +13,7 @@ import type { RunDeps } from "../src/runner/export-query.ts";
 import { createManualClock, type ManualClock, type Simulator, DEFAULT_MAX_BYTES } from "../src/simulator/index.ts";
 import { DEFAULT_ENGINE_SIZE_RATIO } from "../src/simulator/wire/query-body.ts";
 import { compareItemIds, listDataFiles, readQueryRows } from "./support/read-export.ts";
-import { startHarness, type Harness } from "./support/harness.ts";
+import { assertLiveExactlyOnce, startHarness, type Harness } from "./support/harness.ts";
 import { control, rawQuery } from "./support/simulator-http.ts";
 
 const T0 = Date.parse("2026-11-22T12:00:00Z");
@@ -41,14 +41,6 @@ function watchGate(deps: RunDeps, before?: (attempt: number) => void): { starts:
   return seen;
 }
 
-async function assertExactlyOnce(h: Harness, query: string, table: string): Promise<void> {
-  const wm = await h.watermark(query);
-  assert.ok(wm, `${query} has a watermark`);
-  const truth = h.sim.truth(table, { ingestedFrom: wm.origin, ingestedBefore: wm.watermark });
-  const exported = (await readQueryRows(h.exportDir, query)).map((r) => String(r._ItemId));
-  assert.deepEqual(compareItemIds(exported, truth), { missing: [], duplicated: [], unexpected: [] });
-  assert.ok(truth.length > 0);
-}
 
 for (const sink of [
   { type: "filesystem", path: "./export", format: "ndjson", compression: "gzip" },
@@ -112,7 +104,7 @@ test("a PartialError that is not a limit fails the query with the service's mess
     assert.equal(first.errors.size, 0, errorsText(first));
     assert.equal(h.sim.stats().truncatedResults, 0);
     assert.equal(first.summary.queries.requests!.windows, requestsServed(h.sim) - 1, "no window was split");
-    await assertExactlyOnce(h, "requests", "AppRequests");
+    await assertLiveExactlyOnce(h, "requests", "AppRequests");
 
     // always: maxRetries + 1 requests, then the query fails with the service's own words
     (h.sim.clock as ManualClock).advance(10 * 60_000);
@@ -150,7 +142,7 @@ test("size: a body over maxBytes without a PartialError is split, exactly once",
     assert.equal(report.errors.size, 0, errorsText(report));
     assert.equal(h.sim.stats().truncatedResults, 0, "the service truncated nothing");
     assert.ok(report.summary.queries.requests!.windows > 3, "windows over maxBytes were split");
-    await assertExactlyOnce(h, "requests", "AppRequests");
+    await assertLiveExactlyOnce(h, "requests", "AppRequests");
   } finally {
     await h.close();
   }
@@ -233,7 +225,7 @@ test("resource-centric: /v1/subscriptions/… (no double slash), exactly once", 
     const report = await h.exportOnce();
     assert.equal(report.errors.size, 0, errorsText(report));
     assert.equal(h.sim.stats().requests["404"] ?? 0, 0);
-    await assertExactlyOnce(h, "requests", "AppRequests");
+    await assertLiveExactlyOnce(h, "requests", "AppRequests");
   } finally {
     await h.close();
   }
@@ -255,7 +247,7 @@ for (const access of [{ deniedTables: ["AppRequests"] }, { workspaceDenied: true
       await control(h.sim, "access", {});
       const again = await h.exportOnce();
       assert.equal(again.errors.size, 0, errorsText(again));
-      await assertExactlyOnce(h, "requests", "AppRequests");
+      await assertLiveExactlyOnce(h, "requests", "AppRequests");
     } finally {
       await h.close();
     }

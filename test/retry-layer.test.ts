@@ -12,8 +12,7 @@ import type { RunDeps } from "../src/runner/export-query.ts";
 import type { RequestGate } from "../src/runner/request-gate.ts";
 import type { Sink, WindowWriter } from "../src/sinks/sink.ts";
 import { createManualClock, type Simulator } from "../src/simulator/index.ts";
-import { compareItemIds, readQueryRows } from "./support/read-export.ts";
-import { startHarness, type Harness } from "./support/harness.ts";
+import { assertLiveExactlyOnce, startHarness } from "./support/harness.ts";
 
 const T0 = Date.parse("2026-11-22T12:00:00Z");
 
@@ -52,13 +51,6 @@ function wrapWrites(deps: RunDeps, write: (rows: unknown[], inner: WindowWriter)
   }) };
 }
 
-async function assertExactlyOnce(h: Harness, query: string, table: string): Promise<void> {
-  const wm = (await h.watermark(query))!;
-  const truth = h.sim.truth(table, { ingestedFrom: wm.origin, ingestedBefore: wm.watermark });
-  const exported = (await readQueryRows(h.exportDir, query)).map((r) => String(r._ItemId));
-  assert.deepEqual(compareItemIds(exported, truth), { missing: [], duplicated: [], unexpected: [] });
-  assert.ok(truth.length > 0);
-}
 
 for (const status of ["503", "429"] as const) {
   test(`a persistent ${status} costs exactly maxRetries + 1 requests per window, all through the gate, and the watermark stays`, async () => {
@@ -118,7 +110,7 @@ test("every request passes the gate: faults, retries and splits, one gate pass p
     assert.ok(injected >= 5, `faults were injected: ${JSON.stringify(stats.faultsInjected)}`);
     assert.ok(stats.truncatedResults > 0, "some results were truncated (and split)");
     assert.equal(gate!.starts.length, requestsServed(h.sim), `gate passes vs requests ${JSON.stringify(stats.requests)}`);
-    await assertExactlyOnce(h, "requests", "AppRequests");
+    await assertLiveExactlyOnce(h, "requests", "AppRequests");
   } finally {
     await h.close();
   }
@@ -144,7 +136,7 @@ test("Retry-After is honoured by the one loop: each retry starts no earlier than
     assert.ok(b - a >= 1000, `the retry after the 503 waited ${Math.round(b - a)} ms (Retry-After: 1)`);
     assert.ok(c - b >= 1000, `the retry after the 429 waited ${Math.round(c - b)} ms (Retry-After: 1)`);
     assert.equal(gate!.starts.length, requestsServed(h.sim));
-    await assertExactlyOnce(h, "requests", "AppRequests");
+    await assertLiveExactlyOnce(h, "requests", "AppRequests");
   } finally {
     await h.close();
   }
@@ -168,7 +160,7 @@ test("a sink write slower than idleTimeout does not trip the idle watchdog (it w
     assert.equal(report.errors.size, 0, [...report.errors.values()].map(String).join("\n"));
     assert.ok(writes >= 2, `the window came in ${writes} batches`);
     assert.equal(requestsServed(h.sim), report.summary.queries.requests!.windows, "one request per window: nothing was retried");
-    await assertExactlyOnce(h, "requests", "AppRequests");
+    await assertLiveExactlyOnce(h, "requests", "AppRequests");
   } finally {
     await h.close();
   }

@@ -6,20 +6,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createManualClock } from "../src/simulator/index.ts";
-import { compareItemIds, listDataFiles, readQueryRows } from "./support/read-export.ts";
-import { startHarness, type Harness } from "./support/harness.ts";
+import { listDataFiles } from "./support/read-export.ts";
+import { assertLiveExactlyOnce, startHarness } from "./support/harness.ts";
 
 const T0 = Date.parse("2026-11-22T12:00:00Z");
 
-async function assertExactlyOnce(h: Harness, query: string, table: string): Promise<number> {
-  const wm = await h.watermark(query);
-  assert.ok(wm, `${query} has a watermark`);
-  const truth = h.sim.truth(table, { ingestedFrom: wm.origin, ingestedBefore: wm.watermark });
-  const exported = (await readQueryRows(h.exportDir, query)).map((r) => String(r._ItemId));
-  assert.deepEqual(compareItemIds(exported, truth), { missing: [], duplicated: [], unexpected: [] });
-  assert.ok(truth.length > 0);
-  return truth.length;
-}
 
 test("windows over the row limit are split repeatedly until every part fits", async () => {
   const h = await startHarness({
@@ -29,7 +20,7 @@ test("windows over the row limit are split repeatedly until every part fits", as
   try {
     const report = await h.exportOnce();
     assert.equal(report.errors.size, 0, [...report.errors.values()].map(String).join("\n"));
-    const n = await assertExactlyOnce(h, "requests", "AppRequests");
+    const n = await assertLiveExactlyOnce(h, "requests", "AppRequests");
     // ~3600 rows per hour with 400 per result: every hour needs at least 4 levels of halving
     const files = await listDataFiles(h.exportDir);
     assert.ok(files.length >= Math.ceil(n / 400), `${files.length} chunks for ${n} rows`);
@@ -77,8 +68,8 @@ test("PartialError, 429, 503, 500, slow (504), and resets with and without gzip 
     assert.equal(h.sim.faults.queued(), 0, "every queued fault was served");
     const injected = h.sim.faults.injected();
     for (const kind of ["429", "503", "500", "slow", "reset", "partial"]) assert.ok((injected[kind] ?? 0) > 0, `${kind} was injected`);
-    await assertExactlyOnce(h, "requests", "AppRequests");
-    await assertExactlyOnce(h, "traces", "AppTraces");
+    await assertLiveExactlyOnce(h, "requests", "AppRequests");
+    await assertLiveExactlyOnce(h, "traces", "AppTraces");
   } finally {
     await h.close();
   }
@@ -101,7 +92,7 @@ test("random faults over many windows: still exactly once", async () => {
     assert.equal(report.errors.size, 0, [...report.errors.values()].map(String).join("\n"));
     const injected = h.sim.faults.injected();
     assert.ok(Object.values(injected).reduce((a, b) => a + b, 0) > 10, `faults were injected: ${JSON.stringify(injected)}`);
-    await assertExactlyOnce(h, "requests", "AppRequests");
+    await assertLiveExactlyOnce(h, "requests", "AppRequests");
   } finally {
     await h.close();
   }

@@ -3,6 +3,7 @@
  * a config file pointing at it, and in-process runs of the real exporter (config loading,
  * source, runner, sink) — the same code the CLI runs.
  */
+import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import { runOnce, type RunReport } from "../../src/runner/run.ts";
 import { verifyQuery, type VerifyOptions, type VerifyResult } from "../../src/runner/verify-query.ts";
 import { startSimulator, type Simulator, type SimulatorOptions } from "../../src/simulator/index.ts";
 import { LIVE_SCOPE } from "../../src/sinks/layout.ts";
+import { compareItemIds, readQueryRows } from "./read-export.ts";
 
 export interface HarnessOptions {
   sim?: SimulatorOptions;
@@ -131,4 +133,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The filesystem export of `query` holds exactly the simulator's rows of `table` ingested in
+ * [origin, watermark) of its live cursor: none missing, none twice, none extra. Returns how many.
+ */
+export async function assertLiveExactlyOnce(h: Harness, query: string, table: string): Promise<number> {
+  const wm = await h.watermark(query);
+  assert.ok(wm, `${query} has a watermark`);
+  const truth = h.sim.truth(table, { ingestedFrom: wm.origin, ingestedBefore: wm.watermark });
+  const exported = (await readQueryRows(h.exportDir, query)).map((r) => String(r._ItemId));
+  assert.deepEqual(compareItemIds(exported, truth), { missing: [], duplicated: [], unexpected: [] });
+  assert.ok(truth.length > 0);
+  return truth.length;
 }
