@@ -181,7 +181,10 @@ test("SIGTERM while a window hangs on a slow service: exit 0 within the grace, t
   h.sim.faults.set({ probabilities: { slow: 1 }, slowMs: 45_000 });
   try {
     const port = await freePort();
-    const cli = await startScheduled("stuck", { health: { port } }, ["--shutdown-grace", "PT2S"]);
+    // A query without a watermark: its first run has windows to fetch whatever the time (the other queries
+    // are caught up, and their next 10-minute window may not be due while this test runs).
+    const queries = [...(h.config.queries as object[]), { name: "stuck", table: "AppRequests" }];
+    const cli = await startScheduled("stuck", { health: { port }, queries }, ["--shutdown-grace", "PT2S"]);
     await waitFor(port, "/healthz", (p) => p.status === 200 && p.body.running === true, "a run is going");
     await new Promise((r) => setTimeout(r, 500)); // its first request is waiting on the slow service
     const r = await cli.term();
@@ -189,6 +192,7 @@ test("SIGTERM while a window hangs on a slow service: exit 0 within the grace, t
     assert.equal(r.code, 0, r.stderr);
     assert.ok(r.ms < 2000 + 3000, `exited ${r.ms} ms after SIGTERM (grace 2 s; the service would answer after 45 s)`);
     assert.deepEqual(await h.watermark("requests"), before, "nothing committed by the abandoned run");
+    assert.equal(await h.watermark("stuck"), undefined, "nothing committed by the abandoned run");
   } finally {
     h.sim.faults.set({});
   }

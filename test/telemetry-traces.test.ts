@@ -192,7 +192,7 @@ test("backfill: the same tree, command backfill, the backfill's scope, and trace
   const s = await scene();
   const otlp = await startOtlpReceiver();
   try {
-    const r = await runExport(s.h, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${otlp.url}/v1/traces` }, ["backfill", "--from", "PT1H", "--to", "PT10M"]);
+    const r = await runExport(s.h, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${otlp.url}/v1/traces` }, ["backfill", "--from", "PT2H", "--to", "PT10M"]); // relative ends align down to the 30-minute grid: always ≥ 2 windows
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const spans = spansOf(otlp);
     const run = spans.find((x) => x.name === SPAN.run)!;
