@@ -94,6 +94,14 @@ test("export --once exits 0 and status shows the watermark; a failing query make
   const late = await runCli(["status", "--check", "--max-lag", "PT1S", "--config", h.configPath]);
   assert.equal(late.code, 1);
   assert.match(late.stderr, /check failed: requests: lags \d+[smh] behind now, more than the 1s allowed/);
+  // plan: a dry run from the stored watermark that changes nothing
+  const plan = await runCli(["plan", "--json", "--config", h.configPath]);
+  assert.equal(plan.code, 0, plan.stderr);
+  const planned = (JSON.parse(plan.stdout) as Array<{ query: string; watermark: string; from: string; windows: number }>).find((p) => p.query === "requests")!;
+  const stored = (await h.watermark("requests"))!;
+  assert.deepEqual([planned.from, planned.watermark], ["cursor", new Date(stored.watermark).toISOString()]);
+  assert.ok(planned.windows >= 0);
+  assert.deepEqual(await h.watermark("requests"), stored, "plan moved nothing");
   const misuse = await runCli(["status", "--max-lag", "PT1S", "--config", h.configPath]);
   assert.equal(misuse.code, 2, "--max-lag without --check is a usage error");
 

@@ -224,7 +224,7 @@ async function reverify(job: QueryJob, deps: RunDeps, startWatermark: number, lo
  * window grid, so a first run re-planned a little later starts at the same instant), but never inside
  * a range a backfill already owns.
  */
-async function firstWatermark(job: QueryJob, cursors: CursorStore, now: number): Promise<number> {
+export async function firstWatermark(job: QueryJob, cursors: CursorStore, now: number): Promise<number> {
   let start = "ago" in job.start ? gridFloor(initialWatermark(job.start, now), job.sizeMs) : initialWatermark(job.start, now);
   for (const { key } of await cursors.list()) {
     if (key.query !== job.name) continue;
