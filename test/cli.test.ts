@@ -102,6 +102,12 @@ test("export --once exits 0 and status shows the watermark; a failing query make
   assert.deepEqual([planned.from, planned.watermark], ["cursor", new Date(stored.watermark).toISOString()]);
   assert.ok(planned.windows >= 0);
   assert.deepEqual(await h.watermark("requests"), stored, "plan moved nothing");
+  // ls: every committed window with the rows recorded at its commit, adding up to the rows in the files
+  const ls = await runCli(["ls", "--json", "--since", "P1D", "--config", h.configPath]);
+  assert.equal(ls.code, 0, ls.stderr);
+  const listed = (JSON.parse(ls.stdout) as Array<{ query: string; windows: Array<{ window: string; rows: number | null }> }>).find((l) => l.query === "requests")!;
+  assert.ok(listed.windows.length > 0);
+  assert.equal(listed.windows.reduce((n, w) => n + (w.rows ?? 0), 0), (await readQueryRows(h.exportDir, "requests")).length);
   const misuse = await runCli(["status", "--max-lag", "PT1S", "--config", h.configPath]);
   assert.equal(misuse.code, 2, "--max-lag without --check is a usage error");
 

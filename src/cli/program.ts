@@ -9,6 +9,7 @@ import { statusCommand } from "./status.ts";
 import { validateCommand } from "./validate.ts";
 import { verifyCommand } from "./verify.ts";
 import { planCommand } from "./plan.ts";
+import { lsCommand } from "./ls.ts";
 import { VERSION } from "../version.ts";
 
 export function createProgram(): Command {
@@ -33,7 +34,7 @@ Examples:
   monitorlift verify --since P1D --repair`,
     );
   const globals = () => program.opts<GlobalOptions>();
-  for (const cmd of [exportCommand(globals), backfillCommand(globals), statusCommand(globals), planCommand(globals), verifyCommand(globals), validateCommand(globals), simulateCommand()]) {
+  for (const cmd of [exportCommand(globals), backfillCommand(globals), statusCommand(globals), planCommand(globals), lsCommand(globals), verifyCommand(globals), validateCommand(globals), simulateCommand()]) {
     program.addCommand(cmd.exitOverride());
   }
   return program;
