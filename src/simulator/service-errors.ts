@@ -128,6 +128,11 @@ export function partialError(reason: TruncationReason): Record<string, unknown> 
     reason.kind === "records"
       ? `The results of this query exceed the set limit of ${reason.limit} records, so not all records were returned (E_QUERY_RESULT_SET_TOO_LARGE, 0x80DA0003). See https://aka.ms/kustoquerylimits for more information and possible solutions.`
       : `The results of this query exceed the set limit of ${reason.limit} bytes, so not all records were returned (E_QUERY_RESULT_SET_TOO_LARGE, 0x80DA0003, see https://aka.ms/kustoquerylimits for more information and possible solutions).`;
+  return partialErrorOf("-2133196797", message);
+}
+
+/** The recorded shape of a 200's PartialError: one EngineError detail whose inner error says what failed. */
+function partialErrorOf(innerCode: string, innerMessage: string): Record<string, unknown> {
   return {
     code: "PartialError",
     message: "There were some errors when processing your query.",
@@ -135,7 +140,7 @@ export function partialError(reason: TruncationReason): Record<string, unknown> 
       {
         code: "EngineError",
         message: "Something went wrong processing your query on the server.",
-        innererror: { code: "-2133196797", message, severity: 2, severityName: "Error" },
+        innererror: { code: innerCode, message: innerMessage, severity: 2, severityName: "Error" },
       },
     ],
   };
@@ -166,20 +171,5 @@ export function insufficientAccess(resourceMode: boolean, principal = "00000000-
  * Modelled, not recorded: Kusto's low-memory partial failure, in the shape of the recorded PartialError.
  */
 export function enginePartialError(): Record<string, unknown> {
-  return {
-    code: "PartialError",
-    message: "There were some errors when processing your query.",
-    details: [
-      {
-        code: "EngineError",
-        message: "Something went wrong processing your query on the server.",
-        innererror: {
-          code: "LowMemoryCondition",
-          message: "Partial query failure: Low memory condition (E_LOW_MEMORY_CONDITION). (message: 'bad allocation', details: '')",
-          severity: 2,
-          severityName: "Error",
-        },
-      },
-    ],
-  };
+  return partialErrorOf("LowMemoryCondition", "Partial query failure: Low memory condition (E_LOW_MEMORY_CONDITION). (message: 'bad allocation', details: '')");
 }

@@ -50,6 +50,16 @@ export const KNOWN_TABLES: readonly string[] = [...ALL_TABLES, EVENTS_TABLE];
 
 type Spec = readonly (readonly [string, ColumnType])[];
 
+/** The standard columns every workspace table ends with: Type, _ResourceId, then the hidden ones (HIDDEN_COLUMNS). */
+const STANDARD_TAIL: Spec = [
+  ["Type", "string"],
+  ["_ResourceId", "string"],
+  ["_BilledSize", "real"],
+  ["_IsBillable", "string"],
+  ["_SubscriptionId", "string"],
+  ["_ItemId", "string"],
+];
+
 const HEAD: Spec = [
   ["TenantId", "string"],
   ["TimeGenerated", "datetime"],
@@ -91,12 +101,7 @@ function commonTail(opts: { measurements: boolean; operationLinks?: boolean; ref
         ] as const)
       : []),
     ["SourceSystem", "string"],
-    ["Type", "string"],
-    ["_ResourceId", "string"],
-    ["_BilledSize", "real"],
-    ["_IsBillable", "string"],
-    ["_SubscriptionId", "string"],
-    ["_ItemId", "string"],
+    ...STANDARD_TAIL,
   ];
 }
 
@@ -207,12 +212,7 @@ const EVENTS_SPEC: Spec = [
   ["Computer", "string"],
   ["Level", "string"],
   ["Message", "string"],
-  ["Type", "string"],
-  ["_ResourceId", "string"],
-  ["_BilledSize", "real"],
-  ["_IsBillable", "string"],
-  ["_SubscriptionId", "string"],
-  ["_ItemId", "string"],
+  ...STANDARD_TAIL,
 ];
 
 export function columnsOf(table: string): Column[] {
