@@ -9,11 +9,10 @@ import { SinkError, messageOf } from "../../../errors.ts";
 import type { Logger } from "../../../telemetry/logger.ts";
 import type { StateKey } from "../../sink.ts";
 import type { HeldLock, SqlSession } from "../dialect.ts";
-import { LockHeldError, Watchdog } from "../../../state/locks.ts";
+import { LockHeldError, type Watchdog } from "../../../state/locks.ts";
+import { sessionWatchdog } from "../session-watchdog.ts";
 import { keyLabel, lockDigest } from "../lock-keys.ts";
 
-const CHECK_INTERVAL_MS = 5_000;
-const CHECK_TIMEOUT_MS = 10_000;
 
 export async function acquireMysqlLock(
   options: mysql.ConnectionOptions,
@@ -65,16 +64,12 @@ export async function acquireMysqlLock(
   }
 
   const lockConn = conn;
-  watchdog = new Watchdog({
-    intervalMs: CHECK_INTERVAL_MS,
-    beatTimeoutMs: CHECK_TIMEOUT_MS,
-    timeoutReason: `its MySQL connection did not answer within ${CHECK_TIMEOUT_MS / 1000} s`,
-    logger: logger.child({ query: key.query, scope: key.scope }),
-    lostError: (reason, cause) => new SinkError("LOCK_LOST", `sql sink: the lock of ${keyLabel(key)} was lost: ${reason}. Writing stopped.`, { cause, retryable: true }),
-    onLost: () => lockConn.destroy(),
-    async beat(wd) {
-      await lockConn.ping().catch((err: unknown) => wd.lose(`its MySQL connection failed (${messageOf(err)})`, err));
-    },
+  watchdog = sessionWatchdog({
+    key,
+    logger,
+    session: "MySQL connection",
+    ping: () => lockConn.ping(),
+    close: () => lockConn.destroy(),
   });
   if (earlyLoss) watchdog.lose(earlyLoss.reason, earlyLoss.cause);
   const held = watchdog;

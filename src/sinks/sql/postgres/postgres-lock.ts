@@ -9,11 +9,10 @@ import { SinkError, messageOf } from "../../../errors.ts";
 import type { Logger } from "../../../telemetry/logger.ts";
 import type { StateKey } from "../../sink.ts";
 import type { HeldLock, SqlSession } from "../dialect.ts";
-import { LockHeldError, Watchdog } from "../../../state/locks.ts";
+import { LockHeldError, type Watchdog } from "../../../state/locks.ts";
+import { sessionWatchdog } from "../session-watchdog.ts";
 import { advisoryKey, keyLabel, processIdentity } from "../lock-keys.ts";
 
-const CHECK_INTERVAL_MS = 5_000;
-const CHECK_TIMEOUT_MS = 10_000;
 
 const HOLDER_SQL = `SELECT a.pid, a.application_name, a.client_addr::text AS client_addr, a.backend_start
   FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
@@ -82,16 +81,12 @@ export async function acquirePgLock(
     signal?.removeEventListener("abort", onAbort);
   }
 
-  watchdog = new Watchdog({
-    intervalMs: CHECK_INTERVAL_MS,
-    beatTimeoutMs: CHECK_TIMEOUT_MS,
-    timeoutReason: `its PostgreSQL session did not answer within ${CHECK_TIMEOUT_MS / 1000} s`,
-    logger: logger.child({ query: key.query, scope: key.scope }),
-    lostError: (reason, cause) => new SinkError("LOCK_LOST", `sql sink: the lock of ${keyLabel(key)} was lost: ${reason}. Writing stopped.`, { cause, retryable: true }),
-    onLost: () => void client.end().catch(() => undefined),
-    async beat(wd) {
-      await client.query("SELECT 1").catch((err: unknown) => wd.lose(`its PostgreSQL session failed (${messageOf(err)})`, err));
-    },
+  watchdog = sessionWatchdog({
+    key,
+    logger,
+    session: "PostgreSQL session",
+    ping: () => client.query("SELECT 1"),
+    close: () => void client.end().catch(() => undefined),
   });
   if (earlyLoss) watchdog.lose(earlyLoss.reason, earlyLoss.cause);
   const held = watchdog;
