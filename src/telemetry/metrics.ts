@@ -33,6 +33,8 @@ export interface InstrumentSpec {
 
 export const ATTR = {
   query: "monitorlift.query",
+  /** The query's source, only when the config names its sources (`sources`). */
+  source: "monitorlift.source",
   sink: "monitorlift.sink.type",
   format: "monitorlift.format",
   outcome: "monitorlift.outcome",
