@@ -1,7 +1,7 @@
 /**
  * Several sources in one config, end to end through the real CLI: two simulated workspaces (two
  * simulators, different data) read by one config with named sources, the same table exported from
- * both under two query names. `validate --connect`, `backfill`, `export`, `plan` and `status` run as
+ * both under two query names. `validate --connect`, `backfill`, `export`, `plan`, `verify` and `status` run as
  * child processes; each query's exported `_ItemId`s (filesystem, then SQLite) equal its own
  * workspace's ground truth over what its cursors cover: none missing, none twice, none from the
  * other workspace. The state layout is the one a single-source config has (`_state/<query>/…`).
@@ -104,7 +104,7 @@ function assertDistinctWorkspaces(f: Fixture): void {
   assert.equal(west.filter((id) => east.has(id)).length, 0, "the two workspaces hold different rows");
 }
 
-test("two workspaces, one config, filesystem: validate, backfill, export, plan and status; each query exactly its own workspace's rows", async () => {
+test("two workspaces, one config, filesystem: validate, backfill, export, plan, verify and status; each query exactly its own workspace's rows", async () => {
   const f = await startFixture((dir) => ({ type: "filesystem", path: join(dir, "export"), format: "ndjson", compression: "gzip" }));
   try {
     assertDistinctWorkspaces(f);
@@ -120,9 +120,16 @@ test("two workspaces, one config, filesystem: validate, backfill, export, plan a
     assert.deepEqual(plan.map((p) => [p.query, p.source]), Object.entries(QUERIES).map(([q, [src]]) => [q, src]));
     assert.ok(plan.every((p) => p.windows >= 22), JSON.stringify(plan));
 
-    const exported = await cli(f, ["export", "--once"]);
+    const exported = await cli(f, ["export", "--once", "--log-level", "info", "--log-format", "json"]);
     assert.equal(exported.code, 0, exported.all);
     for (const [q, [src]] of Object.entries(QUERIES)) assert.match(exported.stdout, new RegExp(`^ok +${q} \\(source ${src}\\): \\d+ rows`, "m"), exported.all);
+    // Logs and the run-complete event name each query's source.
+    const logs = exported.stderr.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const [q, [src]] of Object.entries(QUERIES)) {
+      assert.ok(logs.some((l) => l.msg === "window committed" && l.query === q && l.source === src), `${q}: committed windows are logged with source ${src}`);
+    }
+    const event = logs.find((l) => l.msg === "run complete")?.runComplete as { queries: Array<{ name: string; source?: string }> } | undefined;
+    assert.deepEqual(event?.queries.map((q) => [q.name, q.source]), Object.entries(QUERIES).map(([q, [src]]) => [q, src]));
 
     const all = await cursors(f);
     const root = join(f.dir, "export");
@@ -134,6 +141,10 @@ test("two workspaces, one config, filesystem: validate, backfill, export, plan a
       // The layout of a single-source config: no source name in state keys or paths.
       await stat(join(root, "_state", q, `${LIVE_SCOPE}.json`));
     }
+
+    // verify asks each query's own workspace: every committed window matches.
+    const verify = await cli(f, ["verify", "--since", "PT4H"]);
+    assert.equal(verify.code, 0, verify.all);
 
     const status = await cli(f, ["status", "--json"]);
     assert.equal(status.code, 0, status.all);
