@@ -128,14 +128,16 @@ test("a repair killed part-way and run again is still exact", async () => {
       repair: true,
       signal: stop.signal,
       withDeps: (deps) => {
-        const source = deps.source;
-        deps.source = {
-          query: (req, signal) => {
-            // Request 1 counts; 2 and 3 repair two windows; the run is killed at the 4th.
-            if (++requests === 4) stop.abort(new Error("killed"));
-            return source.query(req, signal);
-          },
-        };
+        for (const connection of deps.sources.values()) {
+          const source = connection.source;
+          connection.source = {
+            query: (req, signal) => {
+              // Request 1 counts; 2 and 3 repair two windows; the run is killed at the 4th.
+              if (++requests === 4) stop.abort(new Error("killed"));
+              return source.query(req, signal);
+            },
+          };
+        }
       },
     });
     assert.ok(killed!.error !== undefined, "the killed repair failed");

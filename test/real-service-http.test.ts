@@ -29,15 +29,17 @@ function errorsText(report: { errors: Map<string, unknown> }): string {
 /** Wraps the run's gate: records when each attempt started, and lets a test act before attempt n. */
 function watchGate(deps: RunDeps, before?: (attempt: number) => void): { starts: number[] } {
   const seen = { starts: [] as number[] };
-  const inner = deps.gate;
-  deps.gate = {
-    run: (work) =>
-      inner.run(() => {
-        before?.(seen.starts.length + 1);
-        seen.starts.push(performance.now());
-        return work();
-      }),
-  };
+  for (const connection of deps.sources.values()) {
+    const inner = connection.gate;
+    connection.gate = {
+      run: (work) =>
+        inner.run(() => {
+          before?.(seen.starts.length + 1);
+          seen.starts.push(performance.now());
+          return work();
+        }),
+    };
+  }
   return seen;
 }
 

@@ -23,14 +23,16 @@ function requestsServed(sim: Simulator): number {
 /** Wraps the run's gate: counts the attempts that passed it and when each one started. */
 function countingGate(deps: RunDeps): { starts: number[] } {
   const seen = { starts: [] as number[] };
-  const inner: RequestGate = deps.gate;
-  deps.gate = {
-    run: (work) =>
-      inner.run(() => {
-        seen.starts.push(performance.now());
-        return work();
-      }),
-  };
+  for (const connection of deps.sources.values()) {
+    const inner: RequestGate = connection.gate;
+    connection.gate = {
+      run: (work) =>
+        inner.run(() => {
+          seen.starts.push(performance.now());
+          return work();
+        }),
+    };
+  }
   return seen;
 }
 

@@ -6,11 +6,12 @@ import { runOnce } from "../runner/run.ts";
 import { LIVE_SCOPE, parseScopeRange } from "../sinks/layout.ts";
 import { createProgress } from "../telemetry/progress.ts";
 import { reportRun } from "../telemetry/run-event.ts";
-import { createMetrics, runEventContext } from "../telemetry/telemetry.ts";
+import { createMetrics, querySources, runEventContext } from "../telemetry/telemetry.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
 import { EXIT_FAILED, EXIT_OK } from "./exit.ts";
 import { addLockOptions, lockingFrom, type LockFlags } from "./lock-options.ts";
 import { formatRunReport } from "./report.ts";
+import { queryLogFields } from "../runner/query-job.ts";
 import { shutdownSignal } from "./signals.ts";
 import { isRelativeArg, parseInstantArg } from "./time-arg.ts";
 
@@ -51,7 +52,7 @@ overlapping range, bad times): nothing runs and no run is recorded.`,
       const relative = { from: isRelativeArg(opts.from), to: isRelativeArg(opts.to) };
       const ctx = await openContext(g, process.env, { queries: opts.query });
       const stop = shutdownSignal((name) => ctx.logger.warn(`${name}: finishing committed windows, then stopping (re-run to resume)`));
-      const metrics = await createMetrics({ env: process.env, config: ctx.config.telemetry, logger: ctx.logger });
+      const metrics = await createMetrics({ env: process.env, config: ctx.config.telemetry, logger: ctx.logger, querySources: querySources(ctx.config) });
       let ranges;
       try {
         await ctx.destination.sink.start(stop.signal);
@@ -63,7 +64,7 @@ overlapping range, bad times): nothing runs and no run is recorded.`,
         throw err;
       }
       for (const [query, r] of ranges) {
-        ctx.logger.info({ query, from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString() }, r.resumed ? "resuming backfill range" : "backfill range");
+        ctx.logger.info({ ...queryLogFields(ctx.jobs.find((j) => j.name === query) ?? { name: query }), from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString() }, r.resumed ? "resuming backfill range" : "backfill range");
       }
       const progress = createProgress({
         totalMs: [...ranges.values()].reduce((sum, r) => sum + (r.to - r.from), 0),
@@ -76,7 +77,7 @@ overlapping range, bad times): nothing runs and no run is recorded.`,
         deps.onCommitted = (_query, p) => progress.advance(p.window.end - p.window.start, p.rows);
         const report = await runOnce("backfill", ctx.jobs, deps, (job) => ranges.get(job.name)!);
         progress.stop();
-        process.stdout.write(`${formatRunReport(report, Boolean(g.verbose))}\n`);
+        process.stdout.write(`${formatRunReport(report, Boolean(g.verbose), querySources(ctx.config))}\n`);
         process.exitCode = report.errors.size > 0 ? EXIT_FAILED : EXIT_OK;
         reportRun(report.summary, { metrics, logger: ctx.logger, errors: report.errors, ...runEventContext(ctx.config) });
       } finally {

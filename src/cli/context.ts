@@ -8,7 +8,10 @@ import type { ResolvedConfig, ResolvedQuery } from "../config/types.ts";
 import { UsageError } from "../errors.ts";
 import type { RunDeps } from "../runner/export-query.ts";
 import type { QueryJob } from "../runner/query-job.ts";
-import { createRequestGate } from "../runner/request-gate.ts";
+import { createRequestGate, type RequestGate } from "../runner/request-gate.ts";
+import type { SourceConnection } from "../runner/source-connection.ts";
+import { formatPath } from "../config/path.ts";
+import { limitsByIdentity } from "../source/identity.ts";
 import { createSink } from "../sinks/registry.ts";
 import type { Destination } from "../sinks/sink.ts";
 import { LogsSource } from "../source/logs-source.ts";
@@ -29,8 +32,8 @@ export interface Context {
   logger: Logger;
   destination: Destination;
   jobs: QueryJob[];
-  /** Created on first use: `status` needs no source. */
-  source(): LogsSource;
+  /** The client of source `name` (a key of config.sources), created on first use: `status` needs none. */
+  source(name: string): LogsSource;
   runDeps(signal: AbortSignal, clock?: () => number, metrics?: Metrics): RunDeps;
 }
 
@@ -54,49 +57,72 @@ export async function openContext(
   for (const w of config.warnings) logger.warn(w);
   const queries = selectQueries(config.queries, select.queries);
   const destination = await createSink(config.sink, { logger, env, baseDir: config.baseDir });
-  let source: LogsSource | undefined;
-  const getSource = () =>
-    (source ??= new LogsSource({
-      endpoint: config.source.endpoint,
-      workspaceId: config.source.workspaceId,
-      resourceId: config.source.resourceId,
-      auth: config.source.auth,
-      audience: config.source.audience,
-      env,
-      serverTimeoutMs: config.source.serverTimeoutMs,
-      requestTimeoutMs: config.source.requestTimeoutMs,
-      idleTimeoutMs: config.source.idleTimeoutMs,
-      maxRows: config.window.maxRows,
-      maxBytes: config.window.maxBytes,
-    }));
-  const gate = createRequestGate({
-    maxConcurrent: Math.min(config.concurrency, config.source.maxConcurrentRequests),
-    maxPer30s: config.source.maxRequestsPer30s,
-  });
+  const clients = new Map<string, LogsSource>();
+  const getSource = (name: string): LogsSource => {
+    let client = clients.get(name);
+    if (client === undefined) {
+      client = createSource(config, name, env);
+      clients.set(name, client);
+    }
+    return client;
+  };
+  // One request gate per identity: the service's limits count per identity, not per workspace.
+  const gates = new Map<string, RequestGate>();
+  for (const group of limitsByIdentity(config.sources, config.concurrency)) {
+    const gate = createRequestGate({ maxConcurrent: group.maxConcurrent, maxPer30s: group.maxPer30s });
+    for (const name of group.sources) gates.set(name, gate);
+  }
+  const jobs = queries.map((q) => jobFor(q, config.namedSources));
   return {
     config,
     logger,
     destination,
-    jobs: queries.map(jobFor),
+    jobs,
     source: getSource,
     runDeps: (signal, clock = Date.now, metrics = noopMetrics) => ({
-      source: getSource(),
+      // The sources of the selected queries only: a source no query of this run reads is not opened.
+      sources: new Map([...new Set(jobs.map((j) => j.source))].map((name) => [name, connectionFor(config, name, getSource(name), gates.get(name)!)])),
       destination,
-      gate,
       logger,
       clock,
       random: Math.random,
-      retry: {
-        maxRetries: config.source.maxRetries,
-        retryDelayMs: config.source.retryDelayMs,
-        maxRetryDelayMs: config.source.maxRetryDelayMs,
-        maxRetryElapsedMs: config.source.maxRetryElapsedMs,
-      },
       lookAhead: config.concurrency,
       signal,
       metrics,
       sinkKind: config.sink,
     }),
+  };
+}
+
+/** Where source `name` is in the config file, for messages: "source", or "sources.<name>". */
+export function sourceConfigKey(config: Pick<ResolvedConfig, "namedSources">, name: string): string {
+  return config.namedSources ? formatPath(["sources", name]) : "source";
+}
+
+function createSource(config: ResolvedConfig, name: string, env: NodeJS.ProcessEnv): LogsSource {
+  const s = config.sources[name]!;
+  return new LogsSource({
+    endpoint: s.endpoint,
+    workspaceId: s.workspaceId,
+    resourceId: s.resourceId,
+    auth: s.auth,
+    audience: s.audience,
+    env,
+    serverTimeoutMs: s.serverTimeoutMs,
+    requestTimeoutMs: s.requestTimeoutMs,
+    idleTimeoutMs: s.idleTimeoutMs,
+    maxRows: config.window.maxRows,
+    maxBytes: config.window.maxBytes,
+    configKey: sourceConfigKey(config, name),
+  });
+}
+
+function connectionFor(config: ResolvedConfig, name: string, source: LogsSource, gate: RequestGate): SourceConnection {
+  const s = config.sources[name]!;
+  return {
+    source,
+    gate,
+    retry: { maxRetries: s.maxRetries, retryDelayMs: s.retryDelayMs, maxRetryDelayMs: s.maxRetryDelayMs, maxRetryElapsedMs: s.maxRetryElapsedMs },
   };
 }
 
@@ -110,9 +136,12 @@ function selectQueries(all: readonly ResolvedQuery[], names: readonly string[] |
   return names.map((n) => byName.get(n)!);
 }
 
-export function jobFor(q: ResolvedQuery): QueryJob {
+/** The runner's view of query `q`; `namedSources`: the config names its sources, so reports show the query's. */
+export function jobFor(q: ResolvedQuery, namedSources = false): QueryJob {
   return {
     name: q.name,
+    source: q.source,
+    ...(namedSources ? { sourceLabel: q.source } : {}),
     buildQuery: (w) => ({ ...buildWindowQuery(q, w, q.window), maxRows: q.window.maxRows, maxBytes: q.window.maxBytes }),
     buildCountQuery: (range) => buildCountQuery(q, range, q.window),
     sizeMs: q.window.sizeMs,

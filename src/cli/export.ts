@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { runOnce } from "../runner/run.ts";
 import { runOnSchedule } from "../runner/scheduler.ts";
 import { reportRun } from "../telemetry/run-event.ts";
-import { createMetrics, runEventContext } from "../telemetry/telemetry.ts";
+import { createMetrics, querySources, runEventContext } from "../telemetry/telemetry.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
 import { EXIT_FAILED, EXIT_OK } from "./exit.ts";
 import { addLockOptions, lockingFrom, type LockFlags } from "./lock-options.ts";
@@ -44,12 +44,12 @@ Exit codes: 0 ok (a query whose lock a live peer holds is skipped: replicas shar
               throw err; // e.g. the health port is taken (exit 2)
             })
           : undefined;
-      const metrics = await createMetrics({ env: process.env, config: ctx.config.telemetry, logger: ctx.logger, ...(svc?.prometheusOn ? { prometheusOn: svc.prometheusOn } : {}) });
+      const metrics = await createMetrics({ env: process.env, config: ctx.config.telemetry, logger: ctx.logger, querySources: querySources(ctx.config), ...(svc?.prometheusOn ? { prometheusOn: svc.prometheusOn } : {}) });
       try {
         await ctx.destination.sink.start(stop.signal);
         const runAll = async () => {
           const report = await runOnce("export", ctx.jobs, { ...ctx.runDeps(stop.signal, Date.now, metrics), locking });
-          process.stdout.write(`${formatRunReport(report, Boolean(g.verbose))}\n`);
+          process.stdout.write(`${formatRunReport(report, Boolean(g.verbose), querySources(ctx.config))}\n`);
           reportRun(report.summary, { metrics, logger: ctx.logger, errors: report.errors, ...runEventContext(ctx.config) });
           return report;
         };

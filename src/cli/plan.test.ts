@@ -20,3 +20,12 @@ test("planOf: the complete windows from the watermark up to now − lag, and wha
   assert.match(formatPlan([capped]), /q: from 2026-12-01T11:30:00.000Z \(no cursor yet: window.start\): 2 windows .* still 3 windows behind after it/);
   assert.match(formatPlan([planOf(job(), T, "cursor", T + 30_000)]), /q: from .*: nothing due yet$/);
 });
+
+test("named sources: the plan names each query's source; a single-source config's plan does not", () => {
+  const named = planOf(job({ sourceLabel: "east" }), T - 30 * MIN, "cursor", T + 30_000);
+  assert.equal(named.source, "east");
+  assert.match(formatPlan([named]), /^q \(source east\): from /);
+  const single = planOf(job(), T - 30 * MIN, "cursor", T + 30_000);
+  assert.ok(!("source" in single));
+  assert.match(formatPlan([single]), /^q: from /);
+});

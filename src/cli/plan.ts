@@ -13,6 +13,8 @@ import { openContext, type GlobalOptions } from "./context.ts";
 
 export interface QueryPlan {
   query: string;
+  /** The source it reads, when the config names its sources (`sources`). */
+  source?: string;
   /** Where the next export starts: the stored watermark, or the first one of a query without a cursor. */
   watermark: string;
   from: "cursor" | "start";
@@ -29,6 +31,7 @@ export function planOf(job: QueryJob, watermark: number, from: QueryPlan["from"]
   const end = windows.at(-1)?.end ?? watermark;
   return {
     query: job.name,
+    ...(job.sourceLabel === undefined ? {} : { source: job.sourceLabel }),
     watermark: new Date(watermark).toISOString(),
     from,
     windows: windows.length,
@@ -41,7 +44,7 @@ export function planOf(job: QueryJob, watermark: number, from: QueryPlan["from"]
 export function formatPlan(plans: readonly QueryPlan[]): string {
   return plans
     .map((p) => {
-      const start = `${p.query}: from ${p.watermark} (${p.from === "cursor" ? "stored watermark" : "no cursor yet: window.start"})`;
+      const start = `${p.query}${p.source === undefined ? "" : ` (source ${p.source})`}: from ${p.watermark} (${p.from === "cursor" ? "stored watermark" : "no cursor yet: window.start"})`;
       if (p.windows === 0) return `${start}: nothing due yet`;
       const span = p.windows === 1 ? `1 window ${p.first}` : `${p.windows} windows ${p.first} … ${p.last}`;
       return `${start}: ${span}${p.behindAfter > 0 ? `; still ${p.behindAfter} ${p.behindAfter === 1 ? "window" : "windows"} behind after it (window.maxWindowsPerRun)` : ""}`;

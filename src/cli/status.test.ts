@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { statusProblems, type QueryStatus } from "./status.ts";
+import { formatStatusTable, statusProblems, type QueryStatus } from "./status.ts";
 
 function row(over: Partial<QueryStatus>): QueryStatus {
   return { query: "q", enabled: true, watermark: "2026-12-01T00:00:00.000Z", lagSeconds: 60, rows: 1, windows: 1, lastRun: null, backfills: [], ...over };
@@ -26,4 +26,13 @@ test("statusProblems: a corrupt stored state is a problem of its query, even dis
   const corrupt = row({ watermark: null, lagSeconds: null, stateError: "/x/_state/q/live.json: not a cursor" });
   assert.deepEqual(statusProblems([corrupt], 60), ["q: its stored state is corrupt (STATE_CORRUPT): /x/_state/q/live.json: not a cursor"]);
   assert.deepEqual(statusProblems([{ ...corrupt, enabled: false }]), ["q: its stored state is corrupt (STATE_CORRUPT): /x/_state/q/live.json: not a cursor"]);
+});
+
+test("formatStatusTable: a SOURCE column only when the config names its sources", () => {
+  const single = formatStatusTable([row({ lastRun: ok })]).split("\n");
+  assert.match(single[0]!, /^QUERY +WATERMARK +LAG/);
+  const named = formatStatusTable([row({ query: "a", source: "east", lastRun: ok }), row({ query: "b", source: "west-2" })]).split("\n");
+  assert.match(named[0]!, /^QUERY +SOURCE +WATERMARK +LAG/);
+  assert.match(named[1]!, /^a +east +2026-12-01T00:00:00.000Z/);
+  assert.match(named[2]!, /^b +west-2 +2026-12-01T00:00:00.000Z/);
 });

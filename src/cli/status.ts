@@ -14,6 +14,8 @@ import { openContext, type GlobalOptions } from "./context.ts";
 
 export interface QueryStatus {
   query: string;
+  /** The source it reads, when the config names its sources (`sources`). */
+  source?: string;
   enabled: boolean;
   watermark: string | null;
   /** now − watermark, in seconds. */
@@ -52,6 +54,7 @@ export function statusCommand(globals: () => GlobalOptions): Command {
           const outcome = run?.queries[q.name];
           return {
             query: q.name,
+            ...(ctx.config.namedSources ? { source: q.source } : {}),
             enabled: q.enabled,
             watermark: live ? new Date(live.watermark).toISOString() : null,
             lagSeconds: live ? Math.round((now - live.watermark) / 1000) : null,
@@ -144,10 +147,13 @@ export function statusProblems(rows: readonly QueryStatus[], maxLagSeconds?: num
   return problems;
 }
 
+/** The status table; a SOURCE column after QUERY when the config names its sources. */
 export function formatStatusTable(rows: readonly QueryStatus[]): string {
-  const header = ["QUERY", "WATERMARK", "LAG", "ROWS", "LAST RUN", "OUTCOME"];
+  const withSource = rows.some((r) => r.source !== undefined);
+  const header = ["QUERY", ...(withSource ? ["SOURCE"] : []), "WATERMARK", "LAG", "ROWS", "LAST RUN", "OUTCOME"];
   const body = rows.map((r) => [
     r.enabled ? r.query : `${r.query} (disabled)`,
+    ...(withSource ? [r.source ?? "-"] : []),
     r.stateError ? "STATE CORRUPT" : (r.watermark ?? "-"),
     r.lagSeconds === null ? "-" : humanSeconds(r.lagSeconds),
     String(r.rows),

@@ -5,7 +5,7 @@ import { isMonitorliftError, messageOf, UsageError } from "../errors.ts";
 import { drain } from "../source/logs-source.ts";
 import { resolveTelemetry } from "../telemetry/settings.ts";
 import { describeBackends } from "../telemetry/telemetry.ts";
-import { openContext, type GlobalOptions } from "./context.ts";
+import { openContext, sourceConfigKey, type GlobalOptions } from "./context.ts";
 import { describeError, EXIT_FAILED } from "./exit.ts";
 import { missingItemIdWarning } from "../window/query-text.ts";
 
@@ -38,23 +38,26 @@ export function validateCommand(globals: () => GlobalOptions): Command {
           failed = true;
           out.push(`sink: ${describeError(err, Boolean(g.verbose))}`);
         }
-        const source = ctx.source();
-        const waitMs = Math.min(timeoutMs, ctx.config.source.requestTimeoutMs);
-        const origin = new URL(ctx.config.source.endpoint).origin;
-        let unreachable = false;
+        // Each source on its own: one that does not answer leaves the queries of the others tried.
+        const unreachable = new Set<string>();
         for (const job of ctx.jobs) {
-          if (unreachable) {
-            out.push(`query ${job.name}: not tried (the workspace did not answer)`);
+          const settings = ctx.config.sources[job.source]!;
+          const label = job.sourceLabel === undefined ? `query ${job.name}` : `query ${job.name} (source ${job.sourceLabel})`;
+          const key = sourceConfigKey(ctx.config, job.source);
+          if (unreachable.has(job.source)) {
+            out.push(`${label}: not tried (the ${job.sourceLabel === undefined ? "workspace" : "source"} did not answer)`);
             continue;
           }
+          const waitMs = Math.min(timeoutMs, settings.requestTimeoutMs);
+          const origin = new URL(settings.endpoint).origin;
           // A half-open window [t, t) is empty by construction: the query compiles and runs, no rows.
           const t = Date.now() - job.lagMs;
           // Bounded, no retries: validate answers in seconds, not after the export's retry budget.
           const signal = AbortSignal.timeout(waitMs);
           try {
-            const result = await source.query(job.buildQuery({ start: t, end: t }), signal);
+            const result = await ctx.source(job.source).query(job.buildQuery({ start: t, end: t }), signal);
             await drain(result);
-            out.push(`query ${job.name}: ok (${result.columns.length} columns)`);
+            out.push(`${label}: ok (${result.columns.length} columns)`);
             const q = ctx.config.queries.find((x) => x.name === job.name);
             const noItemId = q === undefined ? undefined : missingItemIdWarning(q, result.columns.map((c) => c.name));
             if (noItemId !== undefined) out.push(`warning: ${noItemId}`);
@@ -62,12 +65,12 @@ export function validateCommand(globals: () => GlobalOptions): Command {
             failed = true;
             const code = isMonitorliftError(err) ? err.code : undefined;
             if (signal.aborted || code === "SOURCE_TIMEOUT") {
-              unreachable = true;
-              out.push(`query ${job.name}: error [SOURCE_TIMEOUT]: no answer from ${origin} within ${waitMs / 1000}s — the endpoint is unreachable or very slow; check source.endpoint, DNS, proxy and firewall (validate does not retry; --timeout waits longer)`);
+              unreachable.add(job.source);
+              out.push(`${label}: error [SOURCE_TIMEOUT]: no answer from ${origin} within ${waitMs / 1000}s — the endpoint is unreachable or very slow; check ${key}.endpoint, DNS, proxy and firewall (validate does not retry; --timeout waits longer)`);
             } else if (code === "SOURCE_CONNECTION") {
-              unreachable = true;
-              out.push(`query ${job.name}: error [SOURCE_CONNECTION]: ${messageOf(err)} — check source.endpoint, DNS, proxy and firewall (validate does not retry)`);
-            } else out.push(`query ${job.name}: ${describeError(err, Boolean(g.verbose))}`);
+              unreachable.add(job.source);
+              out.push(`${label}: error [SOURCE_CONNECTION]: ${messageOf(err)} — check ${key}.endpoint, DNS, proxy and firewall (validate does not retry)`);
+            } else out.push(`${label}: ${describeError(err, Boolean(g.verbose))}`);
           }
         }
         await ctx.destination.shutdown().catch((err: unknown) => out.push(`sink shutdown: ${messageOf(err)}`));

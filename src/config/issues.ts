@@ -13,6 +13,8 @@ interface Def {
   in?: Schema;
   shape?: Record<string, Schema>;
   element?: Schema;
+  /** A record's values (e.g. each named source). */
+  valueType?: Schema;
   options?: Schema[];
   discriminator?: string;
 }
@@ -61,6 +63,7 @@ export function schemaAt(root: z.ZodType, path: readonly PropertyKey[], input: u
     const def: Def = s._zod.def;
     if (def.type === "object" && typeof seg === "string") s = def.shape?.[seg];
     else if (def.type === "array" && typeof seg === "number") s = def.element;
+    else if (def.type === "record" && typeof seg === "string") s = def.valueType;
     else return undefined;
     value = value !== null && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[seg] : undefined;
     if (s) s = unwrap(s);
@@ -175,6 +178,12 @@ export function formatIssues(root: z.ZodType, issues: readonly z.core.$ZodIssue[
         if (issue.format === "url" && issue.message === "Invalid URL") out.push(problem(path, "must be an absolute URL such as https://example.com"));
         else if (issue.message.startsWith("Invalid string")) out.push(problem(path, `${JSON.stringify(value)} has the wrong format`));
         else out.push(problem(path, issue.message));
+        break;
+      }
+      case "invalid_key": {
+        // A record key (e.g. a source name) the key schema refused: its own message, at the key.
+        const inner = (issue as { issues?: Array<{ message: string }> }).issues?.[0]?.message;
+        out.push(problem(path, inner ?? issue.message));
         break;
       }
       default:

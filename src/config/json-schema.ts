@@ -22,14 +22,16 @@ function allowEnvReferences(node: unknown): void {
       delete n.format;
     }
   }
-  for (const value of Object.values(n)) allowEnvReferences(value);
+  // Keys are never substituted (only string values are), so a key pattern such as a source name's stays as it is.
+  for (const [key, value] of Object.entries(n)) if (key !== "propertyNames") allowEnvReferences(value);
 }
 
 /** The JSON Schema (draft-07, understood by VS Code and most editors) of a configuration file. */
 export function configJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(configSchema, { io: "input", target: "draft-7", unrepresentable: "throw" }) as Record<string, unknown>;
   allowEnvReferences(schema);
-  return { ...schema, title: "monitorlift configuration" };
+  // Exactly one of "source" and "sources" (src/config/source-choice.ts), so that an editor flags the file too.
+  return { ...schema, title: "monitorlift configuration", oneOf: [{ required: ["source"] }, { required: ["sources"] }] };
 }
 
 /** The exact text of config.schema.json. */

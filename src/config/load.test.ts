@@ -21,13 +21,13 @@ test("valid fixture: loads, normalised", async () => {
   const c = result.config!;
   assert.equal(c.configPath, fixture("valid.json"));
   assert.equal(c.baseDir, FIXTURES.replace(/\/$/, ""));
-  assert.equal(c.source.workspaceId, "11111111-2222-3333-4444-555555555555");
-  assert.equal(c.source.endpoint, "http://127.0.0.1:8099/v1");
-  assert.deepEqual(c.source.auth, { method: "none" });
-  assert.equal(c.source.requestTimeoutMs, 240_000);
-  assert.equal(c.source.serverTimeoutMs, 150_000);
-  assert.equal(c.source.retryDelayMs, 500);
-  assert.equal(c.source.maxRetryDelayMs, 60_000);
+  assert.equal(c.sources.default!.workspaceId, "11111111-2222-3333-4444-555555555555");
+  assert.equal(c.sources.default!.endpoint, "http://127.0.0.1:8099/v1");
+  assert.deepEqual(c.sources.default!.auth, { method: "none" });
+  assert.equal(c.sources.default!.requestTimeoutMs, 240_000);
+  assert.equal(c.sources.default!.serverTimeoutMs, 150_000);
+  assert.equal(c.sources.default!.retryDelayMs, 500);
+  assert.equal(c.sources.default!.maxRetryDelayMs, 60_000);
   assert.equal(c.sink.type, "filesystem");
   assert.equal(c.sink.type === "filesystem" && c.sink.path, join(FIXTURES, "out/export"));
   assert.equal(c.concurrency, 3);
@@ -66,7 +66,7 @@ test("valid fixture: loads, normalised", async () => {
 
 test("valid fixture: env overrides the default and is used", async () => {
   const result = await loadConfig(fixture("valid.json"), { MONITORLIFT_FIXTURE_WORKSPACE: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee" });
-  assert.equal(result.config?.source.workspaceId, "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee");
+  assert.equal(result.config?.sources.default?.workspaceId, "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee");
 });
 
 test("typo'd key: did you mean", async () => {

@@ -9,7 +9,8 @@ import { parseDuration } from "./duration.ts";
 import { TIMESTAMP_PATTERN, type ParsedConfigFile } from "./schema.ts";
 import { absolutePath as absolute } from "./sink-kit.ts";
 import type { TelemetryConfig } from "../telemetry/settings.ts";
-import type { MonitorliftConfig, NormalisedQuery, SinkConfig, StartSpec, WindowSettings } from "./types.ts";
+import { formatPath } from "./path.ts";
+import { DEFAULT_SOURCE_NAME, type MonitorliftConfig, type NormalisedQuery, type SinkConfig, type SourceSettings, type StartSpec, type WindowSettings } from "./types.ts";
 
 /** Lag used when none is configured: records take a little while to become queryable. */
 /**
@@ -106,10 +107,20 @@ export function normaliseTransform(transform: string): string {
 
 export function normaliseConfig(parsed: ParsedConfigFile, baseDir: string): { config: MonitorliftConfig; errors: string[] } {
   const errors: string[] = [];
-  const s = parsed.source;
+  // Both given is an error the rules report (at "sources"); the named ones are normalised then.
+  const namedSources = parsed.sources !== undefined;
+  const sources: Record<string, SourceSettings> = {};
+  if (parsed.sources !== undefined) {
+    for (const [name, s] of Object.entries(parsed.sources)) sources[name] = normaliseSource(s, formatPath(["sources", name]), errors);
+  } else if (parsed.source !== undefined) {
+    sources[DEFAULT_SOURCE_NAME] = normaliseSource(parsed.source, "source", errors);
+  }
+  const names = Object.keys(sources);
   const queries: NormalisedQuery[] = parsed.queries.map((q, index) => {
     const out: NormalisedQuery = {
       name: q.name,
+      // A query without "source" reads the only source; with several, the rules report it (source "").
+      source: namedSources ? (q.source ?? (names.length === 1 ? names[0]! : "")) : DEFAULT_SOURCE_NAME,
       index,
       enabled: q.enabled,
       window: effectiveWindow(parsed.window, q.window, `queries[${index}].window`, errors),
@@ -130,22 +141,8 @@ export function normaliseConfig(parsed: ParsedConfigFile, baseDir: string): { co
   for (const e of windowErrors) if (!errors.includes(e)) errors.unshift(e);
 
   const config: MonitorliftConfig = {
-    source: {
-      ...(s.workspaceId === undefined ? {} : { workspaceId: s.workspaceId }),
-      ...(s.resourceId === undefined ? {} : { resourceId: s.resourceId }),
-      endpoint: s.endpoint.replace(/\/+$/, ""),
-      ...(s.audience === undefined ? {} : { audience: s.audience.replace(/\/+$/, "") }),
-      auth: s.auth,
-      requestTimeoutMs: msOf(s.requestTimeout, "source.requestTimeout", errors),
-      serverTimeoutMs: msOf(s.serverTimeout, "source.serverTimeout", errors),
-      maxRetries: s.maxRetries,
-      retryDelayMs: msOf(s.retryDelay, "source.retryDelay", errors),
-      maxRetryDelayMs: msOf(s.maxRetryDelay, "source.maxRetryDelay", errors),
-      maxRetryElapsedMs: msOf(s.maxRetryElapsed, "source.maxRetryElapsed", errors),
-      idleTimeoutMs: msOf(s.idleTimeout, "source.idleTimeout", errors),
-      maxConcurrentRequests: s.maxConcurrentRequests,
-      maxRequestsPer30s: s.maxRequestsPer30s,
-    },
+    sources,
+    namedSources,
     queries,
     window,
     sink: normaliseSink(parsed.sink, baseDir),
@@ -157,6 +154,26 @@ export function normaliseConfig(parsed: ParsedConfigFile, baseDir: string): { co
     shutdownGraceMs: msOf(parsed.shutdownGrace, "shutdownGrace", errors),
   };
   return { config, errors: [...new Set(errors)] };
+}
+
+/** One source block at `path` ("source" or "sources.<name>"): durations to milliseconds, URLs without a trailing slash. */
+function normaliseSource(s: NonNullable<ParsedConfigFile["source"]>, path: string, errors: string[]): SourceSettings {
+  return {
+    ...(s.workspaceId === undefined ? {} : { workspaceId: s.workspaceId }),
+    ...(s.resourceId === undefined ? {} : { resourceId: s.resourceId }),
+    endpoint: s.endpoint.replace(/\/+$/, ""),
+    ...(s.audience === undefined ? {} : { audience: s.audience.replace(/\/+$/, "") }),
+    auth: s.auth,
+    requestTimeoutMs: msOf(s.requestTimeout, `${path}.requestTimeout`, errors),
+    serverTimeoutMs: msOf(s.serverTimeout, `${path}.serverTimeout`, errors),
+    maxRetries: s.maxRetries,
+    retryDelayMs: msOf(s.retryDelay, `${path}.retryDelay`, errors),
+    maxRetryDelayMs: msOf(s.maxRetryDelay, `${path}.maxRetryDelay`, errors),
+    maxRetryElapsedMs: msOf(s.maxRetryElapsed, `${path}.maxRetryElapsed`, errors),
+    idleTimeoutMs: msOf(s.idleTimeout, `${path}.idleTimeout`, errors),
+    maxConcurrentRequests: s.maxConcurrentRequests,
+    maxRequestsPer30s: s.maxRequestsPer30s,
+  };
 }
 
 function normaliseTelemetry(t: ParsedConfigFile["telemetry"], errors: string[]): TelemetryConfig {

@@ -75,7 +75,7 @@ test("credential auth over plain http: refused even on loopback (the Azure clien
 
 test("auth clientSecret: defaults secretEnv; the secret itself is not a key", async () => {
   const ok = await check((c) => (c.source.auth = { method: "clientSecret", tenantId: "contoso.onmicrosoft.com", clientId: WS }));
-  assert.deepEqual(ok.config?.source.auth, { method: "clientSecret", tenantId: "contoso.onmicrosoft.com", clientId: WS, secretEnv: "AZURE_CLIENT_SECRET" });
+  assert.deepEqual(ok.config?.sources.default?.auth, { method: "clientSecret", tenantId: "contoso.onmicrosoft.com", clientId: WS, secretEnv: "AZURE_CLIENT_SECRET" });
   const secret = await check((c) => (c.source.auth = { method: "clientSecret", tenantId: "t", clientId: WS, clientSecret: "hunter2" }));
   assert.deepEqual(secret.errors, [`source.auth.clientSecret: unknown key (allowed here: method, tenantId, clientId, secretEnv, authorityHost)`]);
   const method = await check((c) => (c.source.auth = { method: "clientsecret" }));

@@ -9,7 +9,9 @@ import { formatDuration } from "./duration.ts";
 import { isLoopbackHost } from "./loopback.ts";
 import type { ParsedConfigFile } from "./schema.ts";
 import { checkServiceUrl } from "./service-url.ts";
-import type { MonitorliftConfig, WindowSettings } from "./types.ts";
+import { checkSourceChoice } from "./source-choice.ts";
+import type { MonitorliftConfig, SourceSettings, WindowSettings } from "./types.ts";
+import { formatPath } from "./path.ts";
 
 export interface RuleFindings {
   errors: string[];
@@ -42,45 +44,44 @@ export const SERVICE_MAX_INGESTION_DELAY_MS = 60 * 3_600_000;
 
 const d = formatDuration;
 
-function checkSource(config: MonitorliftConfig, f: RuleFindings): void {
-  const s = config.source;
+function checkSource(config: MonitorliftConfig, s: SourceSettings, p: string, f: RuleFindings): void {
   if (s.workspaceId === undefined && s.resourceId === undefined) {
-    f.errors.push(`source.workspaceId: is required — give the workspace ID (a GUID), or source.resourceId for resource-centric queries`);
+    f.errors.push(`${p}.workspaceId: is required — give the workspace ID (a GUID), or ${p}.resourceId for resource-centric queries`);
   } else if (s.workspaceId !== undefined && s.resourceId !== undefined) {
-    f.errors.push(`source.resourceId: give either workspaceId or resourceId, not both — they are two ways of naming what to query`);
+    f.errors.push(`${p}.resourceId: give either workspaceId or resourceId, not both — they are two ways of naming what to query`);
   }
-  const endpoint = checkServiceUrl("source.endpoint", s.endpoint, "exported data", f.errors);
+  const endpoint = checkServiceUrl(`${p}.endpoint`, s.endpoint, "exported data", f.errors);
   if (s.auth.method === "none" && endpoint && !isLoopbackHost(endpoint.hostname)) {
     f.errors.push(
-      `source.auth.method: "none" sends queries without an access token and is accepted only with a loopback endpoint (a local simulator on 127.0.0.1, ::1 or localhost), not ${endpoint.host} — use "default", "clientSecret" or "managedIdentity"`,
+      `${p}.auth.method: "none" sends queries without an access token and is accepted only with a loopback endpoint (a local simulator on 127.0.0.1, ::1 or localhost), not ${endpoint.host} — use "default", "clientSecret" or "managedIdentity"`,
     );
   }
   if (s.auth.method !== "none" && endpoint?.protocol === "http:" && isLoopbackHost(endpoint.hostname)) {
     // (a non-loopback http endpoint is already an error above, for every method)
     f.errors.push(
-      `source.auth.method: "${s.auth.method}" sends an access token, which the Azure client refuses to send over plain http (${endpoint.protocol}//${endpoint.host}) — use an https endpoint, or auth.method "none" for a local simulator`,
+      `${p}.auth.method: "${s.auth.method}" sends an access token, which the Azure client refuses to send over plain http (${endpoint.protocol}//${endpoint.host}) — use an https endpoint, or auth.method "none" for a local simulator`,
     );
   }
-  if (s.audience !== undefined) checkServiceUrl("source.audience", s.audience, "token", f.errors);
+  if (s.audience !== undefined) checkServiceUrl(`${p}.audience`, s.audience, "token", f.errors);
   if ((s.auth.method === "default" || s.auth.method === "clientSecret") && s.auth.authorityHost !== undefined) {
-    checkServiceUrl("source.auth.authorityHost", s.auth.authorityHost, "credentials", f.errors);
+    checkServiceUrl(`${p}.auth.authorityHost`, s.auth.authorityHost, "credentials", f.errors);
   }
   if (s.serverTimeoutMs > SERVICE_MAX_SERVER_TIMEOUT_MS) {
-    f.errors.push(`source.serverTimeout: ${d(s.serverTimeoutMs)} is longer than the service allows (PT10M)`);
+    f.errors.push(`${p}.serverTimeout: ${d(s.serverTimeoutMs)} is longer than the service allows (PT10M)`);
   }
-  if (s.serverTimeoutMs < 1000) f.errors.push(`source.serverTimeout: must be at least PT1S`);
-  if (s.requestTimeoutMs < 1000) f.errors.push(`source.requestTimeout: must be at least PT1S`);
+  if (s.serverTimeoutMs < 1000) f.errors.push(`${p}.serverTimeout: must be at least PT1S`);
+  if (s.requestTimeoutMs < 1000) f.errors.push(`${p}.requestTimeout: must be at least PT1S`);
   else if (s.requestTimeoutMs <= s.serverTimeoutMs) {
     f.warnings.push(
-      `source.requestTimeout: ${d(s.requestTimeoutMs)} is not longer than serverTimeout ${d(s.serverTimeoutMs)}, so a slow query is abandoned before the service gives up on it — make it at least a minute longer`,
+      `${p}.requestTimeout: ${d(s.requestTimeoutMs)} is not longer than serverTimeout ${d(s.serverTimeoutMs)}, so a slow query is abandoned before the service gives up on it — make it at least a minute longer`,
     );
   }
   if (s.maxRetryDelayMs < s.retryDelayMs) {
-    f.errors.push(`source.maxRetryDelay: ${d(s.maxRetryDelayMs)} is shorter than retryDelay ${d(s.retryDelayMs)}`);
+    f.errors.push(`${p}.maxRetryDelay: ${d(s.maxRetryDelayMs)} is shorter than retryDelay ${d(s.retryDelayMs)}`);
   }
   if (config.concurrency > s.maxConcurrentRequests) {
     f.warnings.push(
-      `concurrency: ${config.concurrency} windows at once but source.maxConcurrentRequests is ${s.maxConcurrentRequests}, so only ${s.maxConcurrentRequests} query requests run at a time`,
+      `concurrency: ${config.concurrency} windows at once but ${p}.maxConcurrentRequests is ${s.maxConcurrentRequests}, so only ${s.maxConcurrentRequests} query requests run at a time`,
     );
   }
 }
@@ -193,7 +194,8 @@ function checkSink(config: MonitorliftConfig, options: RuleOptions, f: RuleFindi
 /** Cross-field rules on a normalised configuration and the parsed file it came from. */
 export function checkRules(config: MonitorliftConfig, file: ParsedConfigFile, options: RuleOptions = {}): RuleFindings {
   const f: RuleFindings = { errors: [], warnings: [] };
-  checkSource(config, f);
+  checkSourceChoice(config, file, f.errors);
+  for (const [name, source] of Object.entries(config.sources)) checkSource(config, source, config.namedSources ? formatPath(["sources", name]) : "source", f);
   const now = options.now ?? Date.now();
   checkWindow(config.window, (k) => `window.${k}`, f, now);
   checkQueries(config, file, f, now);

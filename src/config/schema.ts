@@ -8,7 +8,7 @@ import { z } from "zod";
 import { validateDetailed } from "node-cron";
 import { SINK_SCHEMAS, sinkKindList } from "../sinks/registry.ts";
 import { ISO_DURATION_PATTERN, badDurationMessage } from "./duration.ts";
-import { QUERY_NAME_PATTERN } from "./query-name.ts";
+import { QUERY_NAME_PATTERN, SOURCE_NAME_PATTERN } from "./query-name.ts";
 import { envNameSchema as envName } from "./sink-kit.ts";
 
 /** KQL identifiers accepted for table and column names. */
@@ -136,6 +136,15 @@ export const sourceSchema = z
   })
   .describe("Where to read from: the Azure Monitor Log Analytics query API (or a local simulator).");
 
+/** The message of a source name that does not match SOURCE_NAME_PATTERN (also used by issues.ts for record keys). */
+export const SOURCE_NAME_MESSAGE = "is not a valid source name: a lowercase letter, then up to 31 lowercase letters, digits, '_' or '-' (it appears in logs, metrics and status)";
+
+export const sourcesSchema = z
+  .record(z.string().regex(SOURCE_NAME_PATTERN, SOURCE_NAME_MESSAGE), sourceSchema)
+  .describe(
+    "Several sources by name (instead of the single \"source\"), each with its own workspace or resource, auth and endpoint; each query names one with \"source\". Sources sharing an identity (auth method, tenant and client ID, or managed identity) share its request limits.",
+  );
+
 // ---------------------------------------------------------------- window
 
 const windowDescriptions = {
@@ -226,6 +235,11 @@ export const querySchema = z
       .min(1)
       .optional()
       .describe("A .kql file (relative to this config file) of the form \"<Table> | $window | …\": $window is replaced by the window filter."),
+    source: z
+      .string()
+      .regex(SOURCE_NAME_PATTERN, SOURCE_NAME_MESSAGE)
+      .optional()
+      .describe("The name of the source (a key of \"sources\") this query reads; required when \"sources\" names more than one."),
     hiddenColumns: z
       .array(identifier("column name"))
       .optional()
@@ -324,7 +338,10 @@ export const telemetrySchema = z
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional().describe("Path or URL of config.schema.json, for editor completion; ignored by monitorlift."),
-    source: sourceSchema,
+    source: sourceSchema
+      .optional()
+      .describe("The one source every query reads: the Azure Monitor Log Analytics query API (or a local simulator). Give either \"source\" or \"sources\"."),
+    sources: sourcesSchema.optional(),
     queries: z.array(querySchema).min(1).describe("The queries to export; at least one."),
     window: windowSchema.prefault({}),
     sink: sinkSchema,

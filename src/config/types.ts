@@ -61,9 +61,17 @@ export interface SourceSettings {
   maxRequestsPer30s: number;
 }
 
+/** The name of the one source of a file with a single top-level `source` (never shown: see MonitorliftConfig.namedSources). */
+export const DEFAULT_SOURCE_NAME = "default";
+
 /** One query after normalisation. */
 export interface NormalisedQuery {
   name: string;
+  /**
+   * The source it reads: its `source` key, the only source, or DEFAULT_SOURCE_NAME with a single top-level
+   * `source`. (Before the rules passed it may name no configured source: the rules report that.)
+   */
+  source: string;
   /** Position in the file's `queries` array, for messages ("queries[2]"). */
   index: number;
   enabled: boolean;
@@ -86,7 +94,13 @@ export interface LogSettings {
 
 /** The normalised configuration (no I/O needed to build it). */
 export interface MonitorliftConfig {
-  source: SourceSettings;
+  /** Every source by name: the file's `sources`, or its single `source` as DEFAULT_SOURCE_NAME. */
+  sources: Record<string, SourceSettings>;
+  /**
+   * The file names its sources (`sources`): then logs, metrics, the run event, `status` and `plan` carry
+   * each query's source name. With a single `source` they stay exactly as they were.
+   */
+  namedSources: boolean;
   queries: NormalisedQuery[];
   /** The top-level window block with its defaults (each query's own `window` is what counts). */
   window: WindowSettings;

@@ -12,7 +12,7 @@ import { advanceCursor, planBackfill, resolveBackfillRange } from "../window/ind
 import type { TimeWindow } from "../window/window.ts";
 import { countDropped, delivery, failed, lockLost, onCommit, onDiscard, takeLock, type QueryResult, type RunDeps } from "./export-query.ts";
 import { commitAsDelivered } from "./ordered-commit.ts";
-import type { QueryJob } from "./query-job.ts";
+import { queryLogFields, type QueryJob } from "./query-job.ts";
 
 export interface BackfillRange {
   from: number;
@@ -100,7 +100,7 @@ function checkRangeAgainst(entries: ReadonlyArray<{ key: StateKey; state: Cursor
 }
 
 async function runBackfill(job: QueryJob, range: BackfillRange, key: StateKey, deps: RunDeps, outcome: QueryRunOutcome, plan: { windows: number }): Promise<void> {
-  const log = deps.logger.child({ query: job.name, scope: key.scope });
+  const log = deps.logger.child({ ...queryLogFields(job), scope: key.scope });
   const { sink, cursors } = deps.destination;
   await checkBackfillRange(cursors, job.name, range, deps.clock(), job.lagMs);
   const lock = await takeLock(key, deps, outcome);

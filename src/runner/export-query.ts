@@ -13,23 +13,24 @@ import { dropCodeOf } from "../telemetry/codes.ts";
 import { droppedBecause, sinkLabels, type Metrics } from "../telemetry/metrics.ts";
 import { gridFloor, initialWatermark, planWindows, windowsBehind } from "../window/index.ts";
 import { formatWindow } from "../window/window.ts";
-import type { LogsSource } from "../source/logs-source.ts";
 import { commitInOrder, type CommitProgress, type OrderedCommitOptions } from "./ordered-commit.ts";
-import type { QueryJob } from "./query-job.ts";
-import type { RequestGate } from "./request-gate.ts";
-import { deliverWindow, traceWindow, windowSpanAttributes, type DeliveryContext, type RetrySettings } from "./window-delivery.ts";
+import { queryLogFields, type QueryJob } from "./query-job.ts";
+import { connectionOf, type SourceConnection } from "./source-connection.ts";
+import { deliverWindow, traceWindow, windowSpanAttributes, type DeliveryContext } from "./window-delivery.ts";
 import { verifyQuery } from "./verify-query.ts";
 import { noopSpan, SPAN, type TraceSpan } from "../telemetry/tracing.ts";
 
 export interface RunDeps {
-  source: Pick<LogsSource, "query">;
+  /**
+   * Each configured source's client and request gate, by source name (QueryJob.source picks one);
+   * sources sharing an identity share one gate.
+   */
+  sources: ReadonlyMap<string, SourceConnection>;
   /** Data (destination.sink), cursors, locks and run history. */
   destination: Destination;
-  gate: RequestGate;
   logger: Logger;
   clock: () => number;
   random: () => number;
-  retry: RetrySettings;
   /** Windows fetched ahead of the one being committed, per query. */
   lookAhead: number;
   signal: AbortSignal;
@@ -138,7 +139,7 @@ export function failed(outcome: QueryRunOutcome, err: unknown): QueryRunOutcome 
 
 async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome, plan: { windows: number; behind?: Behind }): Promise<void> {
   const key = liveKey(job.name);
-  const log = deps.logger.child({ query: job.name });
+  const log = deps.logger.child(queryLogFields(job));
   const { sink, cursors } = deps.destination;
   const lock = await takeLock(key, deps, outcome);
   if (!lock) return;
@@ -236,17 +237,18 @@ export async function firstWatermark(job: QueryJob, cursors: CursorStore, now: n
 
 /** How the commit step fetches one window of `job` under `key`: deliverWindow with the run's source, sink, gate and retries. */
 export function delivery(job: QueryJob, deps: RunDeps, key: StateKey, log: Logger): OrderedCommitOptions["deliver"] {
+  const { source, gate, retry } = connectionOf(deps.sources, job);
   return (w, signal, onPart) => {
     const span = (deps.span ?? noopSpan).child(SPAN.window, windowSpanAttributes(job.name, key, w));
     const ctx: DeliveryContext = {
       key,
-      source: deps.source,
+      source,
       sink: deps.destination.sink,
-      gate: deps.gate,
+      gate,
       logger: log,
       buildQuery: job.buildQuery,
       minWindowMs: job.minSizeMs,
-      retry: deps.retry,
+      retry,
       random: deps.random,
       clock: deps.clock,
       signal,

@@ -8,7 +8,7 @@ import { messageOf } from "../errors.ts";
 import type { RunSummary } from "../sinks/sink.ts";
 import { backfillQuery, type BackfillRange } from "./backfill-query.ts";
 import { exportQuery, type Behind, type QueryResult, type RunDeps } from "./export-query.ts";
-import type { QueryJob } from "./query-job.ts";
+import { queryLogFields, type QueryJob } from "./query-job.ts";
 import { ATTR } from "../telemetry/metrics.ts";
 import { noopTracing, SPAN, SPAN_ATTR, spanFailure, type TraceSpan } from "../telemetry/tracing.ts";
 
@@ -32,7 +32,7 @@ export async function runOnce(
   const run = (deps.metrics.tracing ?? noopTracing).root(SPAN.run, { [ATTR.command]: command, [SPAN_ATTR.runId]: runId, [SPAN_ATTR.queries]: jobs.length });
   const results = await Promise.all(
     jobs.map(async (job): Promise<[string, QueryResult]> => {
-      const span = run.child(SPAN.query, { [ATTR.query]: job.name });
+      const span = run.child(SPAN.query, { [ATTR.query]: job.name, ...(job.sourceLabel === undefined ? {} : { [ATTR.source]: job.sourceLabel }) });
       const q = { ...deps, span };
       const result = command === "backfill" ? await backfillQuery(job, typeof range === "function" ? range(job) : range!, q) : await exportQuery(job, q);
       endQuerySpan(span, result, deps.signal);
@@ -49,7 +49,8 @@ export async function runOnce(
   const errors = new Map(results.filter(([, r]) => r.error !== undefined).map(([name, r]) => [name, r.error]));
   run.set({ [ATTR.outcome]: errors.size === 0 ? "success" : "failed", [SPAN_ATTR.failedQueries]: errors.size });
   run.end();
-  for (const [name, err] of errors) deps.logger.error({ query: name, err: messageOf(err), code: (err as { code?: string }).code }, "query failed");
+  const byName = new Map(jobs.map((j) => [j.name, j]));
+  for (const [name, err] of errors) deps.logger.error({ ...queryLogFields(byName.get(name) ?? { name }), err: messageOf(err), code: (err as { code?: string }).code }, "query failed");
   try {
     await deps.destination.runs.record(summary);
   } catch (err) {

@@ -27,7 +27,8 @@ import { formatWindow, type TimeWindow } from "../window/window.ts";
 import { lockLost, type RunDeps } from "./export-query.ts";
 import { noopMetrics, sinkLabels } from "../telemetry/metrics.ts";
 import { commitPart } from "./ordered-commit.ts";
-import type { QueryJob } from "./query-job.ts";
+import { queryLogFields, type QueryJob } from "./query-job.ts";
+import { connectionOf } from "./source-connection.ts";
 import { abortParts, deliverWindow, type DeliveryContext, type WrittenPart } from "./window-delivery.ts";
 
 const DAY_MS = 86_400_000;
@@ -83,7 +84,7 @@ export async function verifyQuery(job: QueryJob, deps: RunDeps, o: VerifyOptions
 async function verify(job: QueryJob, deps: RunDeps, o: VerifyOptions, result: VerifyResult): Promise<void> {
   const key = liveKey(job.name);
   // export's re-verify passes a logger already bound to the query: bind it once (no duplicate JSON key)
-  const log = deps.logger.child({ ...(deps.logger.bindings().query === job.name ? {} : { query: job.name }), command: "verify" });
+  const log = deps.logger.child({ ...(deps.logger.bindings().query === job.name ? {} : queryLogFields(job)), command: "verify" });
   const stored = await deps.destination.cursors.read(key);
   if (!stored) return;
   const from = Math.max(stored.origin, gridFloor(o.from ?? deps.clock() - o.sinceMs, job.sizeMs));
@@ -165,13 +166,11 @@ function deliveryContext(job: QueryJob, deps: RunDeps, sink: Sink, buildQuery: D
     metrics,
     labels: sinkLabels(job.name, deps.sinkKind),
     key: liveKey(job.name),
-    source: deps.source,
+    ...connectionOf(deps.sources, job),
     sink,
-    gate: deps.gate,
     logger: deps.logger,
     buildQuery,
     minWindowMs: job.minSizeMs,
-    retry: deps.retry,
     random: deps.random,
     clock: deps.clock,
     signal: deps.signal,

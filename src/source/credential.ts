@@ -4,7 +4,8 @@ import { ClientSecretCredential, DefaultAzureCredential, ManagedIdentityCredenti
 import type { SourceAuth } from "../config/types.ts";
 import { ConfigError, MonitorliftError } from "../errors.ts";
 
-export function createCredential(auth: SourceAuth, env: Readonly<Record<string, string | undefined>>): TokenCredential | undefined {
+/** `key`: where the source is in the config file, for messages ("source" or "sources.<name>"). */
+export function createCredential(auth: SourceAuth, env: Readonly<Record<string, string | undefined>>, key = "source"): TokenCredential | undefined {
   switch (auth.method) {
     case "default":
       return new DefaultAzureCredential(auth.authorityHost ? { authorityHost: auth.authorityHost } : {});
@@ -13,8 +14,8 @@ export function createCredential(auth: SourceAuth, env: Readonly<Record<string, 
     case "clientSecret": {
       const secret = env[auth.secretEnv];
       if (!secret) {
-        throw new ConfigError(`source.auth.secretEnv: the environment variable ${auth.secretEnv} is not set.`, [
-          `source.auth.secretEnv: environment variable ${auth.secretEnv} is not set — export the client secret in it`,
+        throw new ConfigError(`${key}.auth.secretEnv: the environment variable ${auth.secretEnv} is not set.`, [
+          `${key}.auth.secretEnv: environment variable ${auth.secretEnv} is not set — export the client secret in it`,
         ]);
       }
       return new ClientSecretCredential(auth.tenantId, auth.clientId, secret, auth.authorityHost ? { authorityHost: auth.authorityHost } : {});

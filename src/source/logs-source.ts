@@ -70,6 +70,8 @@ export interface LogsSourceOptions {
   maxBytes: number;
   /** Body text per row batch (default BATCH_CHARS). */
   batchChars?: number;
+  /** Where this source is in the config file, for messages: "source" (default) or "sources.<name>". */
+  configKey?: string;
 }
 
 export interface QueryRequest {
@@ -105,7 +107,7 @@ export class LogsSource implements QuerySource {
       throw new ConfigError("source: set exactly one of workspaceId and resourceId.", ["source: set exactly one of workspaceId and resourceId"]);
     }
     this.options = options;
-    const credential = createCredential(options.auth, options.env);
+    const credential = createCredential(options.auth, options.env, options.configKey);
     this.client = new LogsQueryClient(credential ?? noCredential, {
       endpoint: endpoint.href.replace(/\/$/, ""),
       ...(options.audience ? { credentials: { scopes: [`${options.audience.replace(/\/$/, "")}/.default`] } } : {}),

@@ -44,6 +44,31 @@ test("calls become instrument updates with the documented attributes", () => {
   assert.deepEqual(m.readGauges(), [{ key: "exportLag", value: 60, attributes: { "monitorlift.query": "requests" } }]);
 });
 
+test("named sources: every series of a query also carries monitorlift.source; other queries and single-source configs do not", () => {
+  const b = new Recording();
+  const m = new FanOutMetrics({ backends: [b], flushTimeoutMs: 1000, now: () => 100_000, querySources: { requests: "east" } });
+  m.rows(L, { outcome: "success" }, 10);
+  m.sourceRequest("requests", 0.25, { status: 200 });
+  m.windowCommitted(L, 10);
+  m.windowSplit("requests");
+  m.retry("requests", "source", "429");
+  m.windowDropped(L, "shutdown");
+  m.watermark("requests", new Date(40_000));
+  m.windowSplit("other"); // a query the map does not name
+  const src = { "monitorlift.query": "requests", "monitorlift.source": "east" };
+  assert.deepEqual(b.calls.slice(0, 8), [
+    ["add", "rowsExported", 10, { ...src, "monitorlift.sink.type": "filesystem", "monitorlift.format": "parquet", "monitorlift.outcome": "success" }],
+    ["record", "requestDuration", 0.25, { ...src, "http.response.status_code": 200 }],
+    ["add", "windowsCommitted", 1, { ...src, "monitorlift.sink.type": "filesystem" }],
+    ["record", "windowRows", 10, src],
+    ["add", "windowsSplit", 1, src],
+    ["add", "retries", 1, { ...src, "monitorlift.stage": "source", "monitorlift.retry.code": "429" }],
+    ["add", "windowsDropped", 1, { ...src, "monitorlift.sink.type": "filesystem", "monitorlift.drop.code": "shutdown" }],
+    ["gauges", "gauges", [{ key: "exportLag", value: 60, attributes: src }]],
+  ]);
+  assert.deepEqual(b.calls[8], ["add", "windowsSplit", 1, { "monitorlift.query": "other" }]);
+});
+
 test("a backend that throws or never settles neither throws into the caller nor holds flush/shutdown past the bound", async () => {
   const errors: string[] = [];
   const broken: MetricsBackend = {

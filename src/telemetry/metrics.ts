@@ -33,6 +33,8 @@ export interface InstrumentSpec {
 
 export const ATTR = {
   query: "monitorlift.query",
+  /** The query's source, only when the config names its sources (`sources`). */
+  source: "monitorlift.source",
   sink: "monitorlift.sink.type",
   format: "monitorlift.format",
   outcome: "monitorlift.outcome",
@@ -50,7 +52,7 @@ export const INSTRUMENTS = {
     kind: "counter",
     unit: "{row}",
     description: "Rows handed to the sink, by outcome: success (committed), retry (written again), dropped (not exported in this run; the watermark waits).",
-    attributes: [ATTR.query, ATTR.sink, ATTR.format, ATTR.outcome, ATTR.retryCode, ATTR.dropCode],
+    attributes: [ATTR.query, ATTR.source, ATTR.sink, ATTR.format, ATTR.outcome, ATTR.retryCode, ATTR.dropCode],
     statsd: "c",
   },
   bytesExported: {
@@ -58,7 +60,7 @@ export const INSTRUMENTS = {
     kind: "counter",
     unit: "By",
     description: "Bytes written to the sink (encoded size), by outcome as for rows.",
-    attributes: [ATTR.query, ATTR.sink, ATTR.format, ATTR.outcome, ATTR.retryCode, ATTR.dropCode],
+    attributes: [ATTR.query, ATTR.source, ATTR.sink, ATTR.format, ATTR.outcome, ATTR.retryCode, ATTR.dropCode],
     statsd: "c",
   },
   requestDuration: {
@@ -66,7 +68,7 @@ export const INSTRUMENTS = {
     kind: "histogram",
     unit: "s",
     description: "Duration of each request to the Log Analytics query API, body included; its count is the number of requests.",
-    attributes: [ATTR.query, ATTR.status, ATTR.errorType],
+    attributes: [ATTR.query, ATTR.source, ATTR.status, ATTR.errorType],
     statsd: "ms",
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
   },
@@ -75,7 +77,7 @@ export const INSTRUMENTS = {
     kind: "histogram",
     unit: "{row}",
     description: "Rows per committed window.",
-    attributes: [ATTR.query],
+    attributes: [ATTR.query, ATTR.source],
     statsd: "h",
     buckets: [0, 10, 100, 1_000, 10_000, 50_000, 100_000, 250_000, 500_000, 1_000_000],
   },
@@ -84,7 +86,7 @@ export const INSTRUMENTS = {
     kind: "counter",
     unit: "{window}",
     description: "Windows durably written and committed (the watermark moved).",
-    attributes: [ATTR.query, ATTR.sink],
+    attributes: [ATTR.query, ATTR.source, ATTR.sink],
     statsd: "c",
   },
   windowsSplit: {
@@ -92,7 +94,7 @@ export const INSTRUMENTS = {
     kind: "counter",
     unit: "{window}",
     description: "Windows split in two because the result was truncated (PartialError or a limit).",
-    attributes: [ATTR.query],
+    attributes: [ATTR.query, ATTR.source],
     statsd: "c",
   },
   retries: {
@@ -100,7 +102,7 @@ export const INSTRUMENTS = {
     kind: "counter",
     unit: "{retry}",
     description: "Attempts tried again, by retry code and stage (source: the query API; sink: the destination).",
-    attributes: [ATTR.query, ATTR.stage, ATTR.retryCode],
+    attributes: [ATTR.query, ATTR.source, ATTR.stage, ATTR.retryCode],
     statsd: "c",
   },
   windowsDropped: {
@@ -108,7 +110,7 @@ export const INSTRUMENTS = {
     kind: "counter",
     unit: "{window}",
     description: "Windows not exported in this run, by drop code. Nothing is lost: the watermark waits for them.",
-    attributes: [ATTR.query, ATTR.sink, ATTR.dropCode],
+    attributes: [ATTR.query, ATTR.source, ATTR.sink, ATTR.dropCode],
     statsd: "c",
   },
   exportLag: {
@@ -116,7 +118,7 @@ export const INSTRUMENTS = {
     kind: "gauge",
     unit: "s",
     description: "Now minus the query's watermark (the SLO gauge): how far behind the export is.",
-    attributes: [ATTR.query],
+    attributes: [ATTR.query, ATTR.source],
     statsd: "g",
   },
   lastSuccess: {
@@ -250,6 +252,11 @@ export interface FacadeOptions {
   afterShutdown?: () => void;
   /** The tracer; its backend is one of `backends`, so spans are flushed within the same bound. */
   tracing?: Tracing;
+  /**
+   * Each query's source, when the config names its sources: every series of a query then carries
+   * `monitorlift.source` too. Absent (a single top-level source): the attributes stay as they were.
+   */
+  querySources?: Readonly<Record<string, string>>;
 }
 
 /** The facade over one or more backends, holding the gauge state. */
@@ -275,7 +282,7 @@ export class FanOutMetrics implements Metrics {
     const now = this.now();
     const out: GaugeReading[] = [];
     for (const [query, wm] of this.watermarks) {
-      out.push({ key: "exportLag", value: Math.max(0, (now - wm) / 1000), attributes: { [ATTR.query]: query } });
+      out.push({ key: "exportLag", value: Math.max(0, (now - wm) / 1000), attributes: this.queryAttributes(query) });
     }
     for (const [command, at] of this.lastSuccess) {
       out.push({ key: "lastSuccess", value: at / 1000, attributes: { [ATTR.command]: command } });
@@ -283,16 +290,22 @@ export class FanOutMetrics implements Metrics {
     return out;
   }
 
+  /** `monitorlift.query`, and `monitorlift.source` when the config names its sources. */
+  private queryAttributes(query: string): Attributes {
+    const source = this.options.querySources?.[query];
+    return source === undefined ? { [ATTR.query]: query } : { [ATTR.query]: query, [ATTR.source]: source };
+  }
+
   rows(labels: SinkLabels, result: RowOutcome, rows: number): void {
-    if (rows > 0) this.each((b) => b.add("rowsExported", rows, outcomeAttributes(labels, result)));
+    if (rows > 0) this.each((b) => b.add("rowsExported", rows, { ...this.queryAttributes(labels.query), ...outcomeAttributes(labels, result) }));
   }
 
   bytes(labels: SinkLabels, result: RowOutcome, bytes: number): void {
-    if (bytes > 0) this.each((b) => b.add("bytesExported", bytes, outcomeAttributes(labels, result)));
+    if (bytes > 0) this.each((b) => b.add("bytesExported", bytes, { ...this.queryAttributes(labels.query), ...outcomeAttributes(labels, result) }));
   }
 
   sourceRequest(query: string, durationSeconds: number, result: RequestResult = {}): void {
-    const attributes: Attributes = { [ATTR.query]: query };
+    const attributes: Attributes = this.queryAttributes(query);
     if (result.status !== undefined) attributes[ATTR.status] = result.status;
     if (result.error !== undefined) attributes[ATTR.errorType] = result.error;
     this.each((b) => b.record("requestDuration", Math.max(0, durationSeconds), attributes));
@@ -300,21 +313,21 @@ export class FanOutMetrics implements Metrics {
 
   windowCommitted(labels: SinkLabels, rows: number): void {
     this.each((b) => {
-      b.add("windowsCommitted", 1, { [ATTR.query]: labels.query, [ATTR.sink]: labels.sink });
-      b.record("windowRows", rows, { [ATTR.query]: labels.query });
+      b.add("windowsCommitted", 1, { ...this.queryAttributes(labels.query), [ATTR.sink]: labels.sink });
+      b.record("windowRows", rows, this.queryAttributes(labels.query));
     });
   }
 
   windowSplit(query: string): void {
-    this.each((b) => b.add("windowsSplit", 1, { [ATTR.query]: query }));
+    this.each((b) => b.add("windowsSplit", 1, this.queryAttributes(query)));
   }
 
   retry(query: string, stage: "source" | "sink", code: RetryCode): void {
-    this.each((b) => b.add("retries", 1, { [ATTR.query]: query, [ATTR.stage]: stage, [ATTR.retryCode]: code }));
+    this.each((b) => b.add("retries", 1, { ...this.queryAttributes(query), [ATTR.stage]: stage, [ATTR.retryCode]: code }));
   }
 
   windowDropped(labels: SinkLabels, code: DropCode, windows = 1): void {
-    if (windows > 0) this.each((b) => b.add("windowsDropped", windows, { [ATTR.query]: labels.query, [ATTR.sink]: labels.sink, [ATTR.dropCode]: code }));
+    if (windows > 0) this.each((b) => b.add("windowsDropped", windows, { ...this.queryAttributes(labels.query), [ATTR.sink]: labels.sink, [ATTR.dropCode]: code }));
   }
 
   watermark(query: string, watermark: Date): void {

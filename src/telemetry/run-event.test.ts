@@ -33,6 +33,13 @@ test("the event holds counts, codes, durations, versions and hashes; never query
   for (const secret of ["hunter2", "AppExceptions", "host-17", "/mnt/export", "disk"]) assert.ok(!text.includes(secret), `the event does not contain ${secret}`);
 });
 
+test("named sources: each query of the event names its source; without them the event has no source", () => {
+  const named = buildRunEvent(summary, { queryTexts: texts, sink: "filesystem", querySources: { requests: "east", exceptions: "west" } });
+  assert.deepEqual(named.queries.map((q) => [q.name, q.source]), [["requests", "east"], ["exceptions", "west"]]);
+  const single = buildRunEvent(summary, { queryTexts: texts, sink: "filesystem" });
+  assert.ok(single.queries.every((q) => !("source" in q)));
+});
+
 test("a backfill's event has no lag (its cursor is not the live watermark); a query without a typed error still gets a drop code", () => {
   const e = buildRunEvent({ ...summary, command: "backfill" }, { queryTexts: texts, sink: "blob" });
   assert.equal(e.queries[0]!.lagSeconds, undefined);

@@ -27,6 +27,8 @@ export interface RunSummaryLike {
 
 export interface RunEventQuery {
   name: string;
+  /** The query's source, when the config names its sources. */
+  source?: string;
   /** sha256 of the query's KQL text, first 16 hex digits: tells versions of a query apart without showing it. */
   queryHash: string;
   outcome: string;
@@ -59,6 +61,8 @@ export interface RunEventContext {
   queryTexts: Readonly<Record<string, string>>;
   /** The sink type (filesystem, blob, sql…). */
   sink: string;
+  /** Each query's source name, when the config names its sources (absent: no `source` in the event). */
+  querySources?: Readonly<Record<string, string>>;
   /** The typed error of each failed query, for its drop code. */
   errors?: ReadonlyMap<string, unknown>;
 }
@@ -66,7 +70,8 @@ export interface RunEventContext {
 export function buildRunEvent(summary: RunSummaryLike, context: RunEventContext): RunEvent {
   const end = Date.parse(summary.finishedAt);
   const queries: RunEventQuery[] = Object.entries(summary.queries).map(([name, q]) => {
-    const out: RunEventQuery = { name, queryHash: hashText(context.queryTexts[name] ?? ""), outcome: q.outcome, rows: q.rows, windows: q.windows };
+    const source = context.querySources?.[name];
+    const out: RunEventQuery = { name, ...(source === undefined ? {} : { source }), queryHash: hashText(context.queryTexts[name] ?? ""), outcome: q.outcome, rows: q.rows, windows: q.windows };
     if (summary.command === "export" && q.watermark !== undefined && Number.isFinite(end)) out.lagSeconds = Math.max(0, Math.round((end - q.watermark) / 1000));
     if (q.error) out.errorCode = q.error.code;
     const err = context.errors?.get(name);

@@ -22,6 +22,8 @@ export interface CreateMetricsOptions {
   now?: () => number;
   /** Serve Prometheus' /metrics from this listener when the exporter's port is its port (see otel.ts). */
   prometheusOn?: OtelBackendOptions["prometheusOn"];
+  /** Each query's source when the config names its sources (querySources(config)): series then carry `monitorlift.source`. */
+  querySources?: Readonly<Record<string, string>>;
 }
 
 export async function createMetrics(options: CreateMetricsOptions): Promise<Metrics> {
@@ -64,6 +66,7 @@ export async function createMetricsFromSettings(settings: TelemetrySettings, opt
     flushTimeoutMs: settings.flushTimeoutMs,
     ...(options.now ? { now: options.now } : {}),
     ...(tracing ? { tracing } : {}),
+    ...(options.querySources ? { querySources: options.querySources } : {}),
     statsdDropped: () => statsd?.queue.droppedLines ?? 0,
     onError: (backend, err) => warn(`telemetry: ${backend}: ${(err as Error)?.message ?? String(err)} (the export is not affected)`),
     afterShutdown: () => {
@@ -94,7 +97,17 @@ export function describeBackends(settings: TelemetrySettings): string {
   return `${out.length > 0 ? out.join(", ") : "nowhere"}; the run-complete event to ${events.length > 0 ? events.join(", ") : "the log only"}${traces.length > 0 ? `; traces to ${traces.join(", ")}` : ""}`;
 }
 
-/** What the run-complete event needs from the configuration: each query's KQL (hashed) and the sink type. */
-export function runEventContext(config: { queries: readonly { name: string; kql: string }[]; sink: { type: string } }): { queryTexts: Record<string, string>; sink: string } {
-  return { queryTexts: Object.fromEntries(config.queries.map((q) => [q.name, q.kql])), sink: config.sink.type };
+/** Each query's source name when the config names its sources (`sources`); undefined with a single top-level `source`. */
+export function querySources(config: { namedSources: boolean; queries: readonly { name: string; source: string }[] }): Record<string, string> | undefined {
+  return config.namedSources ? Object.fromEntries(config.queries.map((q) => [q.name, q.source])) : undefined;
+}
+
+/** What the run-complete event needs from the configuration: each query's KQL (hashed), its source (named sources only) and the sink type. */
+export function runEventContext(config: {
+  namedSources: boolean;
+  queries: readonly { name: string; kql: string; source: string }[];
+  sink: { type: string };
+}): { queryTexts: Record<string, string>; sink: string; querySources?: Record<string, string> } {
+  const sources = querySources(config);
+  return { queryTexts: Object.fromEntries(config.queries.map((q) => [q.name, q.kql])), sink: config.sink.type, ...(sources ? { querySources: sources } : {}) };
 }
