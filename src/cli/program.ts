@@ -10,6 +10,7 @@ import { validateCommand } from "./validate.ts";
 import { verifyCommand } from "./verify.ts";
 import { planCommand } from "./plan.ts";
 import { lsCommand } from "./ls.ts";
+import { rewindCommand } from "./rewind.ts";
 import { VERSION } from "../version.ts";
 
 export function createProgram(): Command {
@@ -31,10 +32,11 @@ Examples:
   monitorlift export --once -c monitorlift.json
   monitorlift backfill --from P30D --to P1D -c monitorlift.json
   monitorlift status --json
-  monitorlift verify --since P1D --repair`,
+  monitorlift verify --since P1D --repair
+  monitorlift rewind --query requests --to PT6H --dry-run`,
     );
   const globals = () => program.opts<GlobalOptions>();
-  for (const cmd of [exportCommand(globals), backfillCommand(globals), statusCommand(globals), planCommand(globals), lsCommand(globals), verifyCommand(globals), validateCommand(globals), simulateCommand()]) {
+  for (const cmd of [exportCommand(globals), backfillCommand(globals), statusCommand(globals), planCommand(globals), lsCommand(globals), rewindCommand(globals), verifyCommand(globals), validateCommand(globals), simulateCommand()]) {
     program.addCommand(cmd.exitOverride());
   }
   return program;
