@@ -22,7 +22,7 @@ export function formatRewind(query: string, result: RewindResult, dryRun: boolea
   const n = plan.removed.length;
   const head = `${query}: ${dryRun ? "would rewind" : "rewound"} the watermark from ${iso(plan.from)} to ${iso(plan.to)}: ${dryRun ? "would remove" : "removed"} ${n} committed ${n === 1 ? "window" : "windows"}, ${plan.rows} ${plan.rows === 1 ? "row" : "rows"} (rows recorded for the query: ${plan.rowsBefore} → ${plan.next.rows})`;
   const lines = [head, ...plan.removed.map((r) => `  ${formatWindow(r.window)}  ${r.rows} ${r.rows === 1 ? "row" : "rows"}${r.rows === 0 ? " (empty: no data file)" : ""}`)];
-  if (!dryRun) lines.push(`the next export re-exports ${iso(plan.to)} … ${iso(plan.from)} and on`);
+  if (!dryRun) lines.push(`the next export exports again from ${iso(plan.to)}`);
   return lines.join("\n");
 }
 
