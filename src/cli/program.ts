@@ -10,6 +10,8 @@ import { validateCommand } from "./validate.ts";
 import { verifyCommand } from "./verify.ts";
 import { planCommand } from "./plan.ts";
 import { lsCommand } from "./ls.ts";
+import { rewindCommand } from "./rewind.ts";
+import { initCommand } from "./init.ts";
 import { VERSION } from "../version.ts";
 
 export function createProgram(): Command {
@@ -26,15 +28,17 @@ export function createProgram(): Command {
       "after",
       `
 Examples:
+  monitorlift init --sink filesystem                   # a commented starter monitorlift.json
   monitorlift simulate --backfill PT6H                 # a local Log Analytics workspace to try it on
   monitorlift validate --connect -c monitorlift.json
   monitorlift export --once -c monitorlift.json
   monitorlift backfill --from P30D --to P1D -c monitorlift.json
   monitorlift status --json
-  monitorlift verify --since P1D --repair`,
+  monitorlift verify --since P1D --repair
+  monitorlift rewind --query requests --to PT6H --dry-run`,
     );
   const globals = () => program.opts<GlobalOptions>();
-  for (const cmd of [exportCommand(globals), backfillCommand(globals), statusCommand(globals), planCommand(globals), lsCommand(globals), verifyCommand(globals), validateCommand(globals), simulateCommand()]) {
+  for (const cmd of [exportCommand(globals), backfillCommand(globals), statusCommand(globals), planCommand(globals), lsCommand(globals), rewindCommand(globals), verifyCommand(globals), validateCommand(globals), initCommand(), simulateCommand()]) {
     program.addCommand(cmd.exitOverride());
   }
   return program;

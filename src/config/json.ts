@@ -1,7 +1,9 @@
 /**
  * JSON parsing for configuration files with messages a person can act on: the line and column of a
- * syntax error, a plain reason (trailing comma, comment, single quotes…), and duplicate keys, which
- * JSON.parse silently resolves by keeping the last one.
+ * syntax error, a plain reason (trailing comma, single quotes…), and duplicate keys, which
+ * JSON.parse silently resolves by keeping the last one. Comments (JSONC: `// …` to the end of the
+ * line, `/* … *\/`) are allowed wherever whitespace is — the starters `monitorlift init` writes are
+ * commented — and skipped in place, so positions in messages are those of the file as written.
  */
 import { formatPath, type PathSegment } from "./path.ts";
 
@@ -46,8 +48,12 @@ export function parseJson(text: string, label: string): JsonResult {
     for (;;) {
       const c = src[i];
       if (c === " " || c === "\t" || c === "\n" || c === "\r") i++;
-      else if (c === "/" && (src[i + 1] === "/" || src[i + 1] === "*")) {
-        throw new JsonSyntaxError("comments are not allowed in JSON — remove them (descriptions of every key are in config.schema.json)", i);
+      else if (c === "/" && src[i + 1] === "/") {
+        while (i < src.length && src[i] !== "\n" && src[i] !== "\r") i++;
+      } else if (c === "/" && src[i + 1] === "*") {
+        const end = src.indexOf("*/", i + 2);
+        if (end < 0) throw new JsonSyntaxError("unterminated comment — a closing */ is missing", i);
+        i = end + 2;
       } else return;
     }
   };

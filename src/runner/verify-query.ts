@@ -253,6 +253,9 @@ class RowCollector implements Sink {
   async windowCounts(): Promise<WindowCount[]> {
     return [];
   }
+  async rewind(): Promise<number> {
+    throw new MonitorliftError("INTERNAL", "verify counts are never rewound");
+  }
   async openWindow(): Promise<WindowWriter> {
     const rows: RawRow[] = [];
     const writer: WindowWriter = {

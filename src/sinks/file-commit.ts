@@ -14,11 +14,12 @@
  * An empty window writes no data file (3 removes any chunk of the window instead; nothing to take back).
  * A crash between 3 and 4/5 leaves a chunk the cursor does not count: recoverChunks() removes it
  * before that window is written again. A chunk name parses back to its window (layout.ts), so the
- * cursor plus the chunk names are the whole truth.
+ * cursor plus the chunk names are the whole truth. A rewind (rewindChunks) moves the cursor back and
+ * then removes the chunks it no longer counts through the same recovery step.
  */
 import { AbortedError, isMonitorliftError, messageOf, SinkError } from "../errors.ts";
 import type { CursorStore } from "../state/cursor-store.ts";
-import { isSameVersion, stateConflict } from "../state/cursor-store.ts";
+import { checkRewind, isSameVersion, stateConflict } from "../state/cursor-store.ts";
 import type { CursorState, StateKey } from "../state/cursor.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { RawRow } from "../table.ts";
@@ -292,6 +293,26 @@ export async function recoverChunks(
     }
   }
   return removed;
+}
+
+/**
+ * Sink.rewind for file-like sinks: the cursor moves back first (conditional on `previous`), then every
+ * chunk from `next.watermark` on is removed by recoverChunks — the same step a run's recovery takes for
+ * chunks beyond the watermark. In this order a crash in between leaves chunks no cursor counts (the next
+ * run's recovery removes them), never a watermark that counts a window whose chunk is gone. Returns how
+ * many chunks (and temporary files) were removed.
+ */
+export async function rewindChunks(
+  store: ChunkStore,
+  cursors: CursorStore,
+  key: StateKey,
+  next: CursorState,
+  previous: CursorState,
+  logger: Logger,
+): Promise<number> {
+  checkRewind(key, next, previous);
+  await cursors.write(key, next, previous);
+  return recoverChunks(store, key.query, next.watermark, Number.POSITIVE_INFINITY, () => false, logger);
 }
 
 /** The committed chunks of `query` wholly inside [from, to) with their recorded row counts (Sink.windowCounts). */

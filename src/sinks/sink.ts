@@ -94,6 +94,16 @@ export interface Sink {
    * cursor counts are listed too: the caller filters by its cursor.
    */
   windowCounts(query: string, from: number, to: number, signal?: AbortSignal): Promise<WindowCount[]>;
+  /**
+   * `monitorlift rewind`: store `next` as the cursor of `key` (its watermark earlier than
+   * `previous.watermark`), conditional on the stored version still being `previous`'s (else
+   * STATE_CONFLICT, nothing changed), and remove the data of every window starting at or after
+   * `next.watermark` through the sink's recovery step. SQL: rows and cursor in one transaction;
+   * file-like sinks: the cursor first, then the chunks (src/sinks/file-commit.ts rewindChunks), so a
+   * crash in between leaves only chunks no cursor counts, which the next run's recovery removes.
+   * The caller holds the key's lock. Returns what was removed, in recover()'s unit (rows or chunks).
+   */
+  rewind(key: StateKey, next: CursorState, previous: CursorState): Promise<number>;
 }
 
 /** What a destination kind's factory returns (the registry hands it to the CLI and the runner). */

@@ -38,3 +38,14 @@ export function stateConflict(key: StateKey, where: string, stored: CursorState 
     { hint: "Make sure only one monitorlift process exports this query to this destination, then run again (it continues from the stored watermark)." },
   );
 }
+
+/** A rewind moves a stored cursor back, never forward (Sink.rewind: the caller checked the target; every sink guards its seam with this). */
+export function checkRewind(key: StateKey, next: CursorState, previous: CursorState): void {
+  if (previous.version === undefined || !(next.watermark < previous.watermark) || next.watermark < previous.origin) {
+    throw new SinkError(
+      "INTERNAL",
+      `cannot rewind query "${key.query}" (${key.scope}) from ${new Date(previous.watermark).toISOString()} to ${new Date(next.watermark).toISOString()}: ` +
+        "a rewind moves a stored cursor back, not past its origin",
+    );
+  }
+}

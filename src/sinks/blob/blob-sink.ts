@@ -11,10 +11,10 @@
 import { randomUUID } from "node:crypto";
 import type { StorageRetryOptions } from "@azure/storage-blob";
 import type { BlobSinkConfig } from "../../config/sinks.ts";
-import type { Destination, FileDestinationOptions, Sink, SinkDeps, StateKey, WindowTarget, WindowWriter } from "../sink.ts";
+import type { CursorState, Destination, FileDestinationOptions, Sink, SinkDeps, StateKey, WindowTarget, WindowWriter } from "../sink.ts";
 import type { TimeWindow } from "../../window/window.ts";
 import { TrackedLocks } from "../../state/locks.ts";
-import { chunkCounts, FileWindows, recoverChunks } from "../file-commit.ts";
+import { chunkCounts, FileWindows, recoverChunks, rewindChunks } from "../file-commit.ts";
 import { chunkExtension, contentEncoding, contentType, createChunkEncoder } from "../formats/index.ts";
 import { connect, DEFAULT_RETRY } from "./blob-client.ts";
 import { toSinkError } from "./blob-errors.ts";
@@ -100,6 +100,7 @@ export function createBlobSink(config: BlobSinkConfig, deps: SinkDeps, options: 
 
     recover: (key: StateKey, from: number, to: number, isCommitted: (w: TimeWindow) => boolean) =>
       recoverChunks(chunks, key.query, from, to, isCommitted, logger),
+    rewind: (key: StateKey, next: CursorState, previous: CursorState) => rewindChunks(chunks, cursors, key, next, previous, logger),
 
     openWindow: (target: WindowTarget): Promise<WindowWriter> => windows.open(target),
     windowCounts: (query: string, from: number, to: number) => chunkCounts(chunks, query, from, to),

@@ -12,10 +12,10 @@ import { open, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { AbortedError, SinkError } from "../../errors.ts";
 import type { FilesystemSinkConfig } from "../../config/sinks.ts";
-import type { CursorStore, Destination, FileDestinationOptions, Sink, SinkDeps, StateKey, WindowCount, WindowTarget, WindowWriter } from "../sink.ts";
+import type { CursorState, CursorStore, Destination, FileDestinationOptions, Sink, SinkDeps, StateKey, WindowCount, WindowTarget, WindowWriter } from "../sink.ts";
 import type { TimeWindow } from "../../window/window.ts";
 import { TrackedLocks } from "../../state/locks.ts";
-import { chunkCounts, FileWindows, recoverChunks } from "../file-commit.ts";
+import { chunkCounts, FileWindows, recoverChunks, rewindChunks } from "../file-commit.ts";
 import { chunkExtension, createChunkEncoder } from "../formats/chunk-encoder.ts";
 import { fsError } from "./fs-errors.ts";
 import { ensureDirectory, randomId } from "./fs-util.ts";
@@ -65,10 +65,12 @@ class FilesystemSink implements Sink {
   readonly #deps: SinkDeps;
   readonly #chunks: FilesystemChunks;
   readonly #windows: FileWindows;
+  readonly #cursors: CursorStore;
 
   constructor(root: string, config: FilesystemSinkConfig, deps: SinkDeps, cursors: CursorStore) {
     this.#root = root;
     this.#deps = deps;
+    this.#cursors = cursors;
     this.description = `filesystem ${this.#root}`;
     const spec = { format: config.format, compression: config.compression };
     this.#chunks = new FilesystemChunks({ root, extension: chunkExtension(spec), durable: config.fsync, logger: deps.logger });
@@ -118,6 +120,11 @@ class FilesystemSink implements Sink {
   recover(key: StateKey, from: number, to: number, isCommitted: (w: TimeWindow) => boolean): Promise<number> {
     checkKey(key);
     return recoverChunks(this.#chunks, key.query, from, to, isCommitted, this.#deps.logger);
+  }
+
+  rewind(key: StateKey, next: CursorState, previous: CursorState): Promise<number> {
+    checkKey(key);
+    return rewindChunks(this.#chunks, this.#cursors, key, next, previous, this.#deps.logger);
   }
 
   async openWindow(target: WindowTarget): Promise<WindowWriter> {

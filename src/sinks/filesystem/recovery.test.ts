@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { TimeWindow } from "../../window/window.ts";
-import { chunkPath, tempChunkPath } from "../layout.ts";
+import { chunkPath, rowCountPath, tempChunkPath } from "../layout.ts";
 import type { StateKey } from "../sink.ts";
 import { cursor, listFiles, makeSink, tempRoot } from "../../../test/support/filesystem-sink.ts";
 
@@ -52,6 +52,30 @@ test("recover removes temporary files and uncommitted chunks inside the range, n
     assert.equal(removed, remove.length);
     assert.deepEqual(await listFiles(dir), [...committed, ...keep].sort());
     assert.equal(await makeSink(dir).sink.recover(key, T0, T0 + 2 * HOUR, isCommitted), 0, "idempotent");
+  } finally {
+    await cleanup();
+  }
+});
+
+test("recover and rewind remove a chunk's recorded row count with it: no count file outlives its chunk", async () => {
+  const { dir, cleanup } = await tempRoot();
+  try {
+    const s0 = await commitWindow(dir, w(T0), undefined);
+    const s1 = await commitWindow(dir, w(T0 + MIN5), s0);
+    await commitWindow(dir, w(T0 + 2 * MIN5), s1);
+    for (const x of [w(T0), w(T0 + MIN5), w(T0 + 2 * MIN5)]) assert.ok((await listFiles(dir)).includes(rowCountPath("AppRequests", x)), "each commit recorded its count");
+    // A crash between the chunk and the cursor: recovery removes both.
+    assert.equal(await makeSink(dir).sink.recover(key, T0 + 2 * MIN5, Infinity, () => false), 1);
+    // A rewind to T0 + 5 min removes the chunk after it and its count.
+    const sink = makeSink(dir);
+    const stored = (await sink.cursors.read(key))!;
+    assert.equal(await sink.sink.rewind(key, cursor(T0 + MIN5), stored), 1);
+    const files = await listFiles(dir);
+    assert.ok(files.includes(rowCountPath("AppRequests", w(T0))), "the kept window keeps its count");
+    for (const x of [w(T0 + MIN5), w(T0 + 2 * MIN5)]) {
+      assert.ok(!files.includes(rowCountPath("AppRequests", x)), `no count left for ${x.start}`);
+      assert.ok(!files.includes(chunkPath("AppRequests", x, ".ndjson")), `no chunk left for ${x.start}`);
+    }
   } finally {
     await cleanup();
   }

@@ -62,7 +62,13 @@ export class FilesystemChunks implements ChunkStore {
         const file = path.join(folder, name);
         const parsed = parseChunkName(name);
         const countFile = parsed && !parsed.temporary ? path.join(root, rowCountPath(query, parsed.window)) : undefined;
-        yield { name, location: file, remove: () => removeFile(file), rows: () => (countFile ? readRowCount(countFile) : Promise.resolve(undefined)) };
+        // The chunk goes first, then its count: a crash in between leaves a count without a chunk (ignored), never a chunk without its count.
+        const remove = async () => {
+          const removed = await removeFile(file);
+          if (countFile) await removeFile(countFile);
+          return removed;
+        };
+        yield { name, location: file, remove, rows: () => (countFile ? readRowCount(countFile) : Promise.resolve(undefined)) };
       }
     }
   }

@@ -20,7 +20,7 @@ import { formatWindow } from "../../window/window.ts";
 import type { Logger } from "../../telemetry/logger.ts";
 import type { CommitResult, CursorState, Destination, RunSummary, Sink, SinkDeps, StateKey, WindowCount, WindowTarget, WindowWriter } from "../sink.ts";
 import { decodeCursor, encodeCursor } from "../../state/cursor.ts";
-import type { CursorStore } from "../../state/cursor-store.ts";
+import { checkRewind, type CursorStore } from "../../state/cursor-store.ts";
 import { LockHeldError, type HeldLock as Lock, type Locks } from "../../state/locks.ts";
 import { decodeRunSummary, latestRunPerQuery, type RunHistory } from "../../state/run-history.ts";
 import type { Dialect, HeldLock, MetadataTables, SqlSession, WindowWork } from "./dialect.ts";
@@ -56,6 +56,7 @@ export function createSqlSink(config: SqlSinkConfig, deps: SinkDeps): Destinatio
     openWindow: (target) => sql.openWindow(target),
     recover: (key, from, to, isCommitted) => sql.recover(key, from, to, isCommitted),
     windowCounts: (query, from, to, signal) => sql.windowCounts(query, from, to, signal),
+    rewind: (key, next, previous) => sql.rewind(key, next, previous),
   };
   const cursors: CursorStore = {
     read: (key) => sql.readState(key),
@@ -231,35 +232,12 @@ class SqlSink {
     const d = this.dialect;
     return this.withSession(undefined, `recovering ${keyLabel(key)}`, async (s) => {
       if ((await d.physicalColumns(s, table)) === undefined) return 0;
-      const where: string[] = [];
-      const params: unknown[] = [];
-      if (Number.isFinite(from)) {
-        where.push(`${d.quote(WINDOW_START)} >= ?`);
-        params.push(d.timestampParam(from));
-      }
-      if (Number.isFinite(to)) {
-        where.push(`${d.quote(WINDOW_END)} <= ?`);
-        params.push(d.timestampParam(to));
-      }
-      const found = await s.query(
-        `SELECT DISTINCT ${d.quote(WINDOW_START)} AS ws, ${d.quote(WINDOW_END)} AS we FROM ${d.table(table)}${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`,
-        params,
-      );
-      const stale = found.rows
-        .map((row) => ({ start: d.readTimestamp(row.ws), end: d.readTimestamp(row.we) }))
-        .filter((w) => !isCommitted(w))
-        .sort((a, b) => a.start - b.start);
+      const stale = (await windowsIn(d, s, table, from, to)).filter((w) => !isCommitted(w));
       if (stale.length === 0) return 0;
-      let removed = 0;
       await d.begin(s);
+      let removed: number;
       try {
-        for (const w of stale) {
-          const r = await s.query(`DELETE FROM ${d.table(table)} WHERE ${d.quote(WINDOW_START)} = ? AND ${d.quote(WINDOW_END)} = ?`, [
-            d.timestampParam(w.start),
-            d.timestampParam(w.end),
-          ]);
-          removed += r.rowCount;
-        }
+        removed = await deleteWindows(d, s, table, stale);
         await s.query("COMMIT");
       } catch (err) {
         await s.query("ROLLBACK").catch(() => undefined);
@@ -267,6 +245,38 @@ class SqlSink {
       }
       this.logger.info({ query: key.query, scope: key.scope, windows: stale.length, rows: removed }, "removed rows of uncommitted windows");
       return removed;
+    });
+  }
+
+  /**
+   * Sink.rewind: in ONE transaction, the rows of every window from `next.watermark` on are deleted the
+   * way recover() deletes uncommitted windows, the state moves back (conditional on `previous`'s
+   * version), and the lock is checked to be still this process's (the commit's fence). Readers see the
+   * old watermark with its rows, or the new one without them: never rows no watermark counts.
+   */
+  async rewind(key: StateKey, next: CursorState, previous: CursorState): Promise<number> {
+    checkRewind(key, next, previous);
+    await this.ensureOpen();
+    const table = queryTableName(this.config.tablePrefix, key.query, this.dialect.identifiers);
+    const d = this.dialect;
+    return this.withSession(undefined, `rewinding ${keyLabel(key)}`, async (s) => {
+      const hasTable = (await d.physicalColumns(s, table)) !== undefined;
+      await d.begin(s);
+      try {
+        const windows = hasTable ? await windowsIn(d, s, table, next.watermark, Number.POSITIVE_INFINITY) : [];
+        const removed = await deleteWindows(d, s, table, windows);
+        await saveState(d, s, this.tables, key, next, previous, "nothing was rewound");
+        const lock = this.locks.get(lockId(key));
+        if (lock && !(await lock.verify(s))) {
+          throw new SinkError("LOCK_LOST", `sql sink: the lock of ${keyLabel(key)} is no longer held by this process; nothing was rewound.`, { retryable: true });
+        }
+        await s.query("COMMIT");
+        this.logger.info({ query: key.query, scope: key.scope, windows: windows.length, rows: removed }, "rewound: removed the rows of the windows after the new watermark");
+        return removed;
+      } catch (err) {
+        await s.query("ROLLBACK").catch(() => undefined);
+        throw err;
+      }
     });
   }
 
@@ -499,6 +509,35 @@ class SqlWindowWriter implements WindowWriter {
     this.sink.openWriters.delete(this);
     await this.work.rollback().catch((err: unknown) => this.ctx.logger.warn({ err: messageOf(err) }, "sql sink: rollback failed"));
   }
+}
+
+/** The distinct windows of `table`'s rows with start ≥ from and end ≤ to (an infinite bound is open), oldest first. */
+async function windowsIn(d: Dialect, s: SqlSession, table: string, from: number, to: number): Promise<TimeWindow[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (Number.isFinite(from)) {
+    where.push(`${d.quote(WINDOW_START)} >= ?`);
+    params.push(d.timestampParam(from));
+  }
+  if (Number.isFinite(to)) {
+    where.push(`${d.quote(WINDOW_END)} <= ?`);
+    params.push(d.timestampParam(to));
+  }
+  const found = await s.query(
+    `SELECT DISTINCT ${d.quote(WINDOW_START)} AS ws, ${d.quote(WINDOW_END)} AS we FROM ${d.table(table)}${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`,
+    params,
+  );
+  return found.rows.map((row) => ({ start: d.readTimestamp(row.ws), end: d.readTimestamp(row.we) })).sort((a, b) => a.start - b.start);
+}
+
+/** Deletes the rows of each window (inside the caller's transaction); returns how many rows went. */
+async function deleteWindows(d: Dialect, s: SqlSession, table: string, windows: readonly TimeWindow[]): Promise<number> {
+  let removed = 0;
+  for (const w of windows) {
+    const r = await s.query(`DELETE FROM ${d.table(table)} WHERE ${d.quote(WINDOW_START)} = ? AND ${d.quote(WINDOW_END)} = ?`, [d.timestampParam(w.start), d.timestampParam(w.end)]);
+    removed += r.rowCount;
+  }
+  return removed;
 }
 
 /**

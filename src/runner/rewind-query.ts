@@ -1,0 +1,66 @@
+/**
+ * The rewind of one query's live watermark (`monitorlift rewind`): under the query's single-writer lock
+ * (the one every export takes; a live holder refuses the rewind), read the cursor, read what each commit
+ * in [T, watermark) recorded, plan the rewound cursor (src/window/rewind.ts, pure), then Sink.rewind:
+ * the cursor moves back and the data of the windows after T goes through the sink's recovery step
+ * (SQL: one transaction). The next `export` re-exports [T, …) exactly once. A dry run reads only.
+ */
+import { SinkError, UsageError } from "../errors.ts";
+import { liveKey } from "../sinks/layout.ts";
+import type { CursorState, Destination, StateKey } from "../sinks/sink.ts";
+import { acquireOrWait } from "../state/locks.ts";
+import type { Logger } from "../telemetry/logger.ts";
+import { checkRewindTarget, planRewind, type RewindPlan } from "../window/rewind.ts";
+import type { QueryJob } from "./query-job.ts";
+
+export interface RewindOptions {
+  to: number;
+  /** Plan and report only: no lock, nothing changed. */
+  dryRun: boolean;
+  /** How long to wait for a lock whose holder is gone or silent (as export's --lock-wait). */
+  waitMs: number;
+  logger: Logger;
+  clock: () => number;
+  signal?: AbortSignal;
+}
+
+export interface RewindResult {
+  /** undefined: T is the watermark already, nothing to do. */
+  plan: RewindPlan | undefined;
+  /** What the sink removed (rows for SQL, chunks and temporary files for file-like sinks); 0 on a dry run. */
+  removed: number;
+}
+
+export async function rewindQuery(job: QueryJob, destination: Destination, options: RewindOptions): Promise<RewindResult> {
+  const key = liveKey(job.name);
+  if (options.dryRun) return { plan: await planFor(job, destination, key, options), removed: 0 };
+  const got = await acquireOrWait(destination.locks, key, { waitMs: options.waitMs, logger: options.logger, ...(options.signal ? { signal: options.signal } : {}) });
+  if ("heldBy" in got) {
+    throw new SinkError(
+      "LOCK_HELD",
+      `query "${job.name}": its lock is held by ${got.heldBy.holder.description}, a run that is exporting it; rewind never moves a watermark under a running export. Nothing was changed.`,
+      { cause: got.heldBy, hint: "Wait until that run ends (or stop the scheduled exporter), then rewind again." },
+    );
+  }
+  try {
+    const plan = await planFor(job, destination, key, options);
+    if (!plan) return { plan, removed: 0 };
+    const removed = await destination.sink.rewind(key, plan.next, plan.previous);
+    options.logger.info(
+      { query: job.name, from: new Date(plan.from).toISOString(), to: new Date(plan.to).toISOString(), windows: plan.removed.length, rows: plan.rows, removed },
+      "rewound the live watermark",
+    );
+    return { plan, removed };
+  } finally {
+    await got.lock.release().catch(() => undefined);
+  }
+}
+
+async function planFor(job: QueryJob, destination: Destination, key: StateKey, options: RewindOptions): Promise<(RewindPlan & { previous: CursorState }) | undefined> {
+  const stored = await destination.cursors.read(key);
+  if (!stored) throw new UsageError(`query "${job.name}" has no live watermark yet (nothing was exported): there is nothing to rewind.`);
+  checkRewindTarget(job.name, options.to, stored, job.sizeMs);
+  if (options.to === stored.watermark) return undefined;
+  const counts = await destination.sink.windowCounts(job.name, options.to, stored.watermark, options.signal);
+  return { ...planRewind(job.name, stored, options.to, job.sizeMs, counts, options.clock()), previous: stored };
+}

@@ -1,0 +1,91 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { MonitorliftError } from "../errors.ts";
+import type { CursorState } from "../state/cursor.ts";
+import { checkRewindTarget, planRewind } from "./rewind.ts";
+
+const MIN = 60_000;
+const SIZE = 5 * MIN;
+const T = Date.parse("2026-12-01T12:00:00Z");
+const w = (a: number, b: number) => ({ start: T + a * MIN, end: T + b * MIN });
+const NOW = T + 600 * MIN;
+
+const stored: CursorState = {
+  watermark: T + 30 * MIN,
+  origin: T,
+  rows: 100,
+  windows: 7,
+  columns: [{ name: "TimeGenerated", type: "datetime" }],
+  updatedAt: "2026-12-01T12:40:00.000Z",
+  version: "7",
+};
+
+function usage(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof MonitorliftError);
+    assert.equal(err.code, "USAGE");
+    return err.message;
+  }
+  return assert.fail("expected a usage error");
+}
+
+test("checkRewindTarget: T in [origin, watermark] on the window grid (or the origin itself), else a usage error naming the query", () => {
+  checkRewindTarget("requests", T + 10 * MIN, stored, SIZE);
+  checkRewindTarget("requests", T, stored, SIZE);
+  checkRewindTarget("requests", stored.watermark, stored, SIZE);
+  assert.match(usage(() => checkRewindTarget("requests", T + 35 * MIN, stored, SIZE)), /after the live watermark of query "requests" \(2026-12-01T12:30:00.000Z\)/);
+  assert.match(usage(() => checkRewindTarget("requests", T - 5 * MIN, stored, SIZE)), /before the origin of query "requests" \(2026-12-01T12:00:00.000Z/);
+  assert.match(
+    usage(() => checkRewindTarget("requests", T + 12 * MIN, stored, SIZE)),
+    /not on the window grid of query "requests" \(window.size 300 s\): use 2026-12-01T12:10:00.000Z or 2026-12-01T12:15:00.000Z/,
+  );
+  // An unaligned origin (an absolute window.start): the origin itself is a valid target, the grid after it too.
+  const unaligned = { ...stored, origin: T + 2 * MIN };
+  checkRewindTarget("requests", T + 2 * MIN, unaligned, SIZE);
+  checkRewindTarget("requests", T + 5 * MIN, unaligned, SIZE);
+  assert.match(usage(() => checkRewindTarget("requests", T + 3 * MIN, unaligned, SIZE)), /use 2026-12-01T12:02:00.000Z or 2026-12-01T12:05:00.000Z/);
+});
+
+test("planRewind: removes every commit in [T, watermark) — split parts one by one, empty windows as 0 — and keeps the counts true", () => {
+  const counts = [
+    { window: w(0, 5), rows: 40 }, // before T: stays
+    { window: w(10, 15), rows: 20 },
+    { window: w(15, 17.5), rows: 7 },
+    { window: w(17.5, 20), rows: 3 },
+    { window: w(25, 30), rows: 30 },
+    // [20, 25) is a committed empty window: no data, one commit
+  ];
+  const plan = planRewind("requests", stored, T + 10 * MIN, SIZE, counts, NOW);
+  assert.deepEqual(
+    plan.removed.map((r) => [(r.window.start - T) / MIN, (r.window.end - T) / MIN, r.rows]),
+    [
+      [10, 15, 20],
+      [15, 17.5, 7],
+      [17.5, 20, 3],
+      [20, 25, 0],
+      [25, 30, 30],
+    ],
+  );
+  assert.equal(plan.rows, 60);
+  assert.equal(plan.rowsBefore, 100);
+  assert.deepEqual(plan.next, { watermark: T + 10 * MIN, origin: T, rows: 40, windows: 2, columns: stored.columns, updatedAt: new Date(NOW).toISOString() });
+  assert.equal((plan.next as CursorState).version, undefined, "the store sets the version");
+  assert.deepEqual([plan.from, plan.to], [stored.watermark, T + 10 * MIN]);
+});
+
+test("planRewind: a removed window whose recorded count is unknown is refused (the counts could not stay true); outside the range it does not matter", () => {
+  const message = usage(() => planRewind("requests", stored, T + 20 * MIN, SIZE, [{ window: w(25, 30), rows: undefined }], NOW));
+  assert.match(message, /the row count of window 2026-12-01T12:25:00.000Z\/2026-12-01T12:30:00.000Z is unknown/);
+  const plan = planRewind("requests", stored, T + 25 * MIN, SIZE, [{ window: w(0, 5), rows: undefined }, { window: w(25, 30), rows: 9 }], NOW);
+  assert.deepEqual([plan.rows, plan.next.rows, plan.next.windows], [9, 91, 6]);
+});
+
+test("planRewind to the origin removes everything; an off-grid or late target is refused before anything is planned", () => {
+  const plan = planRewind("requests", stored, T, SIZE, [{ window: w(0, 5), rows: 40 }, { window: w(25, 30), rows: 60 }], NOW);
+  assert.equal(plan.removed.length, 6);
+  assert.deepEqual([plan.next.rows, plan.next.windows, plan.next.watermark], [0, 1, T]);
+  usage(() => planRewind("requests", stored, T + 31 * MIN, SIZE, [], NOW));
+  usage(() => planRewind("requests", stored, T + 7 * MIN, SIZE, [], NOW));
+});
