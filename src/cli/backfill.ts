@@ -2,12 +2,15 @@
 import { Command } from "commander";
 import { UsageError } from "../errors.ts";
 import { resolveBackfillRanges } from "../runner/backfill-query.ts";
+import { resolveFillRanges } from "../runner/fill-holes.ts";
 import { runOnce } from "../runner/run.ts";
 import { LIVE_SCOPE, parseScopeRange } from "../sinks/layout.ts";
 import { createProgress } from "../telemetry/progress.ts";
 import { reportRun } from "../telemetry/run-event.ts";
 import { createMetrics, querySources, runEventContext } from "../telemetry/telemetry.ts";
-import { openContext, type GlobalOptions } from "./context.ts";
+import type { FillRange } from "../window/coverage.ts";
+import { formatWindow } from "../window/window.ts";
+import { openContext, type Context, type GlobalOptions } from "./context.ts";
 import { EXIT_FAILED, EXIT_OK } from "./exit.ts";
 import { addLockOptions, lockingFrom, type LockFlags } from "./lock-options.ts";
 import { formatRunReport } from "./report.ts";
@@ -20,6 +23,7 @@ export function backfillCommand(globals: () => GlobalOptions): Command {
     .description("Export the explicit range [--from, --to) with its own resumable cursor; the live watermark is never touched.")
     .option("--from <time>", "start (inclusive): ISO timestamp or a duration before now (P30D, aligned down to the window grid)")
     .option("--to <time>", "end (exclusive): ISO timestamp or a duration before now (aligned down); at or before the live export's origin")
+    .option("--fill-holes", "export every hole in the coverage (see status) as a backfill range of exactly its bounds, and resume unfinished backfill ranges")
     .option("--list", "list each query's backfill ranges and their progress (from, to, watermark, rows, done), run nothing")
     .option("-q, --query <name...>", "only these queries (default: every enabled query)")
     .addHelpText(
@@ -29,6 +33,7 @@ Examples:
   monitorlift backfill --from 2026-10-01T00:00:00Z --to 2026-11-01T00:00:00Z
   monitorlift backfill --from P30D --to P1D --query requests
   monitorlift backfill --list
+  monitorlift backfill --fill-holes --query requests
 
 Re-running the same command resumes an interrupted backfill. A range is identified by its
 query and its exact [from, to): timestamps are taken as given; durations before now are
@@ -37,37 +42,56 @@ earlier range of the query with both ends within one window of it resumes that r
 Windows run in parallel (concurrency) and commit as they finish; ranges of one query may
 not overlap each other or the live export.
 
-Exit codes: 0 ok, 1 a query failed, 2 usage error (--to later than now − window.lag, an
+--fill-holes exports every hole that \`status\` reports (ingestion time no backfill range and
+not the live export owns, between the earliest range and the live watermark): each hole
+becomes a backfill range of exactly its bounds, so no row is exported twice. It also
+resumes every unfinished backfill range, with its exact bounds, so a killed --fill-holes
+re-run continues where it stopped. Afterwards \`status\` shows no hole.
+
+Exit codes: 0 ok (also nothing to fill), 1 a query failed, 2 usage error (--to later than now − window.lag, an
 overlapping range, bad times): nothing runs and no run is recorded.`,
     )
-    .action(async (opts: { from?: string; to?: string; list?: boolean; query?: string[] } & LockFlags) => {
+    .action(async (opts: { from?: string; to?: string; list?: boolean; fillHoles?: boolean; query?: string[] } & LockFlags) => {
       const g = globals();
+      if (opts.fillHoles && (opts.from !== undefined || opts.to !== undefined || opts.list)) {
+        throw new UsageError("--fill-holes chooses its own ranges (the holes, and unfinished backfill ranges): leave out --from/--to and --list.");
+      }
       if (opts.list) return listBackfills(g, opts.query);
-      if (opts.from === undefined || opts.to === undefined) throw new UsageError("backfill needs --from and --to (or --list).");
+      if (!opts.fillHoles && (opts.from === undefined || opts.to === undefined)) throw new UsageError("backfill needs --from and --to (or --fill-holes, or --list).");
       const locking = lockingFrom(opts);
       const now = Date.now();
-      const from = parseInstantArg("--from", opts.from, now);
-      const to = parseInstantArg("--to", opts.to, now);
-      if (!(from < to)) throw new UsageError(`--from (${new Date(from).toISOString()}) must be before --to (${new Date(to).toISOString()}).`);
-      const relative = { from: isRelativeArg(opts.from), to: isRelativeArg(opts.to) };
+      let resolve: (ctx: Context) => Promise<Round[]>;
+      if (opts.fillHoles) {
+        resolve = async (ctx) => fillRounds(await resolveFillRanges(ctx.jobs, ctx.destination.cursors, now));
+      } else {
+        const from = parseInstantArg("--from", opts.from!, now);
+        const to = parseInstantArg("--to", opts.to!, now);
+        if (!(from < to)) throw new UsageError(`--from (${new Date(from).toISOString()}) must be before --to (${new Date(to).toISOString()}).`);
+        const relative = { from: isRelativeArg(opts.from!), to: isRelativeArg(opts.to!) };
+        resolve = async (ctx) => {
+          const ranges = await resolveBackfillRanges(ctx.jobs, { from, to, relative }, ctx.destination.cursors, now);
+          return [new Map([...ranges].map(([query, r]) => [query, { from: r.from, to: r.to, label: r.resumed ? "resuming backfill range" : "backfill range" }]))];
+        };
+      }
       const ctx = await openContext(g, process.env, { queries: opts.query });
       const stop = shutdownSignal((name) => ctx.logger.warn(`${name}: finishing committed windows, then stopping (re-run to resume)`));
       const metrics = await createMetrics({ env: process.env, config: ctx.config.telemetry, logger: ctx.logger, querySources: querySources(ctx.config) });
-      let ranges;
+      let rounds: Round[];
       try {
         await ctx.destination.sink.start(stop.signal);
-        ranges = await resolveBackfillRanges(ctx.jobs, { from, to, relative }, ctx.destination.cursors, now);
+        rounds = await resolve(ctx);
       } catch (err) {
         stop.dispose();
         await ctx.destination.shutdown().catch(() => undefined);
         await metrics.shutdown();
         throw err;
       }
-      for (const [query, r] of ranges) {
-        ctx.logger.info({ ...queryLogFields(ctx.jobs.find((j) => j.name === query) ?? { name: query }), from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString() }, r.resumed ? "resuming backfill range" : "backfill range");
+      for (const round of rounds) {
+        for (const [query, r] of round) ctx.logger.info({ ...queryLogFields(ctx.jobs.find((j) => j.name === query) ?? { name: query }), from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString() }, r.label);
       }
+      if (opts.fillHoles && rounds.length === 0) process.stdout.write("no holes and no unfinished backfill ranges: nothing to fill\n");
       const progress = createProgress({
-        totalMs: [...ranges.values()].reduce((sum, r) => sum + (r.to - r.from), 0),
+        totalMs: rounds.reduce((sum, round) => sum + [...round.values()].reduce((n, r) => n + (r.to - r.from), 0), 0),
         label: "backfill",
         logger: ctx.logger,
         tty: Boolean(process.stderr.isTTY),
@@ -75,11 +99,25 @@ overlapping range, bad times): nothing runs and no run is recorded.`,
       try {
         const deps = { ...ctx.runDeps(stop.signal, Date.now, metrics), locking };
         deps.onCommitted = (_query, p) => progress.advance(p.window.end - p.window.start, p.rows);
-        const report = await runOnce("backfill", ctx.jobs, deps, (job) => ranges.get(job.name)!);
+        let failed = false;
+        const out: string[] = [];
+        // One run per round: a query's ranges run one after the other, the queries of a round concurrently.
+        for (const [i, round] of rounds.entries()) {
+          if (stop.signal.aborted) {
+            out.push(`stopped before ${rounds.length - i} more range${rounds.length - i === 1 ? "" : "s"}: re-run to continue`);
+            failed = true;
+            break;
+          }
+          const jobs = ctx.jobs.filter((j) => round.has(j.name));
+          const report = await runOnce("backfill", jobs, deps, (job) => round.get(job.name)!);
+          if (opts.fillHoles) for (const [query, r] of round) out.push(`fill ${query}: ${r.label} ${formatWindow({ start: r.from, end: r.to })}`);
+          out.push(formatRunReport(report, Boolean(g.verbose), querySources(ctx.config)));
+          failed ||= report.errors.size > 0;
+          reportRun(report.summary, { metrics, logger: ctx.logger, errors: report.errors, ...runEventContext(ctx.config) });
+        }
         progress.stop();
-        process.stdout.write(`${formatRunReport(report, Boolean(g.verbose), querySources(ctx.config))}\n`);
-        process.exitCode = report.errors.size > 0 ? EXIT_FAILED : EXIT_OK;
-        reportRun(report.summary, { metrics, logger: ctx.logger, errors: report.errors, ...runEventContext(ctx.config) });
+        if (out.length > 0) process.stdout.write(`${out.join("\n")}\n`);
+        process.exitCode = failed ? EXIT_FAILED : EXIT_OK;
       } finally {
         progress.stop();
         stop.dispose();
@@ -90,6 +128,21 @@ overlapping range, bad times): nothing runs and no run is recorded.`,
         }
       }
     });
+}
+
+/** Each query's range for one run, with what it is (for the log and, with --fill-holes, the report). */
+type Round = Map<string, { from: number; to: number; label: string }>;
+
+/** --fill-holes: round i holds each query's i-th range (oldest first). */
+function fillRounds(ranges: Map<string, FillRange[]>): Round[] {
+  const rounds: Round[] = [];
+  for (const [query, list] of ranges) {
+    list.forEach((r, i) => {
+      rounds[i] ??= new Map();
+      rounds[i].set(query, { from: r.from, to: r.to, label: r.reason === "hole" ? "hole" : "resuming unfinished backfill range" });
+    });
+  }
+  return rounds;
 }
 
 /** `backfill --list`: every backfill range of the selected queries with its progress. */

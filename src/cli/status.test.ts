@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { formatStatusTable, statusProblems, type QueryStatus } from "./status.ts";
 
 function row(over: Partial<QueryStatus>): QueryStatus {
-  return { query: "q", enabled: true, watermark: "2026-12-01T00:00:00.000Z", lagSeconds: 60, rows: 1, windows: 1, lastRun: null, backfills: [], ...over };
+  return { query: "q", enabled: true, watermark: "2026-12-01T00:00:00.000Z", lagSeconds: 60, rows: 1, windows: 1, lastRun: null, backfills: [], coverage: null, ...over };
 }
 const ok = { runId: "r", command: "export", finishedAt: "2026-12-01T00:01:00.000Z", outcome: "ok", rows: 5 };
 
@@ -35,4 +35,36 @@ test("formatStatusTable: a SOURCE column only when the config names its sources"
   assert.match(named[0]!, /^QUERY +SOURCE +WATERMARK +LAG/);
   assert.match(named[1]!, /^a +east +2026-12-01T00:00:00.000Z/);
   assert.match(named[2]!, /^b +west-2 +2026-12-01T00:00:00.000Z/);
+});
+
+const hole = { from: "2026-12-05T14:30:00.000Z", to: "2026-12-05T14:33:09.000Z", seconds: 189 };
+const withHole = row({
+  coverage: {
+    covered: [
+      { from: "2026-12-05T12:00:00.000Z", to: "2026-12-05T14:30:00.000Z", seconds: 9000 },
+      { from: "2026-12-05T14:33:09.000Z", to: "2026-12-05T16:00:00.000Z", seconds: 5211 },
+    ],
+    pending: [],
+    holes: [hole],
+  },
+});
+
+test("statusProblems: each hole in an enabled query's coverage, with its bounds and what to run; without --max-lag too", () => {
+  assert.deepEqual(statusProblems([withHole]), [
+    "q: HOLE in coverage 2026-12-05T14:30:00.000Z–2026-12-05T14:33:09.000Z: no backfill range and not the live export owns it, so rows ingested there were never exported; run monitorlift backfill --fill-holes --query q",
+  ]);
+  assert.deepEqual(statusProblems([{ ...withHole, enabled: false }]), [], "a disabled query is not checked");
+  const pendingOnly = row({ coverage: { covered: [], pending: [hole], holes: [] } });
+  assert.deepEqual(statusProblems([pendingOnly]), [], "an unfinished backfill is pending, not a hole");
+});
+
+test("formatStatusTable: the covered ranges, pending parts and each HOLE under the query", () => {
+  const text = formatStatusTable([{ ...withHole, coverage: { ...withHole.coverage!, pending: [{ from: "2026-12-05T10:00:00.000Z", to: "2026-12-05T11:00:00.000Z", seconds: 3600 }] } }]);
+  const lines = text.split("\n").slice(2);
+  assert.deepEqual(lines, [
+    "  q covered: 2026-12-05T12:00:00.000Z–2026-12-05T14:30:00.000Z, 2026-12-05T14:33:09.000Z–2026-12-05T16:00:00.000Z",
+    "  q pending 2026-12-05T10:00:00.000Z–2026-12-05T11:00:00.000Z: an unfinished backfill range owns it (re-run that backfill, or backfill --fill-holes)",
+    "  q HOLE 2026-12-05T14:30:00.000Z–2026-12-05T14:33:09.000Z (3m9s): no backfill range and not the live export owns it, so rows ingested there were never exported (monitorlift backfill --fill-holes --query q)",
+  ]);
+  assert.equal(formatStatusTable([row({ coverage: { covered: [], pending: [], holes: [] } })]).split("\n").length, 2, "nothing stored: no coverage lines");
 });

@@ -11,6 +11,10 @@ import type { CursorState, CursorStore, StateKey } from "../sinks/sink.ts";
 import { EXIT_FAILED, EXIT_OK } from "./exit.ts";
 import { LIVE_SCOPE, liveKey, parseScopeRange } from "../sinks/layout.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
+import { formatSpan } from "../runner/export-query.ts";
+import { queryCoverage } from "../runner/fill-holes.ts";
+import type { Coverage } from "../window/coverage.ts";
+import type { TimeWindow } from "../window/window.ts";
 
 export interface QueryStatus {
   query: string;
@@ -24,15 +28,28 @@ export interface QueryStatus {
   windows: number;
   lastRun: { runId: string; command: string; finishedAt: string; outcome: string; rows: number; error?: { code: string; message: string }; heldBy?: string } | null;
   backfills: Array<{ scope: string; watermark: string; rows: number; done: boolean }>;
+  /**
+   * Ingestion time the query's cursors account for (src/window/coverage.ts): exported (covered), owned by an
+   * unfinished backfill (pending), and owned by no cursor (holes: never exported; backfill --fill-holes).
+   * null when a stored cursor does not decode (the ranges are then unknown).
+   */
+  coverage: { covered: StatusRange[]; pending: StatusRange[]; holes: StatusRange[] } | null;
   /** A stored cursor of this query that does not decode (STATE_CORRUPT), naming where: the others are still shown. */
   stateError?: string;
 }
 
+/** An ingestion-time range [from, to) in ISO form, with its length. */
+export interface StatusRange {
+  from: string;
+  to: string;
+  seconds: number;
+}
+
 export function statusCommand(globals: () => GlobalOptions): Command {
   return new Command("status")
-    .description("Show each query's watermark, its lag behind now, the last run's outcome and rows, and backfills.")
+    .description("Show each query's watermark, its lag behind now, the last run's outcome and rows, backfills, and the ingestion time covered (and any hole).")
     .option("--json", "print JSON instead of a table")
-    .option("--check", "exit 1 when an enabled query's last run failed, or it lags more than --max-lag")
+    .option("--check", "exit 1 when an enabled query's last run failed, has a hole in its coverage, or lags more than --max-lag")
     .option("--max-lag <duration>", "with --check: the most lag allowed, an ISO 8601 duration (PT30M)")
     .addHelpText(
       "after",
@@ -72,12 +89,15 @@ export function statusCommand(globals: () => GlobalOptions): Command {
                 rows: s.state.rows,
                 done: parseScopeRange(s.key.scope)?.to === s.state.watermark,
               })),
+            coverage: corrupt.size > 0 || unlisted !== undefined ? null : coverageOf(queryCoverage(q.name, states)),
             ...(corrupt.has(q.name) ? { stateError: corrupt.get(q.name)! } : {}),
           };
         });
         if (unlisted !== undefined) process.stderr.write(`warning: backfill ranges not shown: ${unlisted}\n`);
         for (const r of rows) if (r.stateError) process.stderr.write(`error [STATE_CORRUPT]: ${r.query}: ${r.stateError}\n`);
         process.stdout.write(`${opts.json ? JSON.stringify(rows, null, 2) : formatStatusTable(rows)}\n`);
+        // A hole is data that will never be exported unless someone acts: said on stderr too, even without --check.
+        if (!opts.check) for (const r of rows) for (const h of r.coverage?.holes ?? []) process.stderr.write(`warning: ${holeProblem(r.query, h)}\n`);
         if (opts.check) {
           const problems = statusProblems(rows, maxLagSeconds);
           for (const p of problems) process.stderr.write(`check failed: ${p}\n`);
@@ -130,7 +150,8 @@ function parseMaxLag(opts: { check?: boolean; maxLag?: string }): number | undef
 
 /**
  * What `status --check` fails on, one line per problem: an enabled query whose last run failed (with its
- * error code), and with `maxLagSeconds` one that lags more than that or has no watermark yet. Pure.
+ * error code) or that has a hole in its coverage (each hole), and with `maxLagSeconds` one that lags more
+ * than that or has no watermark yet. Pure.
  */
 export function statusProblems(rows: readonly QueryStatus[], maxLagSeconds?: number): string[] {
   const problems: string[] = [];
@@ -138,6 +159,7 @@ export function statusProblems(rows: readonly QueryStatus[], maxLagSeconds?: num
     if (r.stateError) problems.push(`${r.query}: its stored state is corrupt (STATE_CORRUPT): ${r.stateError}`);
     if (!r.enabled) continue;
     if (r.lastRun?.outcome === "failed") problems.push(`${r.query}: the last run (${r.lastRun.finishedAt}) failed${r.lastRun.error ? ` with ${r.lastRun.error.code}` : ""}`);
+    for (const h of r.coverage?.holes ?? []) problems.push(holeProblem(r.query, h));
     if (maxLagSeconds === undefined) continue;
     if (r.lagSeconds === null) {
       if (!r.stateError) problems.push(`${r.query}: no watermark yet (nothing exported)`);
@@ -169,8 +191,30 @@ export function formatStatusTable(rows: readonly QueryStatus[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
   const out = [line(header), ...body.map(line)];
-  for (const r of rows) for (const b of r.backfills) out.push(`  ${r.query} ${b.scope}: up to ${b.watermark}, ${b.rows} rows${b.done ? " (done)" : ""}`);
+  for (const r of rows) {
+    for (const b of r.backfills) out.push(`  ${r.query} ${b.scope}: up to ${b.watermark}, ${b.rows} rows${b.done ? " (done)" : ""}`);
+    const c = r.coverage;
+    if (!c || c.covered.length + c.pending.length + c.holes.length === 0) continue;
+    out.push(`  ${r.query} covered: ${c.covered.length > 0 ? c.covered.map(rangeText).join(", ") : "nothing yet"}`);
+    for (const p of c.pending) out.push(`  ${r.query} pending ${rangeText(p)}: an unfinished backfill range owns it (re-run that backfill, or backfill --fill-holes)`);
+    for (const h of c.holes) out.push(`  ${r.query} HOLE ${rangeText(h)} (${formatSpan(h.seconds * 1000)}): ${HOLE_TEXT} (monitorlift backfill --fill-holes --query ${r.query})`);
+  }
   return out.join("\n");
+}
+
+const HOLE_TEXT = "no backfill range and not the live export owns it, so rows ingested there were never exported";
+
+function holeProblem(query: string, h: StatusRange): string {
+  return `${query}: HOLE in coverage ${rangeText(h)}: ${HOLE_TEXT}; run monitorlift backfill --fill-holes --query ${query}`;
+}
+
+function rangeText(r: StatusRange): string {
+  return `${r.from}–${r.to}`;
+}
+
+function coverageOf(c: Coverage): NonNullable<QueryStatus["coverage"]> {
+  const range = (w: TimeWindow): StatusRange => ({ from: new Date(w.start).toISOString(), to: new Date(w.end).toISOString(), seconds: (w.end - w.start) / 1000 });
+  return { covered: c.covered.map(range), pending: c.pending.map(range), holes: c.holes.map(range) };
 }
 
 function humanSeconds(s: number): string {

@@ -66,7 +66,7 @@ export async function checkBackfillRange(cursors: CursorStore, query: string, ra
   checkRangeAgainst(await cursors.list(), query, range, now, lagMs);
 }
 
-function checkRangeAgainst(entries: ReadonlyArray<{ key: StateKey; state: CursorState }>, query: string, range: BackfillRange, now: number, lagMs: number): void {
+export function checkRangeAgainst(entries: ReadonlyArray<{ key: StateKey; state: CursorState }>, query: string, range: BackfillRange, now: number, lagMs: number): void {
   if (!(range.from < range.to)) {
     throw new UsageError(`backfill: --from (${iso(range.from)}) must be before --to (${iso(range.to)}).`);
   }

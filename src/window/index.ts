@@ -1,5 +1,6 @@
 export { formatWindow, type TimeWindow } from "./window.ts";
 export { planWindows, initialWatermark, splitWindow, nextGridLine, gridFloor, windowsBehind, type PlanInput } from "./plan.ts";
+export { computeCoverage, planFillRanges, type Coverage, type CoverageInput, type FillRange, type LiveCursorRange, type BackfillCursorRange } from "./coverage.ts";
 export { planBackfill, advanceCursor, isCovered, mergeWindows, resolveBackfillRange, type BackfillInput, type CursorProgress, type KnownRange } from "./backfill.ts";
 export {
   buildWindowQuery,
