@@ -8,10 +8,10 @@ import { createProgress } from "../telemetry/progress.ts";
 import { reportRun } from "../telemetry/run-event.ts";
 import { createMetrics, runEventContext } from "../telemetry/telemetry.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
-import { EXIT_FAILED, EXIT_OK } from "./exit.ts";
+import { exitCodeForRun, exitCodeForSignal } from "./exit.ts";
 import { addLockOptions, lockingFrom, type LockFlags } from "./lock-options.ts";
 import { formatRunReport } from "./report.ts";
-import { shutdownSignal } from "./signals.ts";
+import { shutdownSignal, stoppedBy } from "./signals.ts";
 import { isRelativeArg, parseInstantArg } from "./time-arg.ts";
 
 export function backfillCommand(globals: () => GlobalOptions): Command {
@@ -37,7 +37,8 @@ Windows run in parallel (concurrency) and commit as they finish; ranges of one q
 not overlap each other or the live export.
 
 Exit codes: 0 ok, 1 a query failed, 2 usage error (--to later than now − window.lag, an
-overlapping range, bad times): nothing runs and no run is recorded.`,
+overlapping range, bad times): nothing runs and no run is recorded; 3 authentication failed;
+143 stopped by SIGTERM (130 SIGINT): re-run the same command to resume.`,
     )
     .action(async (opts: { from?: string; to?: string; list?: boolean; query?: string[] } & LockFlags) => {
       const g = globals();
@@ -77,7 +78,8 @@ overlapping range, bad times): nothing runs and no run is recorded.`,
         const report = await runOnce("backfill", ctx.jobs, deps, (job) => ranges.get(job.name)!);
         progress.stop();
         process.stdout.write(`${formatRunReport(report, Boolean(g.verbose))}\n`);
-        process.exitCode = report.errors.size > 0 ? EXIT_FAILED : EXIT_OK;
+        const by = stoppedBy(stop.signal);
+        process.exitCode = by ? exitCodeForSignal(by) : exitCodeForRun(report.errors.values());
         reportRun(report.summary, { metrics, logger: ctx.logger, errors: report.errors, ...runEventContext(ctx.config) });
       } finally {
         progress.stop();

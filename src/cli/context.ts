@@ -5,7 +5,7 @@
  */
 import { loadConfigOrThrow } from "../config/load.ts";
 import type { ResolvedConfig, ResolvedQuery } from "../config/types.ts";
-import { UsageError } from "../errors.ts";
+import { ConfigError, UsageError } from "../errors.ts";
 import type { RunDeps } from "../runner/export-query.ts";
 import type { QueryJob } from "../runner/query-job.ts";
 import { createRequestGate } from "../runner/request-gate.ts";
@@ -53,10 +53,12 @@ export async function openContext(
   });
   for (const w of config.warnings) logger.warn(w);
   const queries = selectQueries(config.queries, select.queries);
-  const destination = await createSink(config.sink, { logger, env, baseDir: config.baseDir });
+  const destination = await createSink(config.sink, { logger, env, baseDir: config.baseDir }).catch((err: unknown) => {
+    throw namingFile(err, config.configPath);
+  });
   let source: LogsSource | undefined;
-  const getSource = () =>
-    (source ??= new LogsSource({
+  const newSource = () =>
+    new LogsSource({
       endpoint: config.source.endpoint,
       workspaceId: config.source.workspaceId,
       resourceId: config.source.resourceId,
@@ -68,7 +70,14 @@ export async function openContext(
       idleTimeoutMs: config.source.idleTimeoutMs,
       maxRows: config.window.maxRows,
       maxBytes: config.window.maxBytes,
-    }));
+    });
+  const getSource = () => {
+    try {
+      return (source ??= newSource());
+    } catch (err) {
+      throw namingFile(err, config.configPath);
+    }
+  };
   const gate = createRequestGate({
     maxConcurrent: Math.min(config.concurrency, config.source.maxConcurrentRequests),
     maxPer30s: config.source.maxRequestsPer30s,
@@ -98,6 +107,15 @@ export async function openContext(
       sinkKind: config.sink,
     }),
   };
+}
+
+/**
+ * A configuration problem found while building from the loaded file (a sink URL or secret variable read
+ * at run time, an unset client-secret variable) names the file, as the loader's own problems do.
+ */
+function namingFile(err: unknown, file: string): unknown {
+  if (!(err instanceof ConfigError) || err.file !== undefined) return err;
+  return new ConfigError(err.message, err.problems, { file, category: err.category, ...(err.hint ? { hint: err.hint } : {}), ...(err.cause !== undefined ? { cause: err.cause } : {}) });
 }
 
 function selectQueries(all: readonly ResolvedQuery[], names: readonly string[] | undefined): ResolvedQuery[] {

@@ -9,7 +9,9 @@ import type { MonitorliftConfig } from "../config/types.ts";
 import { UsageError } from "../errors.ts";
 import { HealthState } from "../runner/health.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import { exitCodeForSignal } from "./exit.ts";
 import { startHealthServer, type HealthServer, type RequestHandler } from "./health-server.ts";
+import { stoppedBy } from "./signals.ts";
 
 export interface ServiceFlags {
   healthPort?: string;
@@ -21,7 +23,7 @@ export function addServiceOptions(cmd: Command): Command {
   return cmd
     .option("--health-port <port>", "scheduled mode: serve /healthz and /readyz on this port (config health.port; default off)")
     .option("--health-host <address>", "address of the health listener (config health.host; default 127.0.0.1, 0.0.0.0 for a container probe)")
-    .option("--shutdown-grace <duration>", "scheduled mode: after SIGTERM, abandon the current window after this long and exit 0 (ISO 8601; config shutdownGrace; default PT25S)");
+    .option("--shutdown-grace <duration>", "scheduled mode: after SIGTERM, abandon the current window after this long and exit 143 (ISO 8601; config shutdownGrace; default PT25S)");
 }
 
 export interface ServiceSettings {
@@ -76,7 +78,7 @@ export async function startService(
     state.markStopping();
     timer = setTimeout(() => {
       logger.warn({ graceSeconds: settings.graceMs / 1000 }, "shutdown grace over: abandoning the current window (left uncommitted, the next run exports it again)");
-      exit(0);
+      exit(exitCodeForSignal(stoppedBy(signal) ?? "SIGTERM"));
     }, settings.graceMs);
     timer.unref();
   };

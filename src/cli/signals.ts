@@ -1,16 +1,34 @@
 /**
  * SIGINT/SIGTERM → a graceful stop: the AbortSignal tells the runner to stop starting work;
- * the window being committed finishes, uncommitted ones are discarded. A second signal exits at once (130).
+ * the window being committed finishes, uncommitted ones are discarded. A second signal exits at once.
+ * Either way a command that a signal stopped (export, once or scheduled, backfill, verify) exits
+ * 128 + the signal's number — 143 for SIGTERM, 130 for SIGINT — whatever its runs did: it did not
+ * finish its work, and a platform that restarts unfinished jobs (a Kubernetes Job's backoffLimit)
+ * should run it again; the next run resumes from the last committed window.
  */
 import { AbortedError } from "../errors.ts";
-import { EXIT_INTERRUPTED } from "./exit.ts";
+import { exitCodeForSignal } from "./exit.ts";
+
+/** The abort reason of a stop asked for by a signal: which one. */
+export class SignalStop extends AbortedError {
+  readonly signalName: NodeJS.Signals;
+  constructor(signalName: NodeJS.Signals) {
+    super(`stopped by ${signalName} (graceful shutdown)`);
+    this.signalName = signalName;
+  }
+}
+
+/** The signal that stopped work aborted by `signal`, if a signal did. */
+export function stoppedBy(signal: AbortSignal): NodeJS.Signals | undefined {
+  return signal.aborted && signal.reason instanceof SignalStop ? signal.reason.signalName : undefined;
+}
 
 export function shutdownSignal(onFirst?: (name: string) => void): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   const handler = (name: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
+    if (controller.signal.aborted) process.exit(exitCodeForSignal(name));
     onFirst?.(name);
-    controller.abort(new AbortedError(`stopped by ${name} (graceful shutdown)`));
+    controller.abort(new SignalStop(name));
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);

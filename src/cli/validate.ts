@@ -6,7 +6,7 @@ import { drain } from "../source/logs-source.ts";
 import { resolveTelemetry } from "../telemetry/settings.ts";
 import { describeBackends } from "../telemetry/telemetry.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
-import { describeError, EXIT_FAILED } from "./exit.ts";
+import { describeError, EXIT_AUTH, EXIT_FAILED } from "./exit.ts";
 import { missingItemIdWarning } from "../window/query-text.ts";
 
 export function validateCommand(globals: () => GlobalOptions): Command {
@@ -16,7 +16,7 @@ export function validateCommand(globals: () => GlobalOptions): Command {
     .option("--timeout <duration>", "with --connect: the longest wait for the workspace's answer, an ISO 8601 duration (no retries)", "PT15S")
     .addHelpText(
       "after",
-      "\nExamples:\n  monitorlift validate --config monitorlift.json\n  monitorlift validate --connect\n  monitorlift validate --connect --timeout PT1M   # a slow network or a slow first query",
+      "\nExamples:\n  monitorlift validate --config monitorlift.json\n  monitorlift validate --connect\n  monitorlift validate --connect --timeout PT1M   # a slow network or a slow first query\n\nExit codes: 0 ok, 1 --connect found a problem, 2 the configuration is invalid, 3 --connect got no access token or the service refused it.",
     )
     .action(async (opts: { connect?: boolean; timeout: string }) => {
       const g = globals();
@@ -29,6 +29,7 @@ export function validateCommand(globals: () => GlobalOptions): Command {
       out.push(`telemetry: ${telemetry.enabled ? `metrics go to ${describeBackends(telemetry)}` : "off"}`);
       for (const w of telemetry.warnings) out.push(`warning: ${w}`);
       let failed = false;
+      let authFailed = false;
       if (opts.connect) {
         try {
           await ctx.destination.sink.start();
@@ -42,9 +43,10 @@ export function validateCommand(globals: () => GlobalOptions): Command {
         const waitMs = Math.min(timeoutMs, ctx.config.source.requestTimeoutMs);
         const origin = new URL(ctx.config.source.endpoint).origin;
         let unreachable = false;
+        let noToken = false;
         for (const job of ctx.jobs) {
-          if (unreachable) {
-            out.push(`query ${job.name}: not tried (the workspace did not answer)`);
+          if (unreachable || noToken) {
+            out.push(`query ${job.name}: not tried (${noToken ? "no access token" : "the workspace did not answer"})`);
             continue;
           }
           // A half-open window [t, t) is empty by construction: the query compiles and runs, no rows.
@@ -61,6 +63,8 @@ export function validateCommand(globals: () => GlobalOptions): Command {
           } catch (err) {
             failed = true;
             const code = isMonitorliftError(err) ? err.code : undefined;
+            if (isMonitorliftError(err) && err.category === "auth") authFailed = true;
+            if (code === "SOURCE_CREDENTIAL") noToken = true;
             if (signal.aborted || code === "SOURCE_TIMEOUT") {
               unreachable = true;
               out.push(`query ${job.name}: error [SOURCE_TIMEOUT]: no answer from ${origin} within ${waitMs / 1000}s — the endpoint is unreachable or very slow; check source.endpoint, DNS, proxy and firewall (validate does not retry; --timeout waits longer)`);
@@ -73,6 +77,6 @@ export function validateCommand(globals: () => GlobalOptions): Command {
         await ctx.destination.shutdown().catch((err: unknown) => out.push(`sink shutdown: ${messageOf(err)}`));
       }
       process.stdout.write(`${out.join("\n")}\n`);
-      if (failed) process.exitCode = EXIT_FAILED;
+      if (failed) process.exitCode = authFailed ? EXIT_AUTH : EXIT_FAILED;
     });
 }

@@ -351,7 +351,7 @@ export const configSchema = z
       .describe("Health endpoints of a scheduled export (long-running mode). See the README's Health endpoints section."),
     shutdownGrace: duration()
       .default("PT25S")
-      .describe("On SIGTERM/SIGINT a scheduled export finishes the window being committed; after this grace (ISO 8601) it abandons it (uncommitted: the next run exports it again) and exits 0; --shutdown-grace."),
+      .describe("On SIGTERM/SIGINT a scheduled export finishes the window being committed; after this grace (ISO 8601) it abandons it (uncommitted: the next run exports it again) and exits 143 (130 after SIGINT); --shutdown-grace."),
   })
   .describe("monitorlift configuration: export Azure Log Analytics data by KQL over incremental time windows.");
 
