@@ -15,7 +15,7 @@ import { assertExactlyOnce, describeSql } from "./support/sql-target.ts";
 import { freePort } from "./support/telemetry-receivers.ts";
 
 await describeSql("shutdown grace", ["postgres"], ({ db, sinkConfig, env }) => {
-  test("SIGTERM while the sink hangs: the window is abandoned after --shutdown-grace, exit 0, the next run exact", { timeout: 90_000 }, async () => {
+  test("SIGTERM while the sink hangs: the window is abandoned after --shutdown-grace, exit 143, the next run exact", { timeout: 90_000 }, async () => {
     const h = await startHarness({
       sim: { seed: 53, backfill: "PT1H", rowsPerSecond: 0.5, tables: ["AppRequests"], settleJitterMs: 500 },
       config: { window: { size: "PT5M", lag: "PT5S", start: "PT40M" }, sink: sinkConfig, log: { level: "warn" } },
@@ -47,7 +47,7 @@ await describeSql("shutdown grace", ["postgres"], ({ db, sinkConfig, env }) => {
       const r = await done;
       const ms = Date.now() - t0;
       assert.equal(r.signal, null, `it exited by itself: ${r.stderr}`);
-      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.code, 143, r.stderr);
       assert.match(r.stderr, /shutdown grace over: abandoning the current window/);
       assert.ok(ms >= 1900 && ms < 2000 + 3000, `exited ${ms} ms after SIGTERM, at the grace of 2 s`);
     } finally {

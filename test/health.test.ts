@@ -2,7 +2,7 @@
  * Long-running mode as an operator meets it: the real CLI exporting on a schedule against the
  * simulator serves /healthz and /readyz (and Prometheus /metrics on the same port), /readyz turns 503
  * after a run that failed permanently, no body carries a secret given in the config or the
- * environment, and SIGTERM ends the process with exit 0 within the shutdown grace. Loopback only.
+ * environment, and SIGTERM ends the process with exit 143 within the shutdown grace. Loopback only.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -85,7 +85,7 @@ async function refused(port: number): Promise<boolean> {
   });
 }
 
-test("scheduled export: /healthz and /readyz answer 200, Prometheus /metrics shares the port, SIGTERM exits 0 within the grace", { timeout: 90_000 }, async () => {
+test("scheduled export: /healthz and /readyz answer 200, Prometheus /metrics shares the port, SIGTERM exits 143 within the grace", { timeout: 90_000 }, async () => {
   const port = await freePort();
   const cli = await startScheduled(
     "healthy",
@@ -107,13 +107,13 @@ test("scheduled export: /healthz and /readyz answer 200, Prometheus /metrics sha
   } finally {
     const r = await cli.term();
     assert.equal(r.signal, null, `it exited by itself: ${r.stderr}`);
-    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.code, 143, r.stderr);
     assert.ok(r.ms < 5000 + 3000, `exited ${r.ms} ms after SIGTERM (grace 5 s)`);
   }
   assert.equal(await refused(port), true, "the port is released");
 });
 
-test("a run that fails permanently turns /readyz 503 (/healthz stays 200); no body carries a secret; SIGTERM still exits 0", { timeout: 90_000 }, async () => {
+test("a run that fails permanently turns /readyz 503 (/healthz stays 200); no body carries a secret; SIGTERM still exits 143", { timeout: 90_000 }, async () => {
   const port = await freePort();
   const cli = await startScheduled(
     "failing",
@@ -147,7 +147,7 @@ test("a run that fails permanently turns /readyz 503 (/healthz stays 200); no bo
   } finally {
     const r = await cli.term();
     assert.equal(r.signal, null, `it exited by itself: ${r.stderr}`);
-    assert.equal(r.code, 0, `a graceful stop of a scheduled export exits 0 even after a failed run: ${r.stderr}`);
+    assert.equal(r.code, 143, `a graceful stop of a scheduled export exits 143 (SIGTERM) whatever its runs did: ${r.stderr}`);
     assert.ok(r.ms < 5000 + 3000, `exited ${r.ms} ms after SIGTERM (grace 5 s)`);
   }
 });
@@ -176,7 +176,7 @@ test("a malformed --health-port or --shutdown-grace is a usage error, a taken he
 
 // The shutdown signal cancels a request in flight, so this run ends well within the grace; the grace itself
 // (abandoning work that ignores the signal) is exercised by the PostgreSQL test below and src/cli/service.test.ts.
-test("SIGTERM while a window hangs on a slow service: exit 0 within the grace, the window left uncommitted", { timeout: 60_000 }, async () => {
+test("SIGTERM while a window hangs on a slow service: exit 143 within the grace, the window left uncommitted", { timeout: 60_000 }, async () => {
   const before = await h.watermark("requests");
   h.sim.faults.set({ probabilities: { slow: 1 }, slowMs: 45_000 });
   try {
@@ -189,7 +189,7 @@ test("SIGTERM while a window hangs on a slow service: exit 0 within the grace, t
     await new Promise((r) => setTimeout(r, 500)); // its first request is waiting on the slow service
     const r = await cli.term();
     assert.equal(r.signal, null, `it exited by itself: ${r.stderr}`);
-    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.code, 143, r.stderr);
     assert.ok(r.ms < 2000 + 3000, `exited ${r.ms} ms after SIGTERM (grace 2 s; the service would answer after 45 s)`);
     assert.deepEqual(await h.watermark("requests"), before, "nothing committed by the abandoned run");
     assert.equal(await h.watermark("stuck"), undefined, "nothing committed by the abandoned run");
