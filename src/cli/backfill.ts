@@ -70,10 +70,11 @@ overlapping range, bad times): nothing runs and no run is recorded; 3 authentica
         totalMs: [...ranges.values()].reduce((sum, r) => sum + (r.to - r.from), 0),
         label: "backfill",
         logger: ctx.logger,
-        tty: Boolean(process.stderr.isTTY),
+        tty: Boolean(process.stderr.isTTY) && ctx.logPretty, // no bar under --log-format json
+        logLines: ctx.logLines,
       });
       try {
-        const deps = { ...ctx.runDeps(stop.signal, Date.now, metrics), locking };
+        const deps = { ...ctx.runDeps(stop.signal, Date.now, metrics), locking, ...(progress.bar ? { windowLogLevel: "debug" as const } : {}) };
         deps.onCommitted = (_query, p) => progress.advance(p.window.end - p.window.start, p.rows);
         const report = await runOnce("backfill", ctx.jobs, deps, (job) => ranges.get(job.name)!);
         progress.stop();

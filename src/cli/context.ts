@@ -12,7 +12,7 @@ import { createRequestGate } from "../runner/request-gate.ts";
 import { createSink } from "../sinks/registry.ts";
 import type { Destination } from "../sinks/sink.ts";
 import { LogsSource } from "../source/logs-source.ts";
-import { createLogger, type Logger } from "../telemetry/logger.ts";
+import { createLogger, LogLines, type Logger } from "../telemetry/logger.ts";
 import { noopMetrics, type Metrics } from "../telemetry/metrics.ts";
 import { buildWindowQuery } from "../window/query-text.ts";
 import { buildCountQuery } from "../window/count-query.ts";
@@ -27,6 +27,10 @@ export interface GlobalOptions {
 export interface Context {
   config: ResolvedConfig;
   logger: Logger;
+  /** Readable log lines (a TTY, or --log-format pretty) go through `logLines`; JSON lines go straight to stderr. */
+  logPretty: boolean;
+  /** The stream readable log lines are written to, which a progress bar diverts above itself. */
+  logLines: LogLines;
   destination: Destination;
   jobs: QueryJob[];
   /** Created on first use: `status` needs no source. */
@@ -47,9 +51,12 @@ export async function openContext(
 ): Promise<Context> {
   const config = await loadConfigOrThrow(configPathFrom(options, env), env);
   const format = options.logFormat ?? (config.log.format === "auto" ? undefined : config.log.format);
+  const logPretty = format ? format === "pretty" : Boolean(process.stderr.isTTY);
+  const logLines = new LogLines(process.stderr);
   const logger = createLogger({
     level: options.logLevel ?? (options.verbose ? "debug" : config.log.level),
-    ...(format ? { pretty: format === "pretty" } : {}),
+    pretty: logPretty,
+    destination: logLines,
   });
   for (const w of config.warnings) logger.warn(w);
   const queries = selectQueries(config.queries, select.queries);
@@ -85,6 +92,8 @@ export async function openContext(
   return {
     config,
     logger,
+    logPretty,
+    logLines,
     destination,
     jobs: queries.map(jobFor),
     source: getSource,
