@@ -47,7 +47,7 @@ export function configPathFrom(options: GlobalOptions, env: NodeJS.ProcessEnv): 
 export async function openContext(
   options: GlobalOptions,
   env: NodeJS.ProcessEnv,
-  select: { queries?: readonly string[] } = {},
+  select: { queries?: readonly string[]; /** false: the caller reports the config's warnings itself (validate). */ logWarnings?: boolean } = {},
 ): Promise<Context> {
   const config = await loadConfigOrThrow(configPathFrom(options, env), env);
   const format = options.logFormat ?? (config.log.format === "auto" ? undefined : config.log.format);
@@ -58,7 +58,7 @@ export async function openContext(
     pretty: logPretty,
     destination: logLines,
   });
-  for (const w of config.warnings) logger.warn(w);
+  if (select.logWarnings !== false) for (const w of config.warnings) logger.warn({ config: config.configPath }, w); // each once, naming the file
   const queries = selectQueries(config.queries, select.queries);
   const destination = await createSink(config.sink, { logger, env, baseDir: config.baseDir }).catch((err: unknown) => {
     throw namingFile(err, config.configPath);

@@ -22,7 +22,7 @@ export function validateCommand(globals: () => GlobalOptions): Command {
       const g = globals();
       const timeoutMs = parseDuration(opts.timeout);
       if (timeoutMs === undefined || timeoutMs < 1) throw new UsageError(`--timeout '${opts.timeout}' is not a positive ISO 8601 duration (PT15S, PT1M).`);
-      const ctx = await openContext(g, process.env);
+      const ctx = await openContext(g, process.env, { logWarnings: false }); // the warnings are in the report below, once
       const out: string[] = [`config ${ctx.config.configPath}: ok (${ctx.config.queries.length} ${ctx.config.queries.length === 1 ? "query" : "queries"}, sink ${ctx.destination.sink.description})`];
       for (const w of ctx.config.warnings) out.push(`warning: ${w}`);
       const telemetry = resolveTelemetry(process.env, ctx.config.telemetry);
