@@ -121,7 +121,11 @@ export function credentialDetail(err: unknown, secrets: readonly string[]): stri
 }
 
 function oneLine(message: string): string {
-  const flat = message.replace(/\s+/g, " ").replace(/ ?To troubleshoot, visit https?:\/\/\S+/g, "").trim();
+  const flat = message
+    .replace(/\s+/g, " ")
+    .replace(/ ?To troubleshoot, visit https?:\/\/\S+/g, "")
+    .replace(/ - [A-Za-z ]+: Not Available/g, "") // MSAL's empty fields; a real correlation ID stays (support asks for it)
+    .trim();
   return flat.length > MAX_DETAIL ? `${flat.slice(0, MAX_DETAIL)}…` : flat;
 }
 
