@@ -15,7 +15,7 @@ import {
 } from "./errors.ts";
 import { serviceErrorFromBody } from "./source/service-error.ts";
 
-const CATEGORIES: readonly ErrorCategory[] = ["usage", "config", "transient", "permanent"];
+const CATEGORIES: readonly ErrorCategory[] = ["usage", "config", "transient", "permanent", "auth"];
 
 /** The members of the `ErrorCode` union, read from the source (the type does not exist at run time). */
 function declaredCodes(): string[] {
@@ -76,8 +76,8 @@ test("an explicit category wins; retryable then follows it unless also given", (
 test("the HTTP status decides the category of a service error", () => {
   const category = (status: number) => serviceErrorFromBody(status, "{}").category;
   assert.equal(category(400), "permanent");
-  assert.equal(category(401), "permanent");
-  assert.equal(category(403), "permanent");
+  assert.equal(category(401), "auth");
+  assert.equal(category(403), "auth");
   assert.equal(category(404), "permanent");
   assert.equal(category(429), "transient");
   assert.equal(category(500), "transient");

@@ -3,7 +3,10 @@
  *  - usage      the command line is wrong (fix the arguments);
  *  - config     the configuration is wrong (fix the file or the environment it names);
  *  - transient  the same work may succeed if tried again (`retryable`);
- *  - permanent  trying the same work again will not help: this query (or the run) fails.
+ *  - permanent  trying the same work again will not help: this query (or the run) fails;
+ *  - auth       no token could be had for the configured identity (SOURCE_CREDENTIAL), or the query API
+ *               refused it (SOURCE_AUTH, HTTP 401/403): never retried, a human must fix the identity or
+ *               its role assignment (exit 3).
  * Each code has a default category (CATEGORY_BY_CODE below: a code added to ErrorCode needs its line
  * there, in the same hunk); a constructor option may override it where the code alone cannot say,
  * e.g. an HTTP status or a body cut mid-stream versus an unreadable one. `retryable` is true exactly
@@ -18,7 +21,8 @@ export type ErrorCode =
   | "USAGE"
   // source (Log Analytics query API)
   | "SOURCE_REQUEST_INVALID" // 400 SemanticError / BadArgumentError
-  | "SOURCE_AUTH" // 401 / 403
+  | "SOURCE_AUTH" // 401 / 403: the query API refused the token
+  | "SOURCE_CREDENTIAL" // no token could be obtained for source.auth (nothing was sent to the query API)
   | "SOURCE_NOT_FOUND" // 404 unknown workspace / resource
   | "SOURCE_THROTTLED" // 429
   | "SOURCE_UNAVAILABLE" // 5xx, 504
@@ -44,7 +48,7 @@ export type ErrorCode =
   | "ABORTED"
   | "INTERNAL";
 
-export type ErrorCategory = "usage" | "config" | "transient" | "permanent";
+export type ErrorCategory = "usage" | "config" | "transient" | "permanent" | "auth";
 
 /** The default category of each code. */
 export const CATEGORY_BY_CODE: Readonly<Record<ErrorCode, ErrorCategory>> = {
@@ -52,7 +56,8 @@ export const CATEGORY_BY_CODE: Readonly<Record<ErrorCode, ErrorCategory>> = {
   CONFIG_NOT_FOUND: "config",
   USAGE: "usage",
   SOURCE_REQUEST_INVALID: "permanent",
-  SOURCE_AUTH: "permanent",
+  SOURCE_AUTH: "auth", // the service refused the token: asking again gets the same answer
+  SOURCE_CREDENTIAL: "auth", // the identity could not get a token (the SDK already retried a token endpoint that failed transiently)
   SOURCE_NOT_FOUND: "permanent",
   SOURCE_THROTTLED: "transient",
   SOURCE_UNAVAILABLE: "transient",

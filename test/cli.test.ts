@@ -1,7 +1,7 @@
 /**
  * The CLI as a user meets it: exit codes (0 ok, 1 a query failed, 2 usage/config), one-paragraph
  * errors naming the key or query, `validate --connect`, `status`, `export --once`, `--help`, and
- * SIGTERM stopping a scheduled export gracefully.
+ * SIGTERM stopping a scheduled export gracefully (exit 0).
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -127,13 +127,13 @@ test("export --once exits 0 and status shows the watermark; a failing query make
   assert.match(mixed.stdout, /ok +requests/);
 });
 
-test("a scheduled export stops gracefully on SIGTERM with exit 0", async () => {
+test("a scheduled export stops gracefully on SIGTERM with exit 0, like export --once and backfill", async () => {
   const file = join(h.dir, "scheduled.json");
   await writeFile(file, JSON.stringify({ ...h.config, schedule: "*/30 * * * * *" }));
-  const child = runCli(["export", "--config", file], { timeoutMs: 60_000 });
+  let spawned: import("node:child_process").ChildProcess | undefined;
+  const child = runCli(["export", "--config", file], { timeoutMs: 60_000, onSpawn: (c) => (spawned = c) });
   await new Promise((r) => setTimeout(r, 2500));
-  const { spawnSync } = await import("node:child_process");
-  spawnSync("pkill", ["-TERM", "-f", file]);
+  spawned!.kill("SIGTERM");
   const r = await child;
   assert.equal(r.signal, null, "it exited by itself");
   assert.equal(r.code, 0, r.stderr);

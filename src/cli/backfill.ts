@@ -11,11 +11,11 @@ import { createMetrics, querySources, runEventContext } from "../telemetry/telem
 import type { FillRange } from "../window/coverage.ts";
 import { formatWindow } from "../window/window.ts";
 import { openContext, type Context, type GlobalOptions } from "./context.ts";
-import { EXIT_FAILED, EXIT_OK } from "./exit.ts";
+import { exitCodeForRun, exitCodeForStop } from "./exit.ts";
 import { addLockOptions, lockingFrom, type LockFlags } from "./lock-options.ts";
 import { formatRunReport } from "./report.ts";
 import { queryLogFields } from "../runner/query-job.ts";
-import { shutdownSignal } from "./signals.ts";
+import { shutdownSignal, stoppedBy } from "./signals.ts";
 import { isRelativeArg, parseInstantArg } from "./time-arg.ts";
 
 export function backfillCommand(globals: () => GlobalOptions): Command {
@@ -49,7 +49,9 @@ resumes every unfinished backfill range, with its exact bounds, so a killed --fi
 re-run continues where it stopped. Afterwards \`status\` shows no hole.
 
 Exit codes: 0 ok (also nothing to fill), 1 a query failed, 2 usage error (--to later than now − window.lag, an
-overlapping range, bad times): nothing runs and no run is recorded.`,
+overlapping range, bad times): nothing runs and no run is recorded; 3 authentication failed.
+Stopped by SIGTERM/SIGINT: the windows being committed finish, exit 0; re-run the same
+command to resume.`,
     )
     .action(async (opts: { from?: string; to?: string; list?: boolean; fillHoles?: boolean; query?: string[] } & LockFlags) => {
       const g = globals();
@@ -94,30 +96,34 @@ overlapping range, bad times): nothing runs and no run is recorded.`,
         totalMs: rounds.reduce((sum, round) => sum + [...round.values()].reduce((n, r) => n + (r.to - r.from), 0), 0),
         label: "backfill",
         logger: ctx.logger,
-        tty: Boolean(process.stderr.isTTY),
+        tty: Boolean(process.stderr.isTTY) && ctx.logPretty, // no bar under --log-format json
+        logLines: ctx.logLines,
       });
       try {
-        const deps = { ...ctx.runDeps(stop.signal, Date.now, metrics), locking };
+        const deps = { ...ctx.runDeps(stop.signal, Date.now, metrics), locking, ...(progress.bar ? { windowLogLevel: "debug" as const } : {}) };
         deps.onCommitted = (_query, p) => progress.advance(p.window.end - p.window.start, p.rows);
-        let failed = false;
+        const errors: unknown[] = [];
+        const reports: Awaited<ReturnType<typeof runOnce>>[] = [];
         const out: string[] = [];
         // One run per round: a query's ranges run one after the other, the queries of a round concurrently.
         for (const [i, round] of rounds.entries()) {
           if (stop.signal.aborted) {
             out.push(`stopped before ${rounds.length - i} more range${rounds.length - i === 1 ? "" : "s"}: re-run to continue`);
-            failed = true;
             break;
           }
           const jobs = ctx.jobs.filter((j) => round.has(j.name));
           const report = await runOnce("backfill", jobs, deps, (job) => round.get(job.name)!);
           if (opts.fillHoles) for (const [query, r] of round) out.push(`fill ${query}: ${r.label} ${formatWindow({ start: r.from, end: r.to })}`);
           out.push(formatRunReport(report, Boolean(g.verbose), querySources(ctx.config)));
-          failed ||= report.errors.size > 0;
-          reportRun(report.summary, { metrics, logger: ctx.logger, errors: report.errors, ...runEventContext(ctx.config) });
+          errors.push(...report.errors.values());
+          reports.push(report);
         }
         progress.stop();
+        // the run-complete events once the bar is gone (an INFO line each)
+        for (const report of reports) reportRun(report.summary, { metrics, logger: ctx.logger, errors: report.errors, ...runEventContext(ctx.config) });
         if (out.length > 0) process.stdout.write(`${out.join("\n")}\n`);
-        process.exitCode = failed ? EXIT_FAILED : EXIT_OK;
+        const by = stoppedBy(stop.signal);
+        process.exitCode = by ? exitCodeForStop(by) : exitCodeForRun(errors);
       } finally {
         progress.stop();
         stop.dispose();

@@ -5,7 +5,7 @@
  */
 import { loadConfigOrThrow } from "../config/load.ts";
 import type { ResolvedConfig, ResolvedQuery } from "../config/types.ts";
-import { UsageError } from "../errors.ts";
+import { ConfigError, UsageError } from "../errors.ts";
 import type { RunDeps } from "../runner/export-query.ts";
 import type { QueryJob } from "../runner/query-job.ts";
 import { createRequestGate, type RequestGate } from "../runner/request-gate.ts";
@@ -15,7 +15,7 @@ import { limitsByIdentity } from "../source/identity.ts";
 import { createSink } from "../sinks/registry.ts";
 import type { Destination } from "../sinks/sink.ts";
 import { LogsSource } from "../source/logs-source.ts";
-import { createLogger, type Logger } from "../telemetry/logger.ts";
+import { createLogger, LogLines, type Logger } from "../telemetry/logger.ts";
 import { noopMetrics, type Metrics } from "../telemetry/metrics.ts";
 import { buildWindowQuery } from "../window/query-text.ts";
 import { buildCountQuery } from "../window/count-query.ts";
@@ -30,6 +30,10 @@ export interface GlobalOptions {
 export interface Context {
   config: ResolvedConfig;
   logger: Logger;
+  /** Readable log lines (a TTY, or --log-format pretty) go through `logLines`; JSON lines go straight to stderr. */
+  logPretty: boolean;
+  /** The stream readable log lines are written to, which a progress bar diverts above itself. */
+  logLines: LogLines;
   destination: Destination;
   jobs: QueryJob[];
   /** The client of source `name` (a key of config.sources), created on first use: `status` needs none. */
@@ -46,22 +50,31 @@ export function configPathFrom(options: GlobalOptions, env: NodeJS.ProcessEnv): 
 export async function openContext(
   options: GlobalOptions,
   env: NodeJS.ProcessEnv,
-  select: { queries?: readonly string[] } = {},
+  select: { queries?: readonly string[]; /** false: the caller reports the config's warnings itself (validate). */ logWarnings?: boolean } = {},
 ): Promise<Context> {
   const config = await loadConfigOrThrow(configPathFrom(options, env), env);
   const format = options.logFormat ?? (config.log.format === "auto" ? undefined : config.log.format);
+  const logPretty = format ? format === "pretty" : Boolean(process.stderr.isTTY);
+  const logLines = new LogLines(process.stderr);
   const logger = createLogger({
     level: options.logLevel ?? (options.verbose ? "debug" : config.log.level),
-    ...(format ? { pretty: format === "pretty" } : {}),
+    pretty: logPretty,
+    destination: logLines,
   });
-  for (const w of config.warnings) logger.warn(w);
+  if (select.logWarnings !== false) for (const w of config.warnings) logger.warn({ config: config.configPath }, w); // each once, naming the file
   const queries = selectQueries(config.queries, select.queries);
-  const destination = await createSink(config.sink, { logger, env, baseDir: config.baseDir });
+  const destination = await createSink(config.sink, { logger, env, baseDir: config.baseDir }).catch((err: unknown) => {
+    throw namingFile(err, config.configPath);
+  });
   const clients = new Map<string, LogsSource>();
   const getSource = (name: string): LogsSource => {
     let client = clients.get(name);
     if (client === undefined) {
-      client = createSource(config, name, env);
+      try {
+        client = createSource(config, name, env);
+      } catch (err) {
+        throw namingFile(err, config.configPath);
+      }
       clients.set(name, client);
     }
     return client;
@@ -76,6 +89,8 @@ export async function openContext(
   return {
     config,
     logger,
+    logPretty,
+    logLines,
     destination,
     jobs,
     source: getSource,
@@ -124,6 +139,15 @@ function connectionFor(config: ResolvedConfig, name: string, source: LogsSource,
     gate,
     retry: { maxRetries: s.maxRetries, retryDelayMs: s.retryDelayMs, maxRetryDelayMs: s.maxRetryDelayMs, maxRetryElapsedMs: s.maxRetryElapsedMs },
   };
+}
+
+/**
+ * A configuration problem found while building from the loaded file (a sink URL or secret variable read
+ * at run time, an unset client-secret variable) names the file, as the loader's own problems do.
+ */
+function namingFile(err: unknown, file: string): unknown {
+  if (!(err instanceof ConfigError) || err.file !== undefined) return err;
+  return new ConfigError(err.message, err.problems, { file, category: err.category, ...(err.hint ? { hint: err.hint } : {}), ...(err.cause !== undefined ? { cause: err.cause } : {}) });
 }
 
 function selectQueries(all: readonly ResolvedQuery[], names: readonly string[] | undefined): ResolvedQuery[] {

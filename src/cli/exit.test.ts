@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { CommanderError } from "commander";
 import { AbortedError, CATEGORY_BY_CODE, ConfigError, MonitorliftError, SinkError, SourceError, UsageError, type ErrorCode } from "../errors.ts";
-import { describeError, EXIT_CODE_BY_CATEGORY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, exitCodeFor } from "./exit.ts";
+import { describeError, EXIT_AUTH, EXIT_CODE_BY_CATEGORY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE, exitCodeFor, exitCodeForRun, exitCodeForSignal, exitCodeForStop } from "./exit.ts";
 
-test("exit codes per category: usage and config exit 2, transient and permanent exit 1", () => {
-  assert.deepEqual(EXIT_CODE_BY_CATEGORY, { usage: 2, config: 2, transient: 1, permanent: 1 });
+test("exit codes per category: usage and config exit 2, transient and permanent exit 1, auth exits 3", () => {
+  assert.deepEqual(EXIT_CODE_BY_CATEGORY, { usage: 2, config: 2, transient: 1, permanent: 1, auth: 3 });
   for (const code of Object.keys(CATEGORY_BY_CODE) as ErrorCode[]) {
     assert.equal(exitCodeFor(new MonitorliftError(code, "x")), EXIT_CODE_BY_CATEGORY[CATEGORY_BY_CODE[code]], code);
   }
@@ -18,7 +18,9 @@ test("the documented exit codes hold", () => {
   assert.equal(exitCodeFor(new UsageError("bad flag")), EXIT_USAGE);
   assert.equal(exitCodeFor(new SourceError("SOURCE_INSECURE_ENDPOINT", "http://x")), EXIT_USAGE);
   assert.equal(exitCodeFor(new CommanderError(1, "commander.unknownCommand", "unknown command")), EXIT_USAGE);
-  assert.equal(exitCodeFor(new SourceError("SOURCE_AUTH", "403", { status: 403 })), EXIT_FAILED);
+  assert.equal(exitCodeFor(new SourceError("SOURCE_AUTH", "403", { status: 403 })), EXIT_AUTH);
+  assert.equal(exitCodeFor(new SourceError("SOURCE_AUTH", "403", { status: 403, retryable: false })), EXIT_AUTH, "retryable: false keeps the auth category");
+  assert.equal(exitCodeFor(new SourceError("SOURCE_CREDENTIAL", "no token")), EXIT_AUTH);
   assert.equal(exitCodeFor(new SourceError("SOURCE_UNAVAILABLE", "503", { status: 503, retryable: true })), EXIT_FAILED);
   assert.equal(exitCodeFor(new SinkError("LOCK_HELD", "held")), EXIT_FAILED);
   assert.equal(exitCodeFor(new AbortedError("received SIGTERM")), EXIT_FAILED, "a graceful stop that ends in an error is a failed run");
@@ -26,6 +28,25 @@ test("the documented exit codes hold", () => {
   assert.equal(exitCodeFor("a string"), EXIT_FAILED);
   assert.equal(exitCodeFor(undefined), EXIT_FAILED);
   assert.equal(EXIT_INTERRUPTED, 130);
+  assert.equal(EXIT_TERMINATED, 143);
+});
+
+test("a run's exit code: 0 without failures, 3 when any query failed for auth, else 1; a signal's is 128 + its number", () => {
+  assert.equal(exitCodeForRun([]), EXIT_OK);
+  assert.equal(exitCodeForRun([new SourceError("SOURCE_UNAVAILABLE", "503", { retryable: true })]), EXIT_FAILED);
+  assert.equal(exitCodeForRun([new SourceError("SOURCE_UNAVAILABLE", "503", { retryable: true }), new SourceError("SOURCE_CREDENTIAL", "x")]), EXIT_AUTH);
+  assert.equal(exitCodeForRun([new Error("plain")]), EXIT_FAILED);
+  assert.equal(exitCodeForStop("SIGTERM"), EXIT_OK, "a clean stop is not a failure");
+  assert.equal(exitCodeForStop("SIGINT"), EXIT_OK);
+  assert.equal(exitCodeForSignal("SIGTERM"), EXIT_TERMINATED);
+  assert.equal(exitCodeForSignal("SIGINT"), EXIT_INTERRUPTED);
+});
+
+test("describeError of a configuration error: the file once, each problem once", () => {
+  const many = describeError(new ConfigError("Invalid configuration: a.b: bad (and 1 more problem)", ["a.b: bad", "c: worse"], { file: "/etc/m.json", hint: "Fix it." }), false);
+  assert.equal(many, "error: /etc/m.json: 2 problems in the configuration:\n  - a.b: bad\n  - c: worse\n  Fix it.");
+  const one = describeError(new ConfigError("sql sink: environment variable PG_URL (sink.urlEnv) is not set or empty.", ["sink.urlEnv: PG_URL is not set"], { file: "/etc/m.json" }), false);
+  assert.equal(one, "error: /etc/m.json: sql sink: environment variable PG_URL (sink.urlEnv) is not set or empty.");
 });
 
 test("a category given at construction decides the exit code, not the code", () => {
@@ -45,6 +66,6 @@ test("describeError: the code, the message and the hint; no stack without --verb
   assert.equal(short, "error [LOCK_HELD]: locked by host-a\n  Wait for it.");
   const long = describeError(err, true);
   assert.match(long, /caused by: Error: inner/);
-  assert.match(describeError(new ConfigError("invalid", ["a.b: bad"], { file: "c.json" }), false), /^error: c\.json: invalid\n {2}- a\.b: bad$/);
+  assert.match(describeError(new ConfigError("invalid: a.b: bad", ["a.b: bad"], { file: "c.json" }), false), /^error: c\.json: invalid: a\.b: bad$/);
   assert.match(describeError(new Error("boom"), false), /^error: boom\n {2}\(run with --verbose for details\)$/);
 });

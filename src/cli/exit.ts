@@ -1,25 +1,34 @@
 /**
  * The one place errors become exit codes and messages: 0 ok, 1 a query (or the run) failed,
- * 2 usage or configuration error, 130 a second SIGINT/SIGTERM stopped it at once. The exit code
- * follows the error's category (src/errors.ts), never a list of codes. No stack trace unless --verbose.
+ * 2 usage or configuration error, 3 authentication or authorisation failed (no token, or the service
+ * refused it). A command stopped cleanly by SIGTERM/SIGINT exits 0 (exitCodeForStop); one a second signal
+ * stopped at once exits 128 + the signal's number (143 SIGTERM, 130 SIGINT).
+ * The exit code follows the error's category (src/errors.ts), never a list of codes. No stack trace
+ * unless --verbose.
  */
+import { constants } from "node:os";
 import { ConfigError, MonitorliftError, type ErrorCategory } from "../errors.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
-/** A second signal during a graceful stop (128 + SIGINT), see signals.ts. */
+/** No token could be had for the configured identity, or the query API refused it (category auth). */
+export const EXIT_AUTH = 3;
+/** SIGINT stopped the command (128 + 2), gracefully or at once on a second signal; see signals.ts. */
 export const EXIT_INTERRUPTED = 130;
+/** SIGTERM stopped the command (128 + 15), gracefully or at once on a second signal; see signals.ts. */
+export const EXIT_TERMINATED = 143;
 
 /**
- * The exit code of an error that reaches the top-level catch, by its category. A graceful stop that still
- * ends in an error (ABORTED, category permanent) exits 1 like any failed run; a second signal exits 130.
+ * The exit code of an error that reaches the top-level catch, by its category. A stop by a signal is
+ * told by exitCodeForStop, whatever error the stopped work ended in.
  */
 export const EXIT_CODE_BY_CATEGORY: Readonly<Record<ErrorCategory, number>> = {
   usage: EXIT_USAGE,
   config: EXIT_USAGE,
   transient: EXIT_FAILED,
   permanent: EXIT_FAILED,
+  auth: EXIT_AUTH,
 };
 
 export function exitCodeFor(err: unknown): number {
@@ -30,12 +39,49 @@ export function exitCodeFor(err: unknown): number {
   return EXIT_FAILED;
 }
 
-/** A one-paragraph message: what failed, the problems, what to do. */
+/**
+ * The exit code of a run whose queries ended with `errors` (one per failed query): 0 when none failed,
+ * 3 when one failed for authentication or authorisation (a human must fix the identity; the other
+ * failures may well be the same cause), else 1.
+ */
+export function exitCodeForRun(errors: Iterable<unknown>): number {
+  let code = EXIT_OK;
+  for (const err of errors) {
+    if (err instanceof MonitorliftError && err.category === "auth") return EXIT_AUTH;
+    code = EXIT_FAILED;
+  }
+  return code;
+}
+
+/**
+ * A clean stop asked for by a signal (the windows being committed finished, or were abandoned uncommitted
+ * after the shutdown grace): 0, for every command alike, whatever its runs did. A platform's stop (scale-in,
+ * rollout, `systemctl stop`, a job's deadline) is not a failure: nothing is lost, the next run carries on.
+ */
+export function exitCodeForStop(_name: NodeJS.Signals): number {
+  return EXIT_OK;
+}
+
+/** 128 + the signal's number: how a shell reports a command a second signal ended at once (SIGTERM 143, SIGINT 130). */
+export function exitCodeForSignal(name: NodeJS.Signals): number {
+  return 128 + (constants.signals[name] ?? 0);
+}
+
+/**
+ * A one-paragraph message: what failed, the problems, what to do. A configuration error names its
+ * file once, in the first line; with several problems the first line counts them and each follows
+ * on its own line, each said once.
+ */
 export function describeError(err: unknown, verbose: boolean): string {
   const lines: string[] = [];
   if (err instanceof ConfigError) {
-    lines.push(`error: ${err.file ? `${err.file}: ` : ""}${err.message}`);
-    for (const p of err.problems) lines.push(`  - ${p}`);
+    const where = err.file ? `${err.file}: ` : "";
+    if (err.problems.length > 1) {
+      lines.push(`error: ${where}${err.problems.length} problems in the configuration:`);
+      for (const p of err.problems) lines.push(`  - ${p}`);
+    } else {
+      lines.push(`error: ${where}${err.message}`); // the message says the one problem (in more words)
+    }
   } else if (err instanceof MonitorliftError) {
     lines.push(`error [${err.code}]: ${err.message}`);
   } else {

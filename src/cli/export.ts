@@ -5,11 +5,11 @@ import { runOnSchedule } from "../runner/scheduler.ts";
 import { reportRun } from "../telemetry/run-event.ts";
 import { createMetrics, querySources, runEventContext } from "../telemetry/telemetry.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
-import { EXIT_FAILED, EXIT_OK } from "./exit.ts";
+import { EXIT_OK, exitCodeForRun, exitCodeForStop } from "./exit.ts";
 import { addLockOptions, lockingFrom, type LockFlags } from "./lock-options.ts";
 import { formatRunReport } from "./report.ts";
 import { addServiceOptions, serviceSettings, startService, type ServiceFlags } from "./service.ts";
-import { shutdownSignal } from "./signals.ts";
+import { shutdownSignal, stoppedBy } from "./signals.ts";
 
 export function exportCommand(globals: () => GlobalOptions): Command {
   return addServiceOptions(addLockOptions(new Command("export")))
@@ -27,7 +27,8 @@ Examples:
   monitorlift export --once --catch-up                     # past window.maxWindowsPerRun until caught up
 
 Exit codes: 0 ok (a query whose lock a live peer holds is skipped: replicas share the queries),
-1 a query failed (the others carried on; also a skipped query under --require-lock), 2 usage or configuration error.`,
+1 a query failed (the others carried on; also a skipped query under --require-lock), 2 usage or configuration error,
+3 authentication failed (no token, or the service refused it: 401/403), 0 also when SIGTERM/SIGINT stopped it cleanly (a second signal: 143 / 130).`,
     )
     .action(async (opts: { once?: boolean; catchUp?: boolean; query?: string[] } & LockFlags & ServiceFlags) => {
       const g = globals();
@@ -56,7 +57,8 @@ Exit codes: 0 ok (a query whose lock a live peer holds is skipped: replicas shar
         if (opts.once || !ctx.config.schedule) {
           let report = await runAll();
           while (opts.catchUp && report.errors.size === 0 && report.behind.size > 0 && !stop.signal.aborted) report = await runAll();
-          process.exitCode = report.errors.size > 0 ? EXIT_FAILED : EXIT_OK;
+          const by = stoppedBy(stop.signal);
+          process.exitCode = by ? exitCodeForStop(by) : exitCodeForRun(report.errors.values());
           return;
         }
         const expression = ctx.config.schedule;
@@ -64,7 +66,8 @@ Exit codes: 0 ok (a query whose lock a live peer holds is skipped: replicas shar
         await runOnSchedule({ expression, logger: ctx.logger, signal: stop.signal, onTick: (next) => svc?.state.tick(next) }, async () => {
           await svc!.track(runAll); // a failed run shows on /readyz and in the log; it is not the exit code
         });
-        process.exitCode = EXIT_OK; // a graceful stop of a scheduled export
+        const by = stoppedBy(stop.signal); // a graceful stop of a scheduled export: 0, like every clean stop
+        process.exitCode = by ? exitCodeForStop(by) : EXIT_OK;
       } finally {
         stop.dispose();
         try {

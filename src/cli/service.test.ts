@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { UsageError } from "../errors.ts";
 import { silentLogger } from "../telemetry/logger.ts";
 import { serviceSettings, startService } from "./service.ts";
+import { SignalStop } from "./signals.ts";
 
 test("flags override the config; health is off unless a port is given; malformed flags are usage errors", () => {
   assert.deepEqual(serviceSettings({}, { shutdownGraceMs: 25_000 }), { graceMs: 25_000 });
@@ -16,19 +17,28 @@ test("flags override the config; health is off unless a port is given; malformed
   assert.throws(() => serviceSettings({ healthHost: "0.0.0.0" }, { shutdownGraceMs: 0 }), /needs a health port/);
 });
 
-test("after the signal, a run that outlives the grace is abandoned with exit 0; readiness says stopping", { timeout: 10_000 }, async () => {
+test("after SIGTERM, a run that outlives the grace is abandoned with exit 0 (SIGINT too); readiness says stopping", { timeout: 10_000 }, async () => {
   const controller = new AbortController();
   const exits: number[] = [];
   const svc = await startService({ graceMs: 100 }, silentLogger(), controller.signal, { exit: (code) => void exits.push(code) });
   const stuck = svc.track(() => new Promise<{ errors: Map<string, unknown> }>(() => {})); // a window that never ends
   void stuck;
-  controller.abort();
+  controller.abort(new SignalStop("SIGTERM"));
   assert.deepEqual(svc.state.readiness().body.reasons, ["stopping"]);
   await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual(exits, [], "not before the grace");
   await new Promise((r) => setTimeout(r, 150));
   assert.deepEqual(exits, [0]);
   await svc.close();
+
+  const interrupted = new AbortController();
+  const exits2: number[] = [];
+  const svc2 = await startService({ graceMs: 50 }, silentLogger(), interrupted.signal, { exit: (code) => void exits2.push(code) });
+  void svc2.track(() => new Promise<{ errors: Map<string, unknown> }>(() => {}));
+  interrupted.abort(new SignalStop("SIGINT"));
+  await new Promise((r) => setTimeout(r, 150));
+  assert.deepEqual(exits2, [0]);
+  await svc2.close();
 });
 
 test("a run that ends within the grace: close() disarms the timer, nothing exits", { timeout: 10_000 }, async () => {

@@ -9,7 +9,9 @@ import type { MonitorliftConfig } from "../config/types.ts";
 import { UsageError } from "../errors.ts";
 import { HealthState } from "../runner/health.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import { exitCodeForStop } from "./exit.ts";
 import { startHealthServer, type HealthServer, type RequestHandler } from "./health-server.ts";
+import { stoppedBy } from "./signals.ts";
 
 export interface ServiceFlags {
   healthPort?: string;
@@ -76,7 +78,7 @@ export async function startService(
     state.markStopping();
     timer = setTimeout(() => {
       logger.warn({ graceSeconds: settings.graceMs / 1000 }, "shutdown grace over: abandoning the current window (left uncommitted, the next run exports it again)");
-      exit(0);
+      exit(exitCodeForStop(stoppedBy(signal) ?? "SIGTERM"));
     }, settings.graceMs);
     timer.unref();
   };

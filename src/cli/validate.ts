@@ -6,7 +6,7 @@ import { drain } from "../source/logs-source.ts";
 import { resolveTelemetry } from "../telemetry/settings.ts";
 import { describeBackends } from "../telemetry/telemetry.ts";
 import { openContext, sourceConfigKey, type GlobalOptions } from "./context.ts";
-import { describeError, EXIT_FAILED } from "./exit.ts";
+import { describeError, EXIT_AUTH, EXIT_FAILED } from "./exit.ts";
 import { missingItemIdWarning } from "../window/query-text.ts";
 
 export function validateCommand(globals: () => GlobalOptions): Command {
@@ -16,19 +16,20 @@ export function validateCommand(globals: () => GlobalOptions): Command {
     .option("--timeout <duration>", "with --connect: the longest wait for the workspace's answer, an ISO 8601 duration (no retries)", "PT15S")
     .addHelpText(
       "after",
-      "\nExamples:\n  monitorlift validate --config monitorlift.json\n  monitorlift validate --connect\n  monitorlift validate --connect --timeout PT1M   # a slow network or a slow first query",
+      "\nExamples:\n  monitorlift validate --config monitorlift.json\n  monitorlift validate --connect\n  monitorlift validate --connect --timeout PT1M   # a slow network or a slow first query\n\nExit codes: 0 ok, 1 --connect found a problem, 2 the configuration is invalid, 3 --connect got no access token or the service refused it.",
     )
     .action(async (opts: { connect?: boolean; timeout: string }) => {
       const g = globals();
       const timeoutMs = parseDuration(opts.timeout);
       if (timeoutMs === undefined || timeoutMs < 1) throw new UsageError(`--timeout '${opts.timeout}' is not a positive ISO 8601 duration (PT15S, PT1M).`);
-      const ctx = await openContext(g, process.env);
+      const ctx = await openContext(g, process.env, { logWarnings: false }); // the warnings are in the report below, once
       const out: string[] = [`config ${ctx.config.configPath}: ok (${ctx.config.queries.length} ${ctx.config.queries.length === 1 ? "query" : "queries"}, sink ${ctx.destination.sink.description})`];
       for (const w of ctx.config.warnings) out.push(`warning: ${w}`);
       const telemetry = resolveTelemetry(process.env, ctx.config.telemetry);
       out.push(`telemetry: ${telemetry.enabled ? `metrics go to ${describeBackends(telemetry)}` : "off"}`);
       for (const w of telemetry.warnings) out.push(`warning: ${w}`);
       let failed = false;
+      let authFailed = false;
       if (opts.connect) {
         try {
           await ctx.destination.sink.start();
@@ -40,12 +41,13 @@ export function validateCommand(globals: () => GlobalOptions): Command {
         }
         // Each source on its own: one that does not answer leaves the queries of the others tried.
         const unreachable = new Set<string>();
+        const noToken = new Set<string>();
         for (const job of ctx.jobs) {
           const settings = ctx.config.sources[job.source]!;
           const label = job.sourceLabel === undefined ? `query ${job.name}` : `query ${job.name} (source ${job.sourceLabel})`;
           const key = sourceConfigKey(ctx.config, job.source);
-          if (unreachable.has(job.source)) {
-            out.push(`${label}: not tried (the ${job.sourceLabel === undefined ? "workspace" : "source"} did not answer)`);
+          if (unreachable.has(job.source) || noToken.has(job.source)) {
+            out.push(`${label}: not tried (${noToken.has(job.source) ? "no access token" : `the ${job.sourceLabel === undefined ? "workspace" : "source"} did not answer`})`);
             continue;
           }
           const waitMs = Math.min(timeoutMs, settings.requestTimeoutMs);
@@ -64,6 +66,8 @@ export function validateCommand(globals: () => GlobalOptions): Command {
           } catch (err) {
             failed = true;
             const code = isMonitorliftError(err) ? err.code : undefined;
+            if (isMonitorliftError(err) && err.category === "auth") authFailed = true;
+            if (code === "SOURCE_CREDENTIAL") noToken.add(job.source);
             if (signal.aborted || code === "SOURCE_TIMEOUT") {
               unreachable.add(job.source);
               out.push(`${label}: error [SOURCE_TIMEOUT]: no answer from ${origin} within ${waitMs / 1000}s — the endpoint is unreachable or very slow; check ${key}.endpoint, DNS, proxy and firewall (validate does not retry; --timeout waits longer)`);
@@ -76,6 +80,6 @@ export function validateCommand(globals: () => GlobalOptions): Command {
         await ctx.destination.shutdown().catch((err: unknown) => out.push(`sink shutdown: ${messageOf(err)}`));
       }
       process.stdout.write(`${out.join("\n")}\n`);
-      if (failed) process.exitCode = EXIT_FAILED;
+      if (failed) process.exitCode = authFailed ? EXIT_AUTH : EXIT_FAILED;
     });
 }

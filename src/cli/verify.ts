@@ -5,8 +5,8 @@ import { UsageError } from "../errors.ts";
 import { isOpenMismatch, verifyQuery, type VerifyResult } from "../runner/verify-query.ts";
 import { formatWindow } from "../window/window.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
-import { EXIT_FAILED, EXIT_OK, describeError, exitCodeFor } from "./exit.ts";
-import { shutdownSignal } from "./signals.ts";
+import { EXIT_FAILED, EXIT_OK, describeError, exitCodeFor, exitCodeForStop } from "./exit.ts";
+import { shutdownSignal, stoppedBy } from "./signals.ts";
 
 export const DEFAULT_VERIFY_SINCE = "P1D";
 
@@ -39,7 +39,8 @@ Costs one count query per query and day checked. Exit codes: 0 every window matc
         const deps = ctx.runDeps(stop.signal);
         const results = await Promise.all(ctx.jobs.map((job) => verifyQuery(job, deps, { sinceMs, repair: Boolean(opts.repair) })));
         process.stdout.write(opts.json ? `${JSON.stringify(results.map(toJson), null, 2)}\n` : `${formatVerify(results, Boolean(g.verbose))}\n`);
-        process.exitCode = verifyExitCode(results);
+        const by = stoppedBy(stop.signal);
+        process.exitCode = by ? exitCodeForStop(by) : verifyExitCode(results);
       } finally {
         stop.dispose();
         await ctx.destination.shutdown();

@@ -36,10 +36,11 @@ function describeChar(c: string | undefined): string {
 }
 
 /**
- * Parse `text` as JSON. Errors read "<label>:<line>:<column>: <reason>"; duplicate keys are
+ * Parse `text` as JSON. Errors read "<label>:<line>:<column>: <reason>", or "line L, column C: <reason>"
+ * without a label (the caller names the file once); duplicate keys are
  * returned as "dot.path: message" lines (they are mistakes, though the JSON is valid).
  */
-export function parseJson(text: string, label: string): JsonResult {
+export function parseJson(text: string, label?: string): JsonResult {
   const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   let i = 0;
   const duplicates: string[] = [];
@@ -178,6 +179,6 @@ export function parseJson(text: string, label: string): JsonResult {
   } catch (err) {
     if (!(err instanceof JsonSyntaxError)) throw err;
     const at = lineColumn(src, err.pos);
-    return { ok: false, error: `${label}:${at.line}:${at.column}: ${err.message}` };
+    return { ok: false, error: `${label !== undefined ? `${label}:${at.line}:${at.column}` : `line ${at.line}, column ${at.column}`}: ${err.message}` };
   }
 }

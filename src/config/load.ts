@@ -110,12 +110,12 @@ export async function loadConfig(file: string, env: Env): Promise<LoadResult> {
     const code = codeOf(err);
     const notFound = code === "ENOENT";
     return {
-      errors: [`${file}: cannot read the configuration file (${code})${notFound ? ` — no file at ${configPath}` : ""}`],
+      errors: [notFound ? `no file at ${configPath}` : `cannot read the configuration file ${configPath} (${code})`],
       warnings: [],
       ...(notFound ? { notFound } : {}),
     };
   }
-  const json = parseJson(text, file);
+  const json = parseJson(text); // its position as "line L, column C": the file is named once, by the caller
   if (!json.ok) return { errors: [json.error], warnings: [] };
   const result = await resolveConfig(json.value, { configPath, env });
   if (json.duplicates.length > 0) {
@@ -136,7 +136,7 @@ export async function loadConfigOrThrow(file: string, env: Env): Promise<Resolve
     });
   }
   const more = result.errors.length > 1 ? ` (and ${result.errors.length - 1} more problem${result.errors.length > 2 ? "s" : ""})` : "";
-  throw new ConfigError(`Invalid configuration ${resolve(file)}: ${first}${more}`, result.errors, {
+  throw new ConfigError(`Invalid configuration: ${first}${more}`, result.errors, {
     file: resolve(file),
     hint: "Fix each listed key; config.schema.json describes every key (run `monitorlift validate` to check again).",
   });

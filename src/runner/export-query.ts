@@ -47,6 +47,8 @@ export interface RunDeps {
    * fails the query instead of skipping it.
    */
   locking?: { waitMs?: number; require?: boolean };
+  /** The level of each committed window's log line (default info; debug while a progress bar shows them). */
+  windowLogLevel?: "info" | "debug";
 }
 
 /** Added to the destination's lapse time for the default --lock-wait (a renewal in flight, clock steps). */
@@ -124,7 +126,7 @@ export function onCommit(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome,
     outcome.rows += progress.rows;
     outcome.windows += 1;
     outcome.watermark = state.watermark;
-    log.info({ window: formatWindow(progress.window), rows: progress.rows, bytes: progress.bytes, location: progress.location }, "window committed");
+    log[deps.windowLogLevel ?? "info"]({ window: formatWindow(progress.window), rows: progress.rows, bytes: progress.bytes, location: progress.location }, "window committed");
     deps.metrics.rows(labels, { outcome: "success" }, progress.rows);
     deps.metrics.bytes(labels, { outcome: "success" }, progress.bytes);
     deps.metrics.windowCommitted(labels, progress.rows);

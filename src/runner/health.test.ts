@@ -67,8 +67,9 @@ test("readiness: config loaded and no permanent failure in the last run; transie
   assert.equal(h.liveness().ok, true, "stopping is not dead");
 });
 
-test("what counts as a permanent failure: categories permanent, config and usage; not transient, not ABORTED; unknown errors are INTERNAL", () => {
+test("what counts as a permanent failure: categories permanent, auth, config and usage; not transient, not ABORTED; unknown errors are INTERNAL", () => {
   assert.equal(isPermanentFailure(new SourceError("SOURCE_AUTH", "403")), true);
+  assert.equal(isPermanentFailure(new SourceError("SOURCE_CREDENTIAL", "no token")), true);
   assert.equal(isPermanentFailure(new SinkError("SINK_SCHEMA", "x")), true);
   assert.equal(isPermanentFailure(new ConfigError("bad")), true);
   assert.equal(isPermanentFailure(new SinkError("SINK_WRITE", "EAGAIN", { retryable: true })), false, "a category override counts, not the code");

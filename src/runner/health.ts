@@ -7,7 +7,7 @@
  *    check fails once that moment is more than `tickSlackMs` in the past without a new tick.
  *  - Readiness (/readyz): the configuration is loaded, the process is not stopping, and the last
  *    finished run did not fail permanently: no query of it failed with an error whose category
- *    (src/errors.ts) is permanent, config or usage. ABORTED (a shutdown) does not count; transient
+ *    (src/errors.ts) is permanent, auth, config or usage. ABORTED (a shutdown) does not count; transient
  *    errors (throttling, 5xx, timeouts after the retries) do not either: the next run may succeed.
  *    An error that is not a MonitorliftError is unexpected and counts as permanent (INTERNAL).
  *    Readiness comes back when a later run finishes without a permanent failure.
@@ -30,7 +30,7 @@ export interface FailedQuery {
   category: ErrorCategory;
 }
 
-const PERMANENT: ReadonlySet<ErrorCategory> = new Set(["permanent", "config", "usage"]);
+const PERMANENT: ReadonlySet<ErrorCategory> = new Set(["permanent", "config", "usage", "auth"]);
 
 /** The code and category of a query's error, without its message. */
 export function classify(err: unknown): { code: string; category: ErrorCategory } {

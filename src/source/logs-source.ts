@@ -29,7 +29,7 @@ import {
 } from "@azure/core-rest-pipeline";
 import { AbortedError, ConfigError, MonitorliftError, SourceError, messageOf } from "../errors.ts";
 import type { SourceAuth } from "../config/types.ts";
-import { createCredential, noCredential } from "./credential.ts";
+import { createCredential, describeIdentity, noCredential } from "./credential.ts";
 import { isLoopbackHost } from "../config/loopback.ts";
 import { checkEndpoint } from "./endpoint.ts";
 import { emptyQueryResult, readQueryResult, type QueryResult } from "./query-result.ts";
@@ -100,6 +100,8 @@ export class LogsSource implements QuerySource {
   private readonly insecure: boolean;
   private readonly options: LogsSourceOptions;
   private readonly scope: QueryScope;
+  /** Who asks, for messages: the auth method and its IDs (never a secret). */
+  private readonly identity: string;
 
   constructor(options: LogsSourceOptions) {
     const endpoint = checkEndpoint(options.endpoint, options.auth.method);
@@ -107,7 +109,9 @@ export class LogsSource implements QuerySource {
       throw new ConfigError("source: set exactly one of workspaceId and resourceId.", ["source: set exactly one of workspaceId and resourceId"]);
     }
     this.options = options;
-    const credential = createCredential(options.auth, options.env, options.configKey);
+    const created = createCredential(options.auth, options.env, options.configKey);
+    const credential = created?.credential;
+    this.identity = created?.identity ?? describeIdentity(options.auth, options.env, options.configKey);
     this.client = new LogsQueryClient(credential ?? noCredential, {
       endpoint: endpoint.href.replace(/\/$/, ""),
       ...(options.audience ? { credentials: { scopes: [`${options.audience.replace(/\/$/, "")}/.default`] } } : {}),
@@ -160,7 +164,7 @@ export class LogsSource implements QuerySource {
         return emptyQueryResult();
       }
       if (response.status !== 200) {
-        throw serviceErrorFromBody(response.status, response.bodyAsText ?? "", response.headers.get("retry-after"), this.scope);
+        throw serviceErrorFromBody(response.status, response.bodyAsText ?? "", response.headers.get("retry-after"), this.scope, this.identity);
       }
       if (!response.readableStreamBody) throw cut("the query response has no body");
     } catch (err) {

@@ -36,7 +36,11 @@ export function roleHint(scope: QueryScope | undefined): string {
   return `Grant the identity monitorlift runs as the Log Analytics Reader role ${on}. A new role assignment can take up to an hour to apply; until then the service keeps answering 403. Not retried: the next run tries again.`;
 }
 
-export function serviceErrorFromBody(status: number, text: string, retryAfter?: string | null, scope?: QueryScope): SourceError {
+/**
+ * `identity` (the auth method and its IDs, src/source/credential.ts) is named in a 401/403: the token
+ * was had, and the service refused it.
+ */
+export function serviceErrorFromBody(status: number, text: string, retryAfter?: string | null, scope?: QueryScope, identity?: string): SourceError {
   let body: ServiceErrorBody = {};
   try {
     body = JSON.parse(text) as ServiceErrorBody;
@@ -54,19 +58,19 @@ export function serviceErrorFromBody(status: number, text: string, retryAfter?: 
   const base = { status, serviceCode, retryAfterMs: parseRetryAfter(retryAfter) };
   const make = (code: ErrorCode, retryable: boolean, hint?: string) =>
     new SourceError(code, `The query API answered HTTP ${status}: ${said}`, { ...base, retryable, hint });
+  const refused = (hint: string) =>
+    new SourceError("SOURCE_AUTH", `The query API refused the token${identity ? ` of ${identity}` : ""} (HTTP ${status}): ${said}`, { ...base, retryable: false, hint });
   if (status === 400) return make("SOURCE_REQUEST_INVALID", false, "Fix the query (its table, transform or .kql file); other queries carry on.");
   if (status === 401) {
-    return make(
-      "SOURCE_AUTH",
-      false,
-      "The service did not accept the identity's token: check source.auth (tenant, client ID, secret or managed identity) and, in a sovereign cloud, source.audience. Not retried.",
+    return refused(
+      "A token was obtained but the service did not accept it: check source.auth (tenant, client ID, secret or managed identity) and, in a sovereign cloud, source.audience. Not retried.",
     );
   }
   if (status === 403) {
     if (serviceCode === "InvalidAuthenticationTokenAudience" || serviceCode === "InvalidAuthenticationToken") {
-      return make("SOURCE_AUTH", false, "The token is not valid for this endpoint: check source.audience and source.endpoint (same cloud). Not retried.");
+      return refused("The token is not valid for this endpoint: check source.audience and source.endpoint (same cloud). Not retried.");
     }
-    return make("SOURCE_AUTH", false, roleHint(scope));
+    return refused(roleHint(scope));
   }
   if (status === 404) return make("SOURCE_NOT_FOUND", false, "Check source.workspaceId / source.resourceId and source.endpoint.");
   if (status === 429) return make("SOURCE_THROTTLED", true);

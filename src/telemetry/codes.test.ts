@@ -35,6 +35,8 @@ test("drop codes: the non-retryable HTTP status of the query API", () => {
   assert.equal(dropCodeOf(serviceErrorFromBody(404, "{}")), "404");
   assert.equal(dropCodeOf(new SourceError("SOURCE_AUTH", "no token")), "403");
   assert.equal(dropCodeOf(new SourceError("SOURCE_REQUEST_INVALID", "bad kql")), "400");
+  // no token at all: unauthenticated, whatever status the token endpoint answered (its 400 is in the cause)
+  assert.equal(dropCodeOf(new SourceError("SOURCE_CREDENTIAL", "no token", { cause: Object.assign(new Error("invalid_client"), { statusCode: 400 }) })), "401");
 });
 
 test("drop codes: truncation, locks, shutdown", () => {

@@ -136,6 +136,7 @@ export function dropCodeOf(err: unknown, context: DropContext = {}): DropCode {
   if (code === "LOCK_HELD") return "lock_held";
   if (code === "LOCK_LOST" || code === "STATE_CONFLICT") return "lock_lost";
   if (code === "WINDOW_UNSPLITTABLE" || code === "SOURCE_TRUNCATED") return "unsplittable_truncation";
+  if (code === "SOURCE_CREDENTIAL") return "401"; // no token: unauthenticated, whatever status the token endpoint gave
   const status = statusOf(err);
   if (code?.startsWith("SOURCE_") || (code === undefined && status !== undefined)) {
     if (status === 400 || status === 401 || status === 403 || status === 404) return String(status) as DropCode;

@@ -2,6 +2,7 @@
  * The logger: structured JSON (one object per line) when stderr is not a TTY,
  * readable lines on a TTY, their times in UTC like every window. Secrets are redacted by key wherever they appear.
  */
+import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
 import pretty from "pino-pretty";
 
@@ -43,6 +44,30 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     return pino(config, pretty({ destination, sync: true, ignore: "pid,hostname", translateTime: "UTC:HH:MM:ss.l'Z'" }));
   }
   return pino(config, pino.destination({ dest: (destination as { fd?: number }).fd ?? 2, sync: true }));
+}
+
+/**
+ * Where readable log lines go: `target` (stderr), or while a progress bar is drawn on the same terminal,
+ * to the bar, which prints them above itself and redraws (src/telemetry/progress.ts), so a log line never
+ * scrolls the bar away or lands in the middle of it.
+ */
+export class LogLines extends Writable {
+  readonly #target: NodeJS.WritableStream;
+  #divert: ((text: string) => void) | undefined;
+  constructor(target: NodeJS.WritableStream) {
+    super();
+    this.#target = target;
+  }
+  /** Sends the lines to `to` from now on; undefined: back to the target. */
+  divert(to: ((text: string) => void) | undefined): void {
+    this.#divert = to;
+  }
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const text = chunk.toString();
+    if (this.#divert) this.#divert(text);
+    else this.#target.write(text);
+    callback();
+  }
 }
 
 /** A logger that drops everything, for tests and library use. */

@@ -1,0 +1,87 @@
+/**
+ * SIGTERM (or SIGINT) ends every command that stops cleanly with the same documented exit code, 0:
+ * `export --once`, `backfill` and a scheduled `export` (test/health*.test.ts). The window
+ * being committed finishes, the others are left uncommitted, and re-running the same command ends
+ * exact. Real CLI processes against the simulator, signalled mid-run (each window answers slowly).
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
+import { runCli } from "./support/cli.ts";
+import { startHarness, type Harness } from "./support/harness.ts";
+import { compareItemIds, listDataFiles, readQueryRows } from "./support/read-export.ts";
+
+let h: Harness;
+before(async () => {
+  // real clock: the CLI runs in its own process on its own clock
+  h = await startHarness({
+    sim: { seed: 43, backfill: "PT4H", rowsPerSecond: 0.5, tables: ["AppRequests"], settleJitterMs: 500 },
+    config: { window: { size: "PT5M", lag: "PT10S", start: "PT1H" }, log: { level: "warn" }, concurrency: 1 },
+  });
+});
+after(() => h?.close());
+
+/** Runs the CLI, sends `signal` once `n` data files exist, and returns the result. */
+async function signalledAfterFiles(args: string[], signal: NodeJS.Signals, n: number) {
+  let child: ChildProcess | undefined;
+  const run = runCli(args, { onSpawn: (c) => (child = c), timeoutMs: 90_000 });
+  let exited = false;
+  void run.then(() => (exited = true));
+  for (;;) {
+    const files = await listDataFiles(h.exportDir).catch(() => []);
+    if (files.length >= n || exited) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok(!exited, "the run was still going when signalled");
+  child!.kill(signal);
+  return run;
+}
+
+test("export --once stopped by SIGTERM exits 0; the next run carries on exactly once", { timeout: 120_000 }, async () => {
+  h.sim.faults.set({ probabilities: { slow: 1 }, slowMs: 300 }); // ~12 windows of 0.3 s each
+  const stopped = await signalledAfterFiles(["export", "--once", "--config", h.configPath], "SIGTERM", 2);
+  assert.equal(stopped.signal, null, "it exited by itself");
+  assert.equal(stopped.code, 0, `${stopped.stdout}\n${stopped.stderr}`);
+  assert.match(stopped.stderr, /SIGTERM: finishing the current window, then stopping/);
+  const partial = (await h.watermark("requests"))!;
+  h.sim.faults.set({});
+  const next = await runCli(["export", "--once", "--config", h.configPath]);
+  assert.equal(next.code, 0, next.stderr);
+  const wm = (await h.watermark("requests"))!;
+  assert.ok(wm.watermark > partial.watermark, "the stopped run left windows for the next one");
+  const exported = (await readQueryRows(h.exportDir, "requests")).map((r) => String(r._ItemId));
+  const truth = h.sim.truth("AppRequests", { ingestedFrom: wm.origin, ingestedBefore: wm.watermark });
+  assert.deepEqual(compareItemIds(exported, truth), { missing: [], duplicated: [], unexpected: [] });
+});
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  test(`backfill stopped by ${signal} exits 0; the same command resumes it`, { timeout: 120_000 }, async () => {
+    const range = signal === "SIGTERM" ? ["--from", "PT4H", "--to", "PT3H"] : ["--from", "PT3H", "--to", "PT2H"];
+    const args = ["backfill", ...range, "--config", h.configPath];
+    const before = (await listDataFiles(h.exportDir)).length;
+    h.sim.faults.set({ probabilities: { slow: 1 }, slowMs: 300 });
+    const stopped = await signalledAfterFiles(args, signal, before + 2);
+    assert.equal(stopped.signal, null, "it exited by itself");
+    assert.equal(stopped.code, 0, `${stopped.stdout}\n${stopped.stderr}`);
+    assert.match(stopped.stderr, new RegExp(`${signal}: finishing committed windows, then stopping \\(re-run to resume\\)`));
+    h.sim.faults.set({});
+    const resumed = await runCli(args);
+    assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
+    const list = await runCli(["backfill", "--list", "--config", h.configPath]);
+    const row = list.stdout.split("\n").find((l) => l.startsWith("requests\t") && l.endsWith("\tyes") && l.split("\t")[3] === l.split("\t")[2]);
+    assert.ok(row, list.stdout);
+  });
+}
+
+test("after the stops and re-runs, the export holds every row of the live range and of both backfill ranges exactly once", async () => {
+  const exported = (await readQueryRows(h.exportDir, "requests")).map((r) => String(r._ItemId));
+  const wm = (await h.watermark("requests"))!;
+  const list = await runCli(["backfill", "--list", "--config", h.configPath]);
+  const ranges = list.stdout.trim().split("\n").slice(1).map((l) => l.split("\t")).map(([, from, to]) => ({ from: Date.parse(from!), to: Date.parse(to!) }));
+  assert.equal(ranges.length, 2, list.stdout);
+  const truth = [
+    ...h.sim.truth("AppRequests", { ingestedFrom: wm.origin, ingestedBefore: wm.watermark }),
+    ...ranges.flatMap((r) => h.sim.truth("AppRequests", { ingestedFrom: r.from, ingestedBefore: r.to })),
+  ];
+  assert.deepEqual(compareItemIds(exported, truth), { missing: [], duplicated: [], unexpected: [] });
+});
