@@ -1,7 +1,7 @@
 /**
  * Several sources in one config, end to end through the real CLI: two simulated workspaces (two
  * simulators, different data) read by one config with named sources, the same table exported from
- * both under two query names. `validate --connect`, `backfill`, `export`, `plan`, `verify` and `status` run as
+ * both under two query names. `validate --connect`, `backfill`, `export`, `plan`, `verify`, `ls` and `status` run as
  * child processes; each query's exported `_ItemId`s (filesystem, then SQLite) equal its own
  * workspace's ground truth over what its cursors cover: none missing, none twice, none from the
  * other workspace. The state layout is the one a single-source config has (`_state/<query>/…`).
@@ -145,6 +145,13 @@ test("two workspaces, one config, filesystem: validate, backfill, export, plan, 
     // verify asks each query's own workspace: every committed window matches.
     const verify = await cli(f, ["verify", "--since", "PT4H"]);
     assert.equal(verify.code, 0, verify.all);
+    // verify and ls name each query's source, in lines and JSON, as status and plan do.
+    for (const [q, [src]] of Object.entries(QUERIES)) assert.match(verify.stdout, new RegExp(`^${q} \\(source ${src}\\): \\S+ \\d+ windows checked, 0 differ`, "m"), verify.all);
+    const ls = await cli(f, ["ls", "--since", "PT1H"]);
+    assert.equal(ls.code, 0, ls.all);
+    for (const [q, [src]] of Object.entries(QUERIES)) assert.match(ls.stdout, new RegExp(`^${q} \\(source ${src}\\) \\(watermark \\S+\\): \\d+ windows$`, "m"), ls.all);
+    const lsJson = JSON.parse((await cli(f, ["ls", "--json", "--since", "PT1H"])).stdout) as Array<{ query: string; source?: string }>;
+    assert.deepEqual(lsJson.map((l) => [l.query, l.source]), Object.entries(QUERIES).map(([q, [src]]) => [q, src]));
 
     const status = await cli(f, ["status", "--json"]);
     assert.equal(status.code, 0, status.all);

@@ -7,6 +7,7 @@
 import { Command } from "commander";
 import { parseDuration } from "../config/duration.ts";
 import { UsageError } from "../errors.ts";
+import type { QueryJob } from "../runner/query-job.ts";
 import { liveKey } from "../sinks/layout.ts";
 import type { WindowCount } from "../sinks/sink.ts";
 import { gridFloor } from "../window/plan.ts";
@@ -21,6 +22,8 @@ export interface ListedWindow {
 
 export interface QueryListing {
   query: string;
+  /** The source it reads, when the config names its sources (`sources`). */
+  source?: string;
   /** The live watermark, or null when the query has exported nothing. */
   watermark: string | null;
   windows: ListedWindow[];
@@ -46,6 +49,27 @@ export function listWindows(counts: readonly WindowCount[], from: number, to: nu
   return out;
 }
 
+/** One query's listing (pure): its name, its source only with named `sources`, its watermark (none: nothing exported). */
+export function queryListing(job: Pick<QueryJob, "name" | "sourceLabel">, watermark: number | undefined, windows: ListedWindow[]): QueryListing {
+  return {
+    query: job.name,
+    ...(job.sourceLabel === undefined ? {} : { source: job.sourceLabel }),
+    watermark: watermark === undefined ? null : new Date(watermark).toISOString(),
+    windows,
+  };
+}
+
+/** `ls` as lines (pure): each query (and its source, with named `sources`) with its watermark, then its windows. */
+export function formatListings(listings: readonly QueryListing[]): string {
+  const lines: string[] = [];
+  for (const l of listings) {
+    const name = l.source === undefined ? l.query : `${l.query} (source ${l.source})`;
+    lines.push(l.watermark === null ? `${name}: nothing exported yet` : `${name} (watermark ${l.watermark}): ${l.windows.length} ${l.windows.length === 1 ? "window" : "windows"}`);
+    for (const w of l.windows) lines.push(`  ${w.window}  ${w.rows === null ? "? rows (count unknown: run verify)" : `${w.rows} ${w.rows === 1 ? "row" : "rows"}`}`);
+  }
+  return lines.join("\n");
+}
+
 export function lsCommand(globals: () => GlobalOptions): Command {
   return new Command("ls")
     .description("List each query's committed windows in the last --since with the row count recorded at each commit.")
@@ -64,24 +88,19 @@ export function lsCommand(globals: () => GlobalOptions): Command {
         for (const job of ctx.jobs) {
           const stored = await cursors.read(liveKey(job.name));
           if (!stored) {
-            listings.push({ query: job.name, watermark: null, windows: [] });
+            listings.push(queryListing(job, undefined, []));
             continue;
           }
           const to = stored.watermark;
           const from = Math.max(stored.origin, gridFloor(Date.now() - sinceMs, job.sizeMs));
           const counts = to > from ? await sink.windowCounts(job.name, from, to) : [];
-          listings.push({ query: job.name, watermark: new Date(to).toISOString(), windows: to > from ? listWindows(counts, from, to, job.sizeMs) : [] });
+          listings.push(queryListing(job, to, to > from ? listWindows(counts, from, to, job.sizeMs) : []));
         }
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(listings, null, 2)}\n`);
           return;
         }
-        const lines: string[] = [];
-        for (const l of listings) {
-          lines.push(l.watermark === null ? `${l.query}: nothing exported yet` : `${l.query} (watermark ${l.watermark}): ${l.windows.length} ${l.windows.length === 1 ? "window" : "windows"}`);
-          for (const w of l.windows) lines.push(`  ${w.window}  ${w.rows === null ? "? rows (count unknown: run verify)" : `${w.rows} ${w.rows === 1 ? "row" : "rows"}`}`);
-        }
-        process.stdout.write(`${lines.join("\n")}\n`);
+        process.stdout.write(`${formatListings(listings)}\n`);
       } finally {
         await ctx.destination.shutdown();
       }

@@ -38,7 +38,7 @@ Costs one count query per query and day checked. Exit codes: 0 every window matc
         await ctx.destination.sink.start(stop.signal);
         const deps = ctx.runDeps(stop.signal);
         const results = await Promise.all(ctx.jobs.map((job) => verifyQuery(job, deps, { sinceMs, repair: Boolean(opts.repair) })));
-        process.stdout.write(opts.json ? `${JSON.stringify(results.map(toJson), null, 2)}\n` : `${formatVerify(results, Boolean(g.verbose))}\n`);
+        process.stdout.write(opts.json ? `${JSON.stringify(results.map(verifyJson), null, 2)}\n` : `${formatVerify(results, Boolean(g.verbose))}\n`);
         const by = stoppedBy(stop.signal);
         process.exitCode = by ? exitCodeForStop(by) : verifyExitCode(results);
       } finally {
@@ -64,8 +64,9 @@ export function formatVerify(results: readonly VerifyResult[], verbose: boolean)
     const range = r.range ? ` ${formatWindow(r.range)}` : "";
     const open = r.mismatches.filter(isOpenMismatch).length;
     const repaired = r.mismatches.length - open;
+    const name = r.source === undefined ? r.query : `${r.query} (source ${r.source})`;
     lines.push(
-      `${r.query}:${range} ${r.windows} windows checked, ${r.mismatches.length} differ${repaired ? `, ${repaired} repaired` : ""}${r.error ? ", failed" : ""} (${r.requests} count requests)`,
+      `${name}:${range} ${r.windows} windows checked, ${r.mismatches.length} differ${repaired ? `, ${repaired} repaired` : ""}${r.error ? ", failed" : ""} (${r.requests} count requests)`,
     );
     for (const m of r.mismatches) {
       const state = m.repairedRows !== undefined ? `repaired: ${m.repairedRows} rows now` : (m.note ?? "not repaired");
@@ -76,10 +77,11 @@ export function formatVerify(results: readonly VerifyResult[], verbose: boolean)
   return lines.join("\n");
 }
 
-
-function toJson(r: VerifyResult): Record<string, unknown> {
+/** One query's result as `verify --json` prints it (its source only with named `sources`). */
+export function verifyJson(r: VerifyResult): Record<string, unknown> {
   return {
     query: r.query,
+    ...(r.source === undefined ? {} : { source: r.source }),
     range: r.range ? formatWindow(r.range) : null,
     windows: r.windows,
     requests: r.requests,

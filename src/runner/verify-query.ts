@@ -57,6 +57,8 @@ export interface WindowCheck {
 
 export interface VerifyResult {
   query: string;
+  /** The source it reads, when the config names its sources (`sources`). */
+  source?: string;
   /** The range checked, or undefined when the query has no committed window in it. */
   range?: TimeWindow;
   windows: number;
@@ -72,7 +74,7 @@ export function isOpenMismatch(c: WindowCheck): boolean {
 }
 
 export async function verifyQuery(job: QueryJob, deps: RunDeps, o: VerifyOptions): Promise<VerifyResult> {
-  const result: VerifyResult = { query: job.name, windows: 0, requests: 0, mismatches: [] };
+  const result: VerifyResult = { query: job.name, ...(job.sourceLabel === undefined ? {} : { source: job.sourceLabel }), windows: 0, requests: 0, mismatches: [] };
   try {
     await verify(job, deps, o, result);
   } catch (error) {
