@@ -4,7 +4,8 @@
  * the data after it is gone (files or rows) and that the counts `status` and `ls` show equal what is in the
  * sink, export again, and compare the `_ItemId` multiset with the simulator's ground truth (every row once).
  * A rewind is refused (LOCK_HELD, exit 1, nothing changed) while another process holds the query's lock,
- * and a --to off the grid, before the origin or after the watermark is a usage error (exit 2).
+ * and a --to off the grid, before the origin or after the watermark is a usage error (exit 2). A done rewind
+ * (only that) is in the run history: `status` shows it beside the last run, which stays the export's.
  */
 import { test } from "node:test";
 import { basename, join } from "node:path";
@@ -42,6 +43,20 @@ async function cli(h: Harness, env: Record<string, string>, ...args: string[]) {
   return runCli([...args, "--config", h.configPath], { env });
 }
 
+interface StatusRow {
+  query: string;
+  rows: number;
+  lastRun: { runId: string; command: string; outcome: string } | null;
+  lastRewind: { runId: string; finishedAt: string; from: string; to: string; windows: number; rows: number } | null;
+}
+
+/** `status --json` of `requests`. */
+async function statusOf(h: Harness, env: Record<string, string>): Promise<StatusRow> {
+  const status = await cli(h, env, "status", "--json");
+  assert.equal(status.code, 0, status.stderr);
+  return (JSON.parse(status.stdout) as StatusRow[]).find((q) => q.query === "requests")!;
+}
+
 /** `status` rows and the sum of `ls` counts of `requests` both equal what the sink holds. */
 async function assertCountsTrue(h: Harness, env: Record<string, string>, held: number, label: string): Promise<void> {
   const status = await cli(h, env, "status", "--json");
@@ -63,6 +78,8 @@ async function scenario(h: Harness, env: Record<string, string>, read: ReadSink,
   const to = before.watermark - 3 * SIZE;
   const heldBefore = await read();
   assert.ok(heldBefore.some((r) => r.start >= to), "there is data after the rewind target");
+  const exportRun = (await statusOf(h, env)).lastRun;
+  assert.equal(exportRun?.command, "export");
 
   // Usage errors: nothing changes.
   for (const [bad, why] of [
@@ -99,7 +116,9 @@ async function scenario(h: Harness, env: Record<string, string>, read: ReadSink,
   assert.equal(planned.windows.length, 3);
   assert.deepEqual(await h.watermark("requests"), before, "the dry run changed nothing");
   assert.equal((await read()).length, heldBefore.length, "the dry run removed nothing");
+  assert.equal((await statusOf(h, env)).lastRewind, null, "neither a usage error, a refused rewind nor a dry run is recorded");
 
+  const rewindStarted = Date.now();
   const rewound = await cli(h, env, "rewind", "--query", "requests", "--to", iso(to));
   assert.equal(rewound.code, 0, rewound.stderr);
   assert.match(rewound.stdout, new RegExp(`requests: rewound the watermark from ${iso(before.watermark)} to ${iso(to)}: removed 3 committed windows, ${after} rows`));
@@ -115,6 +134,14 @@ async function scenario(h: Harness, env: Record<string, string>, read: ReadSink,
     "the rows before the new watermark are untouched",
   );
   await assertCountsTrue(h, env, held.length, "after the rewind");
+  // The rewind is in the run history: status shows it beside the last run, which stays the export's.
+  const afterRewind = await statusOf(h, env);
+  assert.deepEqual(afterRewind.lastRun, exportRun, "a rewind is never the last run");
+  assert.deepEqual({ ...afterRewind.lastRewind!, runId: "", finishedAt: "" }, { runId: "", finishedAt: "", from: iso(before.watermark), to: iso(to), windows: 3, rows: after });
+  assert.ok(Date.parse(afterRewind.lastRewind!.finishedAt) >= rewindStarted - 1000, "recorded when it was done");
+  const table = await cli(h, env, "status", "--check");
+  assert.equal(table.code, 0, `a rewind fails no check: ${table.stderr}`);
+  assert.match(table.stdout, new RegExp(`^  requests rewound \\S+: watermark ${iso(before.watermark)} → ${iso(to)}, 3 committed windows and ${after} rows removed; no run since$`, "m"));
 
   const again = await cli(h, env, "export", "--once");
   assert.equal(again.code, 0, again.stderr);
@@ -131,6 +158,11 @@ async function scenario(h: Harness, env: Record<string, string>, read: ReadSink,
     "after export again: every row exactly once",
   );
   await assertCountsTrue(h, env, final.length, "after export again");
+  const afterExport = await statusOf(h, env);
+  assert.notEqual(afterExport.lastRun?.runId, exportRun?.runId, "the export again is the last run");
+  assert.equal(afterExport.lastRun?.outcome, "ok");
+  assert.deepEqual(afterExport.lastRewind, afterRewind.lastRewind, "the rewind is still shown");
+  assert.doesNotMatch((await cli(h, env, "status")).stdout, /no run since/);
 
   // A relative --to is aligned down to the grid.
   const t0 = Date.now();

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { formatStatusTable, statusProblems, type QueryStatus } from "./status.ts";
 
 function row(over: Partial<QueryStatus>): QueryStatus {
-  return { query: "q", enabled: true, watermark: "2026-12-01T00:00:00.000Z", lagSeconds: 60, rows: 1, windows: 1, lastRun: null, backfills: [], coverage: null, ...over };
+  return { query: "q", enabled: true, watermark: "2026-12-01T00:00:00.000Z", lagSeconds: 60, rows: 1, windows: 1, lastRun: null, lastRewind: null, backfills: [], coverage: null, ...over };
 }
 const ok = { runId: "r", command: "export", finishedAt: "2026-12-01T00:01:00.000Z", outcome: "ok", rows: 5 };
 
@@ -67,4 +67,24 @@ test("formatStatusTable: the covered ranges, pending parts and each HOLE under t
     "  q HOLE 2026-12-05T14:30:00.000Z–2026-12-05T14:33:09.000Z (3m9s): no backfill range and not the live export owns it, so rows ingested there were never exported (monitorlift backfill --fill-holes --query q)",
   ]);
   assert.equal(formatStatusTable([row({ coverage: { covered: [], pending: [], holes: [] } })]).split("\n").length, 2, "nothing stored: no coverage lines");
+});
+
+const rewound = { runId: "w", finishedAt: "2026-12-01T00:02:00.000Z", from: "2026-12-01T00:30:00.000Z", to: "2026-12-01T00:00:00.000Z", windows: 3, rows: 120 };
+
+test("formatStatusTable: the latest rewind under its query, saying whether a run came after it", () => {
+  const lines = formatStatusTable([row({ lastRun: ok, lastRewind: rewound })]).split("\n");
+  assert.match(lines[1]!, /ok, 5 rows$/, "the last run stays the export's");
+  assert.deepEqual(lines.slice(2), [
+    "  q rewound 2026-12-01T00:02:00.000Z: watermark 2026-12-01T00:30:00.000Z → 2026-12-01T00:00:00.000Z, 3 committed windows and 120 rows removed; no run since",
+  ]);
+  const after = formatStatusTable([row({ lastRun: { ...ok, finishedAt: "2026-12-01T00:03:00.000Z" }, lastRewind: { ...rewound, windows: 1, rows: 1 } })]).split("\n");
+  assert.deepEqual(after.slice(2), ["  q rewound 2026-12-01T00:02:00.000Z: watermark 2026-12-01T00:30:00.000Z → 2026-12-01T00:00:00.000Z, 1 committed window and 1 row removed"]);
+  assert.equal(formatStatusTable([row({ lastRun: ok })]).split("\n").length, 2, "no rewind: no line");
+});
+
+test("statusProblems: a rewind is no problem and hides none: a failed last run still fails the check", () => {
+  assert.deepEqual(statusProblems([row({ lastRun: ok, lastRewind: rewound })]), []);
+  assert.deepEqual(statusProblems([row({ lastRun: { ...ok, outcome: "failed", error: { code: "SOURCE_AUTH", message: "m" } }, lastRewind: rewound })]), [
+    "q: the last run (2026-12-01T00:01:00.000Z) failed with SOURCE_AUTH",
+  ]);
 });

@@ -1,5 +1,6 @@
 /**
- * `monitorlift status`: per query the watermark, how far it lags behind now, and the last run.
+ * `monitorlift status`: per query the watermark, how far it lags behind now, the last run, and the latest
+ * rewind (shown beside the last run, never as it: src/state/run-history.ts).
  * `--check` turns it into an alerting probe for cron-style monitoring without a metrics stack: exit 1
  * when an enabled query's last run failed or, with `--max-lag`, it lags more than that (or has no
  * watermark yet), each problem named on stderr.
@@ -7,7 +8,7 @@
 import { Command } from "commander";
 import { parseDuration } from "../config/duration.ts";
 import { isMonitorliftError, messageOf, UsageError } from "../errors.ts";
-import type { CursorState, CursorStore, StateKey } from "../sinks/sink.ts";
+import type { CursorState, CursorStore, RunSummary, StateKey } from "../sinks/sink.ts";
 import { EXIT_FAILED, EXIT_OK } from "./exit.ts";
 import { LIVE_SCOPE, liveKey, parseScopeRange } from "../sinks/layout.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
@@ -27,6 +28,12 @@ export interface QueryStatus {
   rows: number;
   windows: number;
   lastRun: { runId: string; command: string; finishedAt: string; outcome: string; rows: number; error?: { code: string; message: string }; heldBy?: string } | null;
+  /**
+   * The latest `monitorlift rewind` of the query, kept in the run history but never its last run (a rewind
+   * exports nothing; --check judges the last run): when, the watermark it moved back from and to, and the
+   * committed windows and rows it removed. null when none is in the history.
+   */
+  lastRewind: { runId: string; finishedAt: string; from: string; to: string; windows: number; rows: number } | null;
   backfills: Array<{ scope: string; watermark: string; rows: number; done: boolean }>;
   /**
    * Ingestion time the query's cursors account for (src/window/coverage.ts): exported (covered), owned by an
@@ -63,7 +70,7 @@ export function statusCommand(globals: () => GlobalOptions): Command {
         await sink.start();
         const { states, corrupt, unlisted } = await readStates(cursors, ctx.config.queries.map((q) => q.name));
         // The last run of each query: the one definition in src/state/run-history.ts.
-        const runs = await history.lastRuns();
+        const { runs, rewinds } = await history.lastRuns();
         const now = Date.now();
         const rows: QueryStatus[] = ctx.config.queries.map((q) => {
           const live = states.find((s) => s.key.query === q.name && s.key.scope === LIVE_SCOPE)?.state;
@@ -81,6 +88,7 @@ export function statusCommand(globals: () => GlobalOptions): Command {
               run && outcome
                 ? { runId: run.runId, command: run.command, finishedAt: run.finishedAt, outcome: outcome.outcome, rows: outcome.rows, ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.heldBy ? { heldBy: outcome.heldBy } : {}) }
                 : null,
+            lastRewind: rewindOf(rewinds.get(q.name), q.name),
             backfills: states
               .filter((s) => s.key.query === q.name && s.key.scope !== LIVE_SCOPE)
               .map((s) => ({
@@ -192,6 +200,7 @@ export function formatStatusTable(rows: readonly QueryStatus[]): string {
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
   const out = [line(header), ...body.map(line)];
   for (const r of rows) {
+    if (r.lastRewind) out.push(`  ${r.query} ${rewindText(r.lastRewind)}${r.lastRun && Date.parse(r.lastRun.finishedAt) > Date.parse(r.lastRewind.finishedAt) ? "" : "; no run since"}`);
     for (const b of r.backfills) out.push(`  ${r.query} ${b.scope}: up to ${b.watermark}, ${b.rows} rows${b.done ? " (done)" : ""}`);
     const c = r.coverage;
     if (!c || c.covered.length + c.pending.length + c.holes.length === 0) continue;
@@ -200,6 +209,18 @@ export function formatStatusTable(rows: readonly QueryStatus[]): string {
     for (const h of c.holes) out.push(`  ${r.query} HOLE ${rangeText(h)} (${formatSpan(h.seconds * 1000)}): ${HOLE_TEXT} (monitorlift backfill --fill-holes --query ${r.query})`);
   }
   return out.join("\n");
+}
+
+/** The latest rewind of `query` in the status' form, or null. */
+function rewindOf(summary: RunSummary | undefined, query: string): QueryStatus["lastRewind"] {
+  const r = summary?.queries[query]?.rewound;
+  if (!summary || !r) return null;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return { runId: summary.runId, finishedAt: summary.finishedAt, from: iso(r.from), to: iso(r.to), windows: r.windows, rows: r.rows };
+}
+
+function rewindText(r: NonNullable<QueryStatus["lastRewind"]>): string {
+  return `rewound ${r.finishedAt}: watermark ${r.from} → ${r.to}, ${r.windows} committed ${r.windows === 1 ? "window" : "windows"} and ${r.rows} ${r.rows === 1 ? "row" : "rows"} removed`;
 }
 
 const HOLE_TEXT = "no backfill range and not the live export owns it, so rows ingested there were never exported";

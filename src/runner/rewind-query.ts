@@ -3,15 +3,18 @@
  * (the one every export takes; a live holder refuses the rewind), read the cursor, read what each commit
  * in [T, watermark) recorded, plan the rewound cursor (src/window/rewind.ts, pure), then Sink.rewind:
  * the cursor moves back and the data of the windows after T goes through the sink's recovery step
- * (SQL: one transaction). The next `export` re-exports [T, …) exactly once. A dry run reads only.
+ * (SQL: one transaction). The next `export` re-exports [T, …) exactly once. A done rewind is recorded in the
+ * run history (command "rewind", src/state/run-history.ts) so `status` shows it; a dry run reads only and,
+ * like a refused rewind or one with nothing to do, records nothing.
  */
-import { SinkError, UsageError } from "../errors.ts";
-import { liveKey } from "../sinks/layout.ts";
+import { messageOf, SinkError, UsageError } from "../errors.ts";
+import { LIVE_SCOPE, liveKey } from "../sinks/layout.ts";
 import type { CursorState, Destination, StateKey } from "../sinks/sink.ts";
 import { acquireOrWait } from "../state/locks.ts";
+import { newRunId, REWIND_COMMAND, type RunSummary } from "../state/run-history.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { checkRewindTarget, planRewind, type RewindPlan } from "../window/rewind.ts";
-import type { QueryJob } from "./query-job.ts";
+import { queryLogFields, type QueryJob } from "./query-job.ts";
 
 export interface RewindOptions {
   to: number;
@@ -43,13 +46,18 @@ export async function rewindQuery(job: QueryJob, destination: Destination, optio
     );
   }
   try {
+    const startedAt = options.clock();
     const plan = await planFor(job, destination, key, options);
     if (!plan) return { plan, removed: 0 };
     const removed = await destination.sink.rewind(key, plan.next, plan.previous);
     options.logger.info(
-      { query: job.name, from: new Date(plan.from).toISOString(), to: new Date(plan.to).toISOString(), windows: plan.removed.length, rows: plan.rows, removed },
+      { ...queryLogFields(job), from: new Date(plan.from).toISOString(), to: new Date(plan.to).toISOString(), windows: plan.removed.length, rows: plan.rows, removed },
       "rewound the live watermark",
     );
+    // The rewind is done: a history that cannot be written is said, as after a run, and does not undo it.
+    await destination.runs.record(rewindSummary(plan, startedAt, options.clock())).catch((err: unknown) => {
+      options.logger.warn({ ...queryLogFields(job), err: messageOf(err) }, "could not record the rewind in the run history");
+    });
     return { plan, removed };
   } finally {
     await got.lock.release().catch(() => undefined);
@@ -63,4 +71,27 @@ async function planFor(job: QueryJob, destination: Destination, key: StateKey, o
   if (options.to === stored.watermark) return undefined;
   const counts = await destination.sink.windowCounts(job.name, options.to, stored.watermark, options.signal);
   return { ...planRewind(job.name, stored, options.to, job.sizeMs, counts, options.clock()), previous: stored };
+}
+
+/**
+ * The run summary of a done rewind (pure): command "rewind", the query's outcome "ok" with nothing exported
+ * (rows and windows 0, the watermark now T) and `rewound` saying what went. Never a query's last run.
+ */
+export function rewindSummary(plan: RewindPlan, startedAt: number, finishedAt: number): RunSummary {
+  return {
+    runId: newRunId(startedAt),
+    command: REWIND_COMMAND,
+    startedAt: new Date(startedAt).toISOString(),
+    finishedAt: new Date(finishedAt).toISOString(),
+    queries: {
+      [plan.query]: {
+        outcome: "ok",
+        scope: LIVE_SCOPE,
+        rows: 0,
+        windows: 0,
+        watermark: plan.to,
+        rewound: { from: plan.from, to: plan.to, windows: plan.removed.length, rows: plan.rows },
+      },
+    },
+  };
 }

@@ -3,9 +3,9 @@
  * the service's limits), a failing query does not stop the others, and the run's summary
  * is kept in the destination's run history for `status`.
  */
-import { randomUUID } from "node:crypto";
 import { messageOf } from "../errors.ts";
 import type { RunSummary } from "../sinks/sink.ts";
+import { newRunId } from "../state/run-history.ts";
 import { backfillQuery, type BackfillRange } from "./backfill-query.ts";
 import { exportQuery, type Behind, type QueryResult, type RunDeps } from "./export-query.ts";
 import { queryLogFields, type QueryJob } from "./query-job.ts";
@@ -28,7 +28,7 @@ export async function runOnce(
   range?: BackfillRange | ((job: QueryJob) => BackfillRange),
 ): Promise<RunReport> {
   const startedAt = deps.clock();
-  const runId = `${new Date(startedAt).toISOString().replace(/[-:.]/g, "")}-${randomUUID().slice(0, 8)}`;
+  const runId = newRunId(startedAt);
   const run = (deps.metrics.tracing ?? noopTracing).root(SPAN.run, { [ATTR.command]: command, [SPAN_ATTR.runId]: runId, [SPAN_ATTR.queries]: jobs.length });
   const results = await Promise.all(
     jobs.map(async (job): Promise<[string, QueryResult]> => {

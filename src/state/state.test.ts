@@ -5,7 +5,7 @@ import { silentLogger } from "../telemetry/logger.ts";
 import { decodeCursor, encodeCursor, type CursorState } from "./cursor.ts";
 import { isSameVersion } from "./cursor-store.ts";
 import { Watchdog } from "./locks.ts";
-import { latestRunPerQuery, type RunSummary } from "./run-history.ts";
+import { decodeRunSummary, latestRunPerQuery, newRunId, type RunSummary } from "./run-history.ts";
 
 const cursor: CursorState = { watermark: 10, origin: 0, rows: 3, windows: 1, updatedAt: "2026-11-22T03:00:00.000Z", columns: [{ name: "n", type: "long" }], completed: [{ start: 20, end: 30 }] };
 
@@ -48,10 +48,34 @@ test("the last run of a query is the latest finishedAt that mentions it; ties go
     run("r1", "2026-11-22T01:00:00Z", "2026-11-22T05:00:00Z", ["A", "B"]),
     run("r2", "2026-11-22T02:00:00Z", "2026-11-22T02:30:00Z", ["A", "C"]),
     run("r3", "2026-11-22T03:00:00Z", "2026-11-22T02:30:00Z", ["C"]),
-  ]);
+  ]).runs;
   assert.equal(last.get("A")?.runId, "r1");
   assert.equal(last.get("B")?.runId, "r1");
   assert.equal(last.get("C")?.runId, "r3", "same finishedAt: the larger runId");
+});
+
+test("a rewind is never a query's last run: a failed export stays the last run after it; the latest rewind is picked on its own", () => {
+  const failed: RunSummary = {
+    runId: "r1",
+    command: "export",
+    startedAt: "2026-11-22T01:00:00Z",
+    finishedAt: "2026-11-22T01:05:00Z",
+    queries: { A: { outcome: "failed", scope: "live", rows: 0, windows: 0, error: { code: "SOURCE_AUTH", message: "m" } }, B: { outcome: "ok", scope: "live", rows: 9, windows: 1 } },
+  };
+  const rewind = (runId: string, finishedAt: string): RunSummary => ({
+    runId,
+    command: "rewind",
+    startedAt: finishedAt,
+    finishedAt,
+    queries: { A: { outcome: "ok", scope: "live", rows: 0, windows: 0, watermark: 5, rewound: { from: 10, to: 5, windows: 1, rows: 3 } } },
+  });
+  const last = latestRunPerQuery([failed, rewind("w2", "2026-11-22T03:00:00Z"), rewind("w1", "2026-11-22T02:00:00Z")]);
+  assert.equal(last.runs.get("A")?.runId, "r1", "the failed export, not the later rewind");
+  assert.equal(last.runs.get("B")?.runId, "r1");
+  assert.equal(last.rewinds.get("A")?.runId, "w2", "the latest rewind");
+  assert.equal(last.rewinds.has("B"), false);
+  assert.deepEqual(decodeRunSummary(JSON.stringify(rewind("w2", "2026-11-22T03:00:00Z"))), rewind("w2", "2026-11-22T03:00:00Z"), "what a rewind removed survives the codec");
+  assert.match(newRunId(Date.parse("2026-11-22T03:04:05.678Z")), /^20261122T030405678Z-[0-9a-f]{8}$/);
 });
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -743,7 +743,7 @@ export function defineSinkContract(opening: FixtureOpening): void {
       }
     });
 
-    it("run history: the last run of each query is the one with the latest finishedAt (ties: the larger runId)", async () => {
+    it("run history: the last run of each query is the one with the latest finishedAt (ties: the larger runId); rewinds are picked apart", async () => {
       try {
         const d = destination();
         const run = (runId: string, finishedAt: number, queries: string[]): RunSummary => ({
@@ -753,7 +753,7 @@ export function defineSinkContract(opening: FixtureOpening): void {
           finishedAt: new Date(finishedAt).toISOString(),
           queries: Object.fromEntries(queries.map((q) => [q, { outcome: "ok" as const, scope: "live", rows: 1, windows: 1, watermark: T0 }])),
         });
-        assert.deepEqual(await d.runs.lastRuns(), new Map(), "no runs yet");
+        assert.deepEqual(await d.runs.lastRuns(), { runs: new Map(), rewinds: new Map() }, "no runs yet");
         await d.runs.record(run("r1", T0, ["RunA", "RunB"]));
         await d.runs.record(run("r2", T0 + 1000, ["RunA"]));
         await d.runs.record(run("r0", T0 - 5000, ["RunA", "RunC"])); // recorded last, finished first
@@ -764,13 +764,31 @@ export function defineSinkContract(opening: FixtureOpening): void {
           queries: { RunE: { outcome: "failed", scope: "live", rows: 0, windows: 0, error: { code: "SOURCE_THROTTLED", message: "too many requests" } } },
         };
         await d.runs.record(failed);
-        const last = await destination().runs.lastRuns();
+        // Rewinds, the latest finishing after every run: kept and picked on their own, never a last run.
+        const rewind = (runId: string, finishedAt: number, query: string): RunSummary => ({
+          runId,
+          command: "rewind",
+          startedAt: new Date(finishedAt - 1000).toISOString(),
+          finishedAt: new Date(finishedAt).toISOString(),
+          queries: { [query]: { outcome: "ok", scope: "live", rows: 0, windows: 0, watermark: T0 - 600_000, rewound: { from: T0, to: T0 - 600_000, windows: 2, rows: 17 } } },
+        });
+        await d.runs.record(rewind("w2", T0 + 9000, "RunE"));
+        await d.runs.record(rewind("w1", T0 + 8000, "RunE"));
+        await d.runs.record(rewind("w3", T0 + 500, "RunA"));
+        const { runs: last, rewinds } = await destination().runs.lastRuns();
         assert.deepEqual(
           Object.fromEntries([...last].filter(([q]) => q.startsWith("Run")).map(([q, s]) => [q, s.runId])),
           { RunA: "r2", RunB: "r1", RunC: "r0", RunD: "r4", RunE: "r5" },
+          "a rewind is never a query's last run, even when it finished last",
         );
         assert.deepEqual(last.get("RunB"), run("r1", T0, ["RunA", "RunB"]));
-        assert.deepEqual(last.get("RunE"), failed);
+        assert.deepEqual(last.get("RunE"), failed, "the failed export stays the last run after a later rewind");
+        assert.deepEqual(
+          Object.fromEntries([...rewinds].filter(([q]) => q.startsWith("Run")).map(([q, s]) => [q, s.runId])),
+          { RunA: "w3", RunE: "w2" },
+          "the latest rewind of each query, by the same definition",
+        );
+        assert.deepEqual(rewinds.get("RunE"), rewind("w2", T0 + 9000, "RunE"), "a rewind's summary round-trips, with what it removed");
       } finally {
         await closeAll();
       }

@@ -1,7 +1,7 @@
 /** Run summaries as `_runs/<YYYY-MM-DD>/<runId>.json` blobs, for `status`. */
 import type { ContainerClient } from "@azure/storage-blob";
 import pLimit from "p-limit";
-import { decodeRunSummary, latestRunPerQuery, type RunHistory, type RunSummary } from "../../state/run-history.ts";
+import { decodeRunSummary, latestRunPerQuery, type LastRuns, type RunHistory, type RunSummary } from "../../state/run-history.ts";
 import { runSummaryPath } from "../layout.ts";
 import { toSinkError, type Redactor } from "./blob-errors.ts";
 import { readBlobWithEtag } from "./blob-state.ts";
@@ -28,8 +28,8 @@ export async function recordRun(ctx: RunsContext, summary: RunSummary): Promise<
   }
 }
 
-/** The last run of each query (the one definition in src/state/run-history.ts). Reads every stored summary. */
-export async function lastRuns(ctx: RunsContext): Promise<Map<string, RunSummary>> {
+/** The last run and the latest rewind of each query (the one definition in src/state/run-history.ts). Reads every stored summary. */
+export async function lastRuns(ctx: RunsContext): Promise<LastRuns> {
   const root = `${ctx.prefix}_runs/`;
   const limit = pLimit(8);
   try {
@@ -65,7 +65,7 @@ export class BlobRunHistory implements RunHistory {
     return recordRun(this.#ctx, summary);
   }
 
-  lastRuns(): Promise<Map<string, RunSummary>> {
+  lastRuns(): Promise<LastRuns> {
     return lastRuns(this.#ctx);
   }
 }

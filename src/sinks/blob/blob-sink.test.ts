@@ -317,7 +317,7 @@ describe("blob sink against Azurite", { timeout: 120_000 }, () => {
     await sink.runs.record({ ...base, runId: "r1", startedAt: "2026-11-21T03:00:00.000Z", queries: { A: { outcome: "ok", scope: "live", rows: 1, windows: 1 }, B: { outcome: "ok", scope: "live", rows: 1, windows: 1 } } });
     await sink.runs.record({ ...base, runId: "r2", startedAt: "2026-11-22T03:00:00.000Z", queries: { A: { outcome: "failed", scope: "live", rows: 0, windows: 0, error: { code: "SINK_UNAVAILABLE", message: "x" } } } });
     assert.deepEqual(await names("c10/_runs/"), ["c10/_runs/2026-11-21/r1.json", "c10/_runs/2026-11-22/r2.json"]);
-    const last = await sink.runs.lastRuns();
+    const last = (await sink.runs.lastRuns()).runs;
     assert.equal(last.get("A")?.runId, "r2");
     assert.equal(last.get("B")?.runId, "r1");
     assert.equal(last.get("A")?.queries["A"]?.error?.code, "SINK_UNAVAILABLE");

@@ -235,7 +235,7 @@ test("run summaries: recorded atomically, the latest per query comes back", asyn
     await sink.runs.record({ runId: "run-2", command: "export", startedAt: "2026-11-22T10:00:00.000Z", finishedAt: "2026-11-22T10:05:00.000Z", queries: { A: { ...ok, outcome: "failed", error: { code: "SOURCE_THROTTLED", message: "429" } } } });
     assert.deepEqual(await listFiles(path.join(dir, "_runs")), ["2026-11-20/run-1.json", "2026-11-22/run-2.json"]);
     await writeFile(path.join(dir, "_runs/2026-11-22/broken.json"), "{");
-    const last = await sink.runs.lastRuns();
+    const last = (await sink.runs.lastRuns()).runs;
     assert.equal(last.get("A")!.runId, "run-2");
     assert.equal(last.get("A")!.queries.A!.error!.code, "SOURCE_THROTTLED");
     assert.equal(last.get("B")!.runId, "run-1");

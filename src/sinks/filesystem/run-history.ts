@@ -1,12 +1,12 @@
 /**
- * Run summaries as JSON files, `_runs/<YYYY-MM-DD>/<runId>.json` (written atomically); the last run
- * per query (the one definition in src/state/run-history.ts) among the most recent day folders.
+ * Run summaries as JSON files, `_runs/<YYYY-MM-DD>/<runId>.json` (written atomically); the last run and
+ * the latest rewind per query (the one definition in src/state/run-history.ts) among the most recent day folders.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { SinkError } from "../../errors.ts";
 import type { Logger } from "../../telemetry/logger.ts";
-import { decodeRunSummary, latestRunPerQuery, type RunHistory, type RunSummary } from "../../state/run-history.ts";
+import { decodeRunSummary, latestRunPerQuery, type LastRuns, type RunHistory, type RunSummary } from "../../state/run-history.ts";
 import { runSummaryPath } from "../layout.ts";
 import { fsError } from "./fs-errors.ts";
 import { listNames, writeFileAtomic } from "./fs-util.ts";
@@ -23,8 +23,8 @@ export async function writeRunSummary(root: string, summary: RunSummary, durable
   await writeFileAtomic(file, `${JSON.stringify(summary, null, 2)}\n`, durable, "write the run summary");
 }
 
-/** The most recent summary mentioning each query, from the `days` most recent day folders. */
-export async function readLastRuns(root: string, days: number, logger: Logger): Promise<Map<string, RunSummary>> {
+/** The last run and the latest rewind of each query, from the `days` most recent day folders. */
+export async function readLastRuns(root: string, days: number, logger: Logger): Promise<LastRuns> {
   const base = path.join(root, "_runs");
   const dayFolders = (await listNames(base)).filter((n) => DATE_FOLDER.test(n)).sort().reverse().slice(0, days);
   const summaries: RunSummary[] = [];
@@ -64,7 +64,7 @@ export class FilesystemRunHistory implements RunHistory {
     return writeRunSummary(this.#root, summary, this.#durable);
   }
 
-  lastRuns(): Promise<Map<string, RunSummary>> {
+  lastRuns(): Promise<LastRuns> {
     return readLastRuns(this.#root, this.#days, this.#logger);
   }
 }

@@ -22,7 +22,7 @@ import type { CommitResult, CursorState, Destination, RunSummary, Sink, SinkDeps
 import { decodeCursor, encodeCursor } from "../../state/cursor.ts";
 import { checkRewind, type CursorStore } from "../../state/cursor-store.ts";
 import { LockHeldError, type HeldLock as Lock, type Locks } from "../../state/locks.ts";
-import { decodeRunSummary, latestRunPerQuery, type RunHistory } from "../../state/run-history.ts";
+import { decodeRunSummary, latestRunPerQuery, REWIND_COMMAND, type LastRuns, type RunHistory } from "../../state/run-history.ts";
 import type { Dialect, HeldLock, MetadataTables, SqlSession, WindowWork } from "./dialect.ts";
 import { WINDOW_END, WINDOW_START, metadataTables, queryTableName } from "./identifiers.ts";
 import { keyLabel } from "./lock-keys.ts";
@@ -388,15 +388,16 @@ class SqlSink {
     });
   }
 
-  async lastRuns(): Promise<Map<string, RunSummary>> {
+  async lastRuns(): Promise<LastRuns> {
     await this.ensureOpen();
     return this.withSession(undefined, "reading run summaries", async (s) => {
       const r = await s.query(
-        `SELECT query, summary FROM (SELECT query, summary, ROW_NUMBER() OVER (PARTITION BY query ORDER BY finished_at DESC, run_id DESC) AS rn
+        `SELECT query, summary FROM (SELECT query, summary, ROW_NUMBER() OVER (PARTITION BY query, CASE WHEN command = '${REWIND_COMMAND}' THEN 1 ELSE 0 END ORDER BY finished_at DESC, run_id DESC) AS rn
            FROM ${this.dialect.table(this.tables.runs)}) ranked WHERE rn = 1`,
       );
       // ORDER BY finished_at DESC, run_id DESC is the one definition of "last run" (src/state/run-history.ts),
-      // applied in SQL so only one row per query is read; latestRunPerQuery() keeps ties decided the same way.
+      // applied in SQL so only two rows per query are read (its last run and its latest rewind, which never
+      // counts as a run); latestRunPerQuery() keeps ties decided the same way.
       const summaries: RunSummary[] = [];
       for (const row of r.rows) {
         const summary = decodeRunSummary(row.summary);
