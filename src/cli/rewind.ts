@@ -46,7 +46,8 @@ Takes the query's lock like an export (a run exporting the query makes rewind fa
 LOCK_HELD, exit 1), moves the watermark back and removes the data of every window from --to
 on (files or blobs, or rows in SQL — there in the same transaction as the watermark); the rows
 recorded for the query (status, ls) drop by what was removed. The next export re-exports the
-range. Safe to kill: a rewind cut short is finished by the next export's recovery.
+range. Safe to kill: a rewind cut short is finished by the next export's recovery. A done rewind
+is recorded in the run history: status shows it (lastRewind), never as the query's last run.
 
 Exit codes: 0 ok (also when the watermark is already at --to), 1 failed (LOCK_HELD: a run holds
 the query's lock), 2 usage error (--to after the watermark, before the query's origin or off its
