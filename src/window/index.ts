@@ -1,5 +1,6 @@
 export { formatWindow, type TimeWindow } from "./window.ts";
 export { planWindows, initialWatermark, splitWindow, nextGridLine, gridFloor, windowsBehind, type PlanInput } from "./plan.ts";
+export { SplitMemory, DEFAULT_RELAX_AFTER, DEFAULT_MAX_RELAX_AFTER, type SplitMemoryOptions } from "./split-memory.ts";
 export { planBackfill, advanceCursor, isCovered, mergeWindows, resolveBackfillRange, type BackfillInput, type CursorProgress, type KnownRange } from "./backfill.ts";
 export {
   buildWindowQuery,
