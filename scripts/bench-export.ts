@@ -85,6 +85,8 @@ for (const variant of VARIANTS.filter((v) => chosen.includes(v.name))) {
     const ctx: RunContext = { endpoint, manifestPath, manifest, dir: vdir, ...(sql ? { sql } : {}) };
     const cost = await measure(hook, await variant.args(ctx), { cwd: vdir, label: "child" });
     ctx.stdout = cost.stdout;
+    // A pipeline that times its own work (the floor: the parses alone) is rated by that time.
+    const timedS = selfTimed(cost.stdout);
     const roundTrip = await variant.check(ctx);
     if (!roundTrip.ok) failed = true;
     best.push({
@@ -93,17 +95,18 @@ for (const variant of VARIANTS.filter((v) => chosen.includes(v.name))) {
       wallS: cost.wallS,
       cpuS: cost.cpuS,
       peakRssMB: cost.peakRssMB,
-      rowsPerS: manifest.rows / cost.wallS,
-      mbPerS: mb / cost.wallS,
+      ...(timedS !== undefined ? { timedS } : {}),
+      rowsPerS: manifest.rows / (timedS ?? cost.wallS),
+      mbPerS: mb / (timedS ?? cost.wallS),
       ...(variant.reference ? { reference: variant.reference } : {}),
       roundTrip,
     });
     if (!values.keep) await rm(vdir, { recursive: true, force: true });
     // Each SQL run starts from empty tables.
-    if (sql) await resetSql(sql);
+    if (sql) await sql.reset();
   }
   // The fastest run: the least disturbed by the other work on the machine.
-  results.push(best.sort((a, b) => a.wallS - b.wallS)[0]!);
+  results.push(best.sort((a, b) => b.rowsPerS - a.rowsPerS)[0]!);
   console.error(`  ${variant.name}: ${best[0]!.wallS.toFixed(1)} s, round trip ${best[0]!.roundTrip.ok ? "ok" : "FAILED"}`);
 }
 relate(results);
@@ -129,15 +132,12 @@ for (const t of targets.values()) if (typeof t !== "string") await t.close();
 if (!values.keep) await rm(dir, { recursive: true, force: true });
 process.exit(failed ? 1 : 0);
 
-async function resetSql(sql: SqlTarget): Promise<void> {
-  if (sql.dialect === "sqlite") {
-    await sql.close();
-    await rm(sql.target, { force: true });
-    await rm(`${sql.target}-wal`, { force: true });
-    await rm(`${sql.target}-shm`, { force: true });
-    targets.delete("sqlite");
-    return;
+/** `timedS` of a pipeline's last output line when it is a JSON record carrying one. */
+function selfTimed(stdout: string): number | undefined {
+  try {
+    const t = (JSON.parse(stdout.trim().split("\n").pop() ?? "") as { timedS?: unknown }).timedS;
+    return typeof t === "number" ? t : undefined;
+  } catch {
+    return undefined;
   }
-  await sql.close();
-  targets.set(sql.dialect, await openTarget(sql.dialect, sql.target));
 }

@@ -5,6 +5,8 @@ export interface Result {
   name: string;
   rows: number;
   wallS: number;
+  /** What the pipeline timed itself (the floor: its parses alone); rows/s uses it when present. */
+  timedS?: number;
   cpuS: number;
   peakRssMB: number;
   rowsPerS: number;

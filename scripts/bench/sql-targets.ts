@@ -3,6 +3,8 @@
  * before and dropped after, a SQLite file in the run's folder, and a plain SELECT for the round trip.
  * A server that cannot be reached is reported and its variants skipped.
  */
+import { rm } from "node:fs/promises";
+
 export type Dialect = "postgres" | "mysql" | "sqlite";
 
 export const PG_URL = process.env.MONITORLIFT_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -17,6 +19,8 @@ export interface SqlTarget {
   table(name: string): string;
   quote(id: string): string;
   select(sql: string, params: unknown[]): Promise<Record<string, unknown>[]>;
+  /** Empties the schema / database / file for the next run. */
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -27,9 +31,13 @@ export async function openTarget(dialect: Dialect, sqliteFile: string): Promise<
       const { default: pg } = await import("pg");
       const c = new pg.Client({ connectionString: PG_URL });
       await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS ${BENCH_DB} CASCADE`);
-      await c.query(`CREATE SCHEMA ${BENCH_DB}`);
+      const reset = async () => {
+        await c.query(`DROP SCHEMA IF EXISTS ${BENCH_DB} CASCADE`);
+        await c.query(`CREATE SCHEMA ${BENCH_DB}`);
+      };
+      await reset();
       return {
+        reset,
         dialect,
         target: PG_URL,
         table: (n) => `${BENCH_DB}."${n}"`,
@@ -47,9 +55,13 @@ export async function openTarget(dialect: Dialect, sqliteFile: string): Promise<
     if (dialect === "mysql") {
       const mysql = await import("mysql2/promise");
       const c = await mysql.createConnection({ uri: MYSQL_URL, supportBigNumbers: true, bigNumberStrings: true });
-      await c.query(`DROP DATABASE IF EXISTS ${BENCH_DB}`);
-      await c.query(`CREATE DATABASE ${BENCH_DB}`);
+      const reset = async () => {
+        await c.query(`DROP DATABASE IF EXISTS ${BENCH_DB}`);
+        await c.query(`CREATE DATABASE ${BENCH_DB}`);
+      };
+      await reset();
       return {
+        reset,
         dialect,
         target: MYSQL_URL.replace(/\/[^/?]*(\?|$)/, `/${BENCH_DB}$1`),
         table: (n) => `${BENCH_DB}.\`${n}\``,
@@ -72,7 +84,15 @@ export async function openTarget(dialect: Dialect, sqliteFile: string): Promise<
         db ??= new DatabaseSync(sqliteFile, { readOnly: true });
         return db.prepare(sql).all(...(params as string[])) as Record<string, unknown>[];
       },
-      close: async () => db?.close(),
+      reset: async () => {
+        db?.close();
+        db = undefined;
+        for (const suffix of ["", "-wal", "-shm", "-journal"]) await rm(`${sqliteFile}${suffix}`, { force: true });
+      },
+      close: async () => {
+        db?.close();
+        db = undefined;
+      },
     };
   } catch (err) {
     return `${dialect} unreachable: ${(err as Error).message}`;

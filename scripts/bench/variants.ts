@@ -83,7 +83,7 @@ export const VARIANTS: Variant[] = [
     name: "floor",
     args: async (ctx) => [join(here, "pipelines", "floor.ts"), ctx.endpoint, ctx.manifestPath],
     check: async (ctx) => {
-      const rows = Number((JSON.parse(ctx.stdout ?? "{}") as { rows?: number }).rows);
+      const rows = Number((JSON.parse(ctx.stdout?.trim() || "{}") as { rows?: number }).rows);
       return { ok: rows === ctx.manifest.rows, rows, sampled: 0, problems: rows === ctx.manifest.rows ? [] : [`${rows} rows parsed, ${ctx.manifest.rows} served`] };
     },
   },

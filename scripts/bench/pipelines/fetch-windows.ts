@@ -6,15 +6,20 @@ export function readManifest(path: string): Manifest {
   return JSON.parse(readFileSync(path, "utf8")) as Manifest;
 }
 
-/** One window's response: fetched (gzip, decoded by fetch) and JSON.parse'd whole. */
-export async function fetchWindow(endpoint: string, workspaceId: string, w: { start: number; end: number }): Promise<{ columns: { name: string; type: string }[]; rows: unknown[][] }> {
+/** One window's response body, fetched (gzip, decoded by fetch) as text. */
+export async function fetchBody(endpoint: string, workspaceId: string, w: { start: number; end: number }): Promise<string> {
   const res = await fetch(`${endpoint}/workspaces/${workspaceId}/query`, {
     method: "POST",
     headers: { "content-type": "application/json", "accept-encoding": "gzip" },
     body: JSON.stringify(windowRequest(w)),
   });
   if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
-  const doc = JSON.parse(await res.text()) as { tables: { columns: { name: string; type: string }[]; rows: unknown[][] }[] };
+  return res.text();
+}
+
+/** One window's response: fetched and JSON.parse'd whole. */
+export async function fetchWindow(endpoint: string, workspaceId: string, w: { start: number; end: number }): Promise<{ columns: { name: string; type: string }[]; rows: unknown[][] }> {
+  const doc = JSON.parse(await fetchBody(endpoint, workspaceId, w)) as { tables: { columns: { name: string; type: string }[]; rows: unknown[][] }[] };
   return doc.tables[0]!;
 }
 
