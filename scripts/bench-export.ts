@@ -45,6 +45,8 @@ const dir = await mkdtemp(join(tmpdir(), "monitorlift-bench-"));
 const replay = spawn(process.execPath, [join(import.meta.dirname, "bench", "replay-server.ts"), "--rows", values.rows!, "--window-rows", values["window-rows"]!, "--dir", dir], {
   stdio: ["ignore", "pipe", "inherit"],
 });
+// The replay server goes with this process, however it ends.
+process.on("exit", () => replay.kill("SIGTERM"));
 const port = await new Promise<number>((resolve, reject) => {
   let out = "";
   replay.stdout.on("data", (d: Buffer) => {
@@ -83,7 +85,14 @@ for (const variant of VARIANTS.filter((v) => chosen.includes(v.name))) {
     const vdir = join(dir, `${variant.name.replace(/[^a-z0-9]+/gi, "-")}-${run}`);
     await mkdir(vdir, { recursive: true });
     const ctx: RunContext = { endpoint, manifestPath, manifest, dir: vdir, ...(sql ? { sql } : {}) };
-    const cost = await measure(hook, await variant.args(ctx), { cwd: vdir, label: "child" });
+    let cost;
+    try {
+      cost = await measure(hook, await variant.args(ctx), { cwd: vdir, label: "child" });
+    } catch (err) {
+      failed = true;
+      skipped.push(`${variant.name}: FAILED ${(err as Error).message.split("\n").slice(0, 8).join(" / ")}`);
+      break;
+    }
     ctx.stdout = cost.stdout;
     // A pipeline that times its own work (the floor: the parses alone) is rated by that time.
     const timedS = selfTimed(cost.stdout);
@@ -105,13 +114,14 @@ for (const variant of VARIANTS.filter((v) => chosen.includes(v.name))) {
     // Each SQL run starts from empty tables.
     if (sql) await sql.reset();
   }
+  if (best.length === 0) continue;
   // The fastest run: the least disturbed by the other work on the machine.
   results.push(best.sort((a, b) => b.rowsPerS - a.rowsPerS)[0]!);
   console.error(`  ${variant.name}: ${best[0]!.wallS.toFixed(1)} s, round trip ${best[0]!.roundTrip.ok ? "ok" : "FAILED"}`);
 }
 relate(results);
 console.log(table(results));
-for (const s of skipped) console.log(`skipped ${s}`);
+for (const s of skipped) console.log(`not in the table: ${s}`);
 
 await mkdir(values.out!, { recursive: true });
 const stamp = new Date().toISOString().replace(/[-:.]/g, "");
