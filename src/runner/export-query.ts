@@ -11,7 +11,7 @@ import { acquireOrWait } from "../state/locks.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { dropCodeOf } from "../telemetry/codes.ts";
 import { droppedBecause, sinkLabels, type Metrics } from "../telemetry/metrics.ts";
-import { gridFloor, initialWatermark, planWindows, windowsBehind } from "../window/index.ts";
+import { gridFloor, initialWatermark, planWindows, SplitMemory, windowsBehind } from "../window/index.ts";
 import { formatWindow } from "../window/window.ts";
 import { commitInOrder, type CommitProgress, type OrderedCommitOptions } from "./ordered-commit.ts";
 import { queryLogFields, type QueryJob } from "./query-job.ts";
@@ -240,6 +240,7 @@ export async function firstWatermark(job: QueryJob, cursors: CursorStore, now: n
 /** How the commit step fetches one window of `job` under `key`: deliverWindow with the run's source, sink, gate and retries. */
 export function delivery(job: QueryJob, deps: RunDeps, key: StateKey, log: Logger): OrderedCommitOptions["deliver"] {
   const { source, gate, retry } = connectionOf(deps.sources, job);
+  const splitMemory = new SplitMemory(); // per query and run: what part size the service returned whole
   return (w, signal, onPart) => {
     const span = (deps.span ?? noopSpan).child(SPAN.window, windowSpanAttributes(job.name, key, w));
     const ctx: DeliveryContext = {
@@ -257,6 +258,7 @@ export function delivery(job: QueryJob, deps: RunDeps, key: StateKey, log: Logge
       metrics: deps.metrics,
       labels: sinkLabels(job.name, deps.sinkKind),
       span,
+      splitMemory,
     };
     return traceWindow(span, signal, onPart, (traced) => deliverWindow(ctx, w, traced));
   };

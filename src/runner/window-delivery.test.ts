@@ -13,6 +13,7 @@ import { noopMetrics } from "../telemetry/metrics.ts";
 import type { RawRow } from "../table.ts";
 import type { TimeWindow } from "../window/window.ts";
 import { deliverWindow, type DeliveryContext, type WrittenPart } from "./window-delivery.ts";
+import { SplitMemory } from "../window/split-memory.ts";
 
 type Step = { error: MonitorliftError } | { rows: RawRow[][]; outcome: QueryOutcome };
 
@@ -175,4 +176,29 @@ test("a sink's errors are thrown as the sink raised them, and the body is releas
   assert.equal(b.seen.drained, 0, "the batches were not read on after the failed write");
   assert.equal(log.aborted, 1);
   assert.equal(b.seen.queries.length, 1, "not retried");
+});
+
+test("with a split memory, the next window is fetched in the parts that fitted, and a part truncated there teaches it", async () => {
+  const trunc = (rows: number): QueryOutcome => ({ kind: "truncated", reason: "limit", rows, bytes: 10 * rows });
+  const { source, seen } = scriptedSource([
+    { rows: [[["1"]]], outcome: trunc(1) }, // 0/100
+    { rows: [[["1"]]], outcome: ok(1) }, // 0/50
+    { rows: [[["2"]]], outcome: ok(1) }, // 50/100
+    { rows: [[["3"]]], outcome: ok(1) }, // 100/150: no whole-window attempt
+    { rows: [[["4"]]], outcome: trunc(1) }, // 150/200 is denser
+    { rows: [[["4"]]], outcome: ok(1) }, // 150/175
+    { rows: [[["5"]]], outcome: ok(1) }, // 175/200
+    { rows: [[["6"]]], outcome: ok(1) }, // 200/225: the smaller size from now on
+  ]);
+  const { sink } = recordingSink();
+  const { ctx } = context(source, sink);
+  ctx.splitMemory = new SplitMemory();
+  const parts: WrittenPart[] = [];
+  for (const w of [W, { start: 100, end: 200 }]) await deliverWindow(ctx, w, async (p) => void parts.push(p));
+  await deliverWindow(ctx, { start: 200, end: 225 }, async (p) => void parts.push(p));
+  assert.deepEqual(seen.queries, ["0/100", "0/50", "50/100", "100/150", "150/200", "150/175", "175/200", "200/225"]);
+  assert.deepEqual(
+    parts.map((p) => [`${p.window.start}/${p.window.end}`, p.splits]),
+    [["0/50", 1], ["50/100", 1], ["100/150", 1], ["150/175", 2], ["175/200", 2], ["200/225", 0]],
+  );
 });

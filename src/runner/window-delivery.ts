@@ -18,7 +18,7 @@ import { SPAN_ATTR, spanFailure, type SpanAttributes, type TraceSpan } from "../
 import type { Column, RawRow } from "../table.ts";
 import type { TimeWindow } from "../window/window.ts";
 import { formatWindow } from "../window/window.ts";
-import { splitWindow } from "../window/index.ts";
+import { splitWindow, type SplitMemory } from "../window/index.ts";
 import type { QueryRequest, QuerySource } from "../source/logs-source.ts";
 import type { RequestGate } from "./request-gate.ts";
 import { retryDelay, shouldRetry, type RetryBudget } from "./retry-delay.ts";
@@ -57,42 +57,58 @@ export interface DeliveryContext {
   labels: SinkLabels;
   /** The window's span: its trace context goes with every request, its retries and splits are events. */
   span?: TraceSpan;
+  /** The query's split memory for this run (export and backfill; verify's repairs redo exact parts and go without). */
+  splitMemory?: SplitMemory;
 }
 
 /**
- * Delivers `w`, recursively halved while truncated, handing each written part to `onPart` in time
- * order as soon as it is written (the halves run one after the other, so a consumer can commit the
- * first part while the next is fetched, and only one uncommitted part of a split window is open at a
- * time). After a failure, parts already handed out are the consumer's to commit or abort.
+ * Delivers `w`, halved while truncated, handing each written part to `onPart` in time order as soon
+ * as it is written (parts are fetched one after the other, so a consumer can commit the first part
+ * while the next is fetched, and only one uncommitted part of a split window is open at a time).
+ * With `ctx.splitMemory`, a part longer than the query's remembered part size is halved before it is
+ * fetched, and every truncation teaches the memory (src/window/split-memory.ts). After a failure,
+ * parts already handed out are the consumer's to commit or abort.
  */
-export async function deliverWindow(
-  ctx: DeliveryContext,
-  w: TimeWindow,
-  onPart: (part: WrittenPart) => Promise<void>,
-  splits = 0,
-): Promise<void> {
-  const first = await fetchWithRetries(ctx, w);
-  if (first.kind === "written") return onPart({ ...first.part, splits });
-  const halves = splitWindow(w, ctx.minWindowMs);
-  if (!halves) {
-    throw new MonitorliftError(
-      "WINDOW_UNSPLITTABLE",
-      `Query '${ctx.key.query}': the window ${formatWindow(w)} is still truncated and cannot be split further (minimum ${ctx.minWindowMs} ms): ${first.reason}`,
-      { hint: "Narrow the query with a transform (project fewer columns, filter rows) or lower window.minSize; the watermark has not moved past this window." },
-    );
+export async function deliverWindow(ctx: DeliveryContext, w: TimeWindow, onPart: (part: WrittenPart) => Promise<void>): Promise<void> {
+  const memory = ctx.splitMemory;
+  const pending: { window: TimeWindow; depth: number }[] = [{ window: w, depth: 0 }];
+  let truncations = 0;
+  while (pending.length > 0) {
+    const { window: part, depth } = pending.shift()!;
+    const planned = memory?.halve(part, ctx.minWindowMs);
+    if (planned) {
+      if (depth === 0) ctx.logger.debug({ window: formatWindow(w), partMs: memory!.partMs }, "fetching the window in parts of the size that fitted before");
+      pending.unshift({ window: planned[0], depth: depth + 1 }, { window: planned[1], depth: depth + 1 });
+      continue;
+    }
+    const first = await fetchWithRetries(ctx, part);
+    if (first.kind === "written") {
+      memory?.fitted(first.part.rows, first.part.bytes);
+      await onPart({ ...first.part, splits: depth });
+      continue;
+    }
+    if (memory?.truncated(part, first.rows, first.bytes)) truncations++;
+    const halves = splitWindow(part, ctx.minWindowMs);
+    if (!halves) {
+      throw new MonitorliftError(
+        "WINDOW_UNSPLITTABLE",
+        `Query '${ctx.key.query}': the window ${formatWindow(part)} is still truncated and cannot be split further (minimum ${ctx.minWindowMs} ms): ${first.reason}`,
+        { hint: "Narrow the query with a transform (project fewer columns, filter rows) or lower window.minSize; the watermark has not moved past this window." },
+      );
+    }
+    ctx.logger.info({ window: formatWindow(part), reason: first.reason }, "window truncated, splitting"); // the logger carries the query
+    ctx.metrics.windowSplit(ctx.key.query);
+    ctx.span?.event("split", { [SPAN_ATTR.windowStart]: iso(part.start), [SPAN_ATTR.windowEnd]: iso(part.end) });
+    pending.unshift({ window: halves[0], depth: depth + 1 }, { window: halves[1], depth: depth + 1 });
   }
-  ctx.logger.info({ window: formatWindow(w), reason: first.reason }, "window truncated, splitting"); // the logger carries the query
-  ctx.metrics.windowSplit(ctx.key.query);
-  ctx.span?.event("split", { [SPAN_ATTR.windowStart]: iso(w.start), [SPAN_ATTR.windowEnd]: iso(w.end) });
-  await deliverWindow(ctx, halves[0], onPart, splits + 1);
-  await deliverWindow(ctx, halves[1], onPart, splits + 1);
+  memory?.windowDelivered(w, truncations);
 }
 
 export async function abortParts(parts: readonly WrittenPart[]): Promise<void> {
   await Promise.allSettled(parts.map((p) => p.writer.abort()));
 }
 
-type Attempt = { kind: "written"; part: Omit<WrittenPart, "splits"> } | { kind: "truncated"; reason: string };
+type Attempt = { kind: "written"; part: Omit<WrittenPart, "splits"> } | { kind: "truncated"; reason: string; rows: number; bytes: number };
 
 async function fetchWithRetries(ctx: DeliveryContext, w: TimeWindow): Promise<Attempt> {
   const began = ctx.clock();
@@ -165,7 +181,7 @@ async function fetchOnce(ctx: DeliveryContext, w: TimeWindow, written: { rows: n
     return { kind: "written", part: { window: w, columns: result.columns, writer, rows: outcome.rows, bytes: outcome.bytes } };
   }
   await writer.abort().catch(() => undefined);
-  if (outcome.kind === "truncated") return { kind: "truncated", reason: `Result truncated: ${outcome.reason}.` };
+  if (outcome.kind === "truncated") return { kind: "truncated", reason: `Result truncated: ${outcome.reason}.`, rows: outcome.rows, bytes: outcome.bytes };
   throw outcome.error;
 }
 
