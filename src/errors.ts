@@ -180,6 +180,11 @@ export function categoryFor(code: ErrorCode, retryable?: boolean): ErrorCategory
   return category;
 }
 
+/** True for work stopped by shutdown or a deadline (code ABORTED), whatever class carries it. */
+export function isAborted(err: unknown): boolean {
+  return err instanceof MonitorliftError && err.code === "ABORTED";
+}
+
 export function isMonitorliftError(err: unknown): err is MonitorliftError {
   return err instanceof MonitorliftError;
 }

@@ -1,12 +1,16 @@
 /**
- * SIGTERM (or SIGINT) ends every command that stops cleanly with the same documented exit code, 0:
- * `export --once`, `backfill` and a scheduled `export` (test/health*.test.ts). The window
- * being committed finishes, the others are left uncommitted, and re-running the same command ends
- * exact. Real CLI processes against the simulator, signalled mid-run (each window answers slowly).
+ * SIGTERM (or SIGINT) stops `export --once` and `backfill` cleanly: the window being committed finishes,
+ * the others are left uncommitted, re-running the same command ends exact, and the exit code is the run's
+ * without the stop's own cancellations — 0, unless a query failed otherwise before the stop (then 1, as
+ * without the stop). A scheduled `export` exits 0 (test/health*.test.ts). Real CLI processes against the
+ * simulator, signalled mid-run (each window answers slowly).
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { runCli } from "./support/cli.ts";
 import { startHarness, type Harness } from "./support/harness.ts";
 import { compareItemIds, listDataFiles, readQueryRows } from "./support/read-export.ts";
@@ -21,14 +25,14 @@ before(async () => {
 });
 after(() => h?.close());
 
-/** Runs the CLI, sends `signal` once `n` data files exist, and returns the result. */
-async function signalledAfterFiles(args: string[], signal: NodeJS.Signals, n: number) {
+/** Runs the CLI, sends `signal` once `n` data files exist (in `exportDir`), and returns the result. */
+async function signalledAfterFiles(args: string[], signal: NodeJS.Signals, n: number, exportDir = h.exportDir) {
   let child: ChildProcess | undefined;
   const run = runCli(args, { onSpawn: (c) => (child = c), timeoutMs: 90_000 });
   let exited = false;
   void run.then(() => (exited = true));
   for (;;) {
-    const files = await listDataFiles(h.exportDir).catch(() => []);
+    const files = await listDataFiles(exportDir).catch(() => []);
     if (files.length >= n || exited) break;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -52,6 +56,31 @@ test("export --once stopped by SIGTERM exits 0; the next run carries on exactly 
   const exported = (await readQueryRows(h.exportDir, "requests")).map((r) => String(r._ItemId));
   const truth = h.sim.truth("AppRequests", { ingestedFrom: wm.origin, ingestedBefore: wm.watermark });
   assert.deepEqual(compareItemIds(exported, truth), { missing: [], duplicated: [], unexpected: [] });
+});
+
+test("export --once with a query that failed permanently, then stopped by SIGTERM, exits 1 and names the failure", { timeout: 120_000 }, async () => {
+  // its own export directory and config: the other tests' export holds the one query `requests`
+  const dir = await mkdtemp(join(tmpdir(), "monitorlift-signal-fail-"));
+  try {
+    const exportDir = join(dir, "export");
+    const configPath = join(dir, "monitorlift.json");
+    const queries = [
+      { name: "requests", table: "AppRequests" },
+      { name: "broken", table: "AppRequests", transform: "where Nope == 1" }, // the simulator refuses it: SOURCE_REQUEST_INVALID, permanent
+    ];
+    await writeFile(configPath, JSON.stringify({ ...h.config, queries, sink: { ...(h.config.sink as object), path: exportDir } }));
+    h.sim.faults.set({ probabilities: { slow: 1 }, slowMs: 300 });
+    // three committed windows of `requests`: the broken query's one request (0.3 s) was answered long before
+    const stopped = await signalledAfterFiles(["export", "--once", "--config", configPath], "SIGTERM", 3, exportDir);
+    h.sim.faults.set({});
+    assert.equal(stopped.signal, null, "it exited by itself");
+    assert.equal(stopped.code, 1, `${stopped.stdout}\n${stopped.stderr}`);
+    assert.match(stopped.stderr, /SIGTERM: finishing the current window, then stopping/);
+    assert.match(stopped.stdout, /FAILED broken: .*\n.*error \[SOURCE_REQUEST_INVALID\]/);
+  } finally {
+    h.sim.faults.set({});
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {

@@ -4,6 +4,7 @@ import { UsageError } from "../errors.ts";
 import { resolveBackfillRanges } from "../runner/backfill-query.ts";
 import { resolveFillRanges } from "../runner/fill-holes.ts";
 import { runOnce } from "../runner/run.ts";
+import type { RunDeps } from "../runner/export-query.ts";
 import { LIVE_SCOPE, parseScopeRange } from "../sinks/layout.ts";
 import { createProgress } from "../telemetry/progress.ts";
 import { reportRun } from "../telemetry/run-event.ts";
@@ -11,11 +12,11 @@ import { createMetrics, querySources, runEventContext } from "../telemetry/telem
 import type { FillRange } from "../window/coverage.ts";
 import { formatWindow } from "../window/window.ts";
 import { openContext, type Context, type GlobalOptions } from "./context.ts";
-import { exitCodeForRun, exitCodeForStop } from "./exit.ts";
+import { EXIT_OK, exitCodeForRun } from "./exit.ts";
 import { addLockOptions, lockingFrom, type LockFlags } from "./lock-options.ts";
 import { formatRunReport } from "./report.ts";
 import { queryLogFields } from "../runner/query-job.ts";
-import { shutdownSignal, stoppedBy } from "./signals.ts";
+import { isStopCancellation, shutdownSignal } from "./signals.ts";
 import { isRelativeArg, parseInstantArg } from "./time-arg.ts";
 
 export function backfillCommand(globals: () => GlobalOptions): Command {
@@ -50,31 +51,15 @@ re-run continues where it stopped. Afterwards \`status\` shows no hole.
 
 Exit codes: 0 ok (also nothing to fill), 1 a query failed, 2 usage error (--to later than now − window.lag, an
 overlapping range, bad times): nothing runs and no run is recorded; 3 authentication failed.
-Stopped by SIGTERM/SIGINT: the windows being committed finish, exit 0; re-run the same
+Stopped by SIGTERM/SIGINT: the windows being committed finish; exit as the runs did, the
+stop's own cancellations left out (0 unless a query failed otherwise); re-run the same
 command to resume.`,
     )
-    .action(async (opts: { from?: string; to?: string; list?: boolean; fillHoles?: boolean; query?: string[] } & LockFlags) => {
+    .action(async (opts: BackfillFlags) => {
       const g = globals();
-      if (opts.fillHoles && (opts.from !== undefined || opts.to !== undefined || opts.list)) {
-        throw new UsageError("--fill-holes chooses its own ranges (the holes, and unfinished backfill ranges): leave out --from/--to and --list.");
-      }
+      checkFlags(opts);
       if (opts.list) return listBackfills(g, opts.query);
-      if (!opts.fillHoles && (opts.from === undefined || opts.to === undefined)) throw new UsageError("backfill needs --from and --to (or --fill-holes, or --list).");
-      const locking = lockingFrom(opts);
-      const now = Date.now();
-      let resolve: (ctx: Context) => Promise<Round[]>;
-      if (opts.fillHoles) {
-        resolve = async (ctx) => fillRounds(await resolveFillRanges(ctx.jobs, ctx.destination.cursors, now));
-      } else {
-        const from = parseInstantArg("--from", opts.from!, now);
-        const to = parseInstantArg("--to", opts.to!, now);
-        if (!(from < to)) throw new UsageError(`--from (${new Date(from).toISOString()}) must be before --to (${new Date(to).toISOString()}).`);
-        const relative = { from: isRelativeArg(opts.from!), to: isRelativeArg(opts.to!) };
-        resolve = async (ctx) => {
-          const ranges = await resolveBackfillRanges(ctx.jobs, { from, to, relative }, ctx.destination.cursors, now);
-          return [new Map([...ranges].map(([query, r]) => [query, { from: r.from, to: r.to, label: r.resumed ? "resuming backfill range" : "backfill range" }]))];
-        };
-      }
+      const resolve = roundsResolver(opts, Date.now());
       const ctx = await openContext(g, process.env, { queries: opts.query });
       const stop = shutdownSignal((name) => ctx.logger.warn(`${name}: finishing committed windows, then stopping (re-run to resume)`));
       const metrics = await createMetrics({ env: process.env, config: ctx.config.telemetry, logger: ctx.logger, querySources: querySources(ctx.config) });
@@ -86,11 +71,11 @@ command to resume.`,
         stop.dispose();
         await ctx.destination.shutdown().catch(() => undefined);
         await metrics.shutdown();
-        throw err;
+        if (!isStopCancellation(err, stop.signal)) throw err;
+        process.exitCode = EXIT_OK; // stopped by a signal before any range ran: a clean stop
+        return;
       }
-      for (const round of rounds) {
-        for (const [query, r] of round) ctx.logger.info({ ...queryLogFields(ctx.jobs.find((j) => j.name === query) ?? { name: query }), from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString() }, r.label);
-      }
+      logRounds(ctx, rounds);
       if (opts.fillHoles && rounds.length === 0) process.stdout.write("no holes and no unfinished backfill ranges: nothing to fill\n");
       const progress = createProgress({
         totalMs: rounds.reduce((sum, round) => sum + [...round.values()].reduce((n, r) => n + (r.to - r.from), 0), 0),
@@ -100,30 +85,15 @@ command to resume.`,
         logLines: ctx.logLines,
       });
       try {
-        const deps = { ...ctx.runDeps(stop.signal, Date.now, metrics), locking, ...(progress.bar ? { windowLogLevel: "debug" as const } : {}) };
+        const deps = { ...ctx.runDeps(stop.signal, Date.now, metrics), locking: lockingFrom(opts), ...(progress.bar ? { windowLogLevel: "debug" as const } : {}) };
         deps.onCommitted = (_query, p) => progress.advance(p.window.end - p.window.start, p.rows);
-        const errors: unknown[] = [];
-        const reports: Awaited<ReturnType<typeof runOnce>>[] = [];
-        const out: string[] = [];
-        // One run per round: a query's ranges run one after the other, the queries of a round concurrently.
-        for (const [i, round] of rounds.entries()) {
-          if (stop.signal.aborted) {
-            out.push(`stopped before ${rounds.length - i} more range${rounds.length - i === 1 ? "" : "s"}: re-run to continue`);
-            break;
-          }
-          const jobs = ctx.jobs.filter((j) => round.has(j.name));
-          const report = await runOnce("backfill", jobs, deps, (job) => round.get(job.name)!);
-          if (opts.fillHoles) for (const [query, r] of round) out.push(`fill ${query}: ${r.label} ${formatWindow({ start: r.from, end: r.to })}`);
-          out.push(formatRunReport(report, Boolean(g.verbose), querySources(ctx.config)));
-          errors.push(...report.errors.values());
-          reports.push(report);
-        }
+        const { reports, out } = await runRounds(ctx, rounds, deps, { signal: stop.signal, fillHoles: Boolean(opts.fillHoles), verbose: Boolean(g.verbose) });
         progress.stop();
         // the run-complete events once the bar is gone (an INFO line each)
         for (const report of reports) reportRun(report.summary, { metrics, logger: ctx.logger, errors: report.errors, ...runEventContext(ctx.config) });
         if (out.length > 0) process.stdout.write(`${out.join("\n")}\n`);
-        const by = stoppedBy(stop.signal);
-        process.exitCode = by ? exitCodeForStop(by) : exitCodeForRun(errors);
+        // after a clean stop, as without it but over the failures that are not the stop's own cancellations
+        process.exitCode = exitCodeForRun(reports.flatMap((r) => [...r.errors.values()]), { stopped: stop.signal.aborted });
       } finally {
         progress.stop();
         stop.dispose();
@@ -134,6 +104,67 @@ command to resume.`,
         }
       }
     });
+}
+
+type BackfillFlags = { from?: string; to?: string; list?: boolean; fillHoles?: boolean; query?: string[] } & LockFlags;
+
+/** The flags that go together (before anything is opened): a UsageError otherwise. */
+function checkFlags(opts: BackfillFlags): void {
+  if (opts.fillHoles && (opts.from !== undefined || opts.to !== undefined || opts.list)) {
+    throw new UsageError("--fill-holes chooses its own ranges (the holes, and unfinished backfill ranges): leave out --from/--to and --list.");
+  }
+  if (!opts.list && !opts.fillHoles && (opts.from === undefined || opts.to === undefined)) throw new UsageError("backfill needs --from and --to (or --fill-holes, or --list).");
+}
+
+/**
+ * How the rounds are found once the sink is open: --fill-holes' holes and unfinished ranges, or the one
+ * --from/--to range of every query (its times checked now, before anything is opened).
+ */
+function roundsResolver(opts: BackfillFlags, now: number): (ctx: Context) => Promise<Round[]> {
+  if (opts.fillHoles) return async (ctx) => fillRounds(await resolveFillRanges(ctx.jobs, ctx.destination.cursors, now));
+  const from = parseInstantArg("--from", opts.from!, now);
+  const to = parseInstantArg("--to", opts.to!, now);
+  if (!(from < to)) throw new UsageError(`--from (${new Date(from).toISOString()}) must be before --to (${new Date(to).toISOString()}).`);
+  const relative = { from: isRelativeArg(opts.from!), to: isRelativeArg(opts.to!) };
+  return async (ctx) => {
+    const ranges = await resolveBackfillRanges(ctx.jobs, { from, to, relative }, ctx.destination.cursors, now);
+    return [new Map([...ranges].map(([query, r]) => [query, { from: r.from, to: r.to, label: r.resumed ? "resuming backfill range" : "backfill range" }]))];
+  };
+}
+
+/** One log line per query and range, before anything runs. */
+function logRounds(ctx: Context, rounds: readonly Round[]): void {
+  for (const round of rounds) {
+    for (const [query, r] of round) ctx.logger.info({ ...queryLogFields(ctx.jobs.find((j) => j.name === query) ?? { name: query }), from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString() }, r.label);
+  }
+}
+
+type RunReport = Awaited<ReturnType<typeof runOnce>>;
+
+/**
+ * One recorded run per round: a query's ranges run one after the other, the queries of a round
+ * concurrently. Stops starting rounds once `signal` is aborted. Returns the reports and the lines to print.
+ */
+async function runRounds(
+  ctx: Context,
+  rounds: readonly Round[],
+  deps: RunDeps,
+  options: { signal: AbortSignal; fillHoles: boolean; verbose: boolean },
+): Promise<{ reports: RunReport[]; out: string[] }> {
+  const reports: RunReport[] = [];
+  const out: string[] = [];
+  for (const [i, round] of rounds.entries()) {
+    if (options.signal.aborted) {
+      out.push(`stopped before ${rounds.length - i} more range${rounds.length - i === 1 ? "" : "s"}: re-run to continue`);
+      break;
+    }
+    const jobs = ctx.jobs.filter((j) => round.has(j.name));
+    const report = await runOnce("backfill", jobs, deps, (job) => round.get(job.name)!);
+    if (options.fillHoles) for (const [query, r] of round) out.push(`fill ${query}: ${r.label} ${formatWindow({ start: r.from, end: r.to })}`);
+    out.push(formatRunReport(report, options.verbose, querySources(ctx.config)));
+    reports.push(report);
+  }
+  return { reports, out };
 }
 
 /** Each query's range for one run, with what it is (for the log and, with --fill-holes, the report). */

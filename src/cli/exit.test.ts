@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { CommanderError } from "commander";
 import { AbortedError, CATEGORY_BY_CODE, ConfigError, MonitorliftError, SinkError, SourceError, UsageError, type ErrorCode } from "../errors.ts";
-import { describeError, EXIT_AUTH, EXIT_CODE_BY_CATEGORY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE, exitCodeFor, exitCodeForRun, exitCodeForSignal, exitCodeForStop } from "./exit.ts";
+import { describeError, EXIT_AUTH, EXIT_CODE_BY_CATEGORY, EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodeFor, exitCodeForRun, exitCodeForSignal } from "./exit.ts";
+import { SignalStop } from "./signals.ts";
 
 test("exit codes per category: usage and config exit 2, transient and permanent exit 1, auth exits 3", () => {
   assert.deepEqual(EXIT_CODE_BY_CATEGORY, { usage: 2, config: 2, transient: 1, permanent: 1, auth: 3 });
@@ -27,8 +28,6 @@ test("the documented exit codes hold", () => {
   assert.equal(exitCodeFor(new Error("plain")), EXIT_FAILED);
   assert.equal(exitCodeFor("a string"), EXIT_FAILED);
   assert.equal(exitCodeFor(undefined), EXIT_FAILED);
-  assert.equal(EXIT_INTERRUPTED, 130);
-  assert.equal(EXIT_TERMINATED, 143);
 });
 
 test("a run's exit code: 0 without failures, 3 when any query failed for auth, else 1; a signal's is 128 + its number", () => {
@@ -36,10 +35,20 @@ test("a run's exit code: 0 without failures, 3 when any query failed for auth, e
   assert.equal(exitCodeForRun([new SourceError("SOURCE_UNAVAILABLE", "503", { retryable: true })]), EXIT_FAILED);
   assert.equal(exitCodeForRun([new SourceError("SOURCE_UNAVAILABLE", "503", { retryable: true }), new SourceError("SOURCE_CREDENTIAL", "x")]), EXIT_AUTH);
   assert.equal(exitCodeForRun([new Error("plain")]), EXIT_FAILED);
-  assert.equal(exitCodeForStop("SIGTERM"), EXIT_OK, "a clean stop is not a failure");
-  assert.equal(exitCodeForStop("SIGINT"), EXIT_OK);
-  assert.equal(exitCodeForSignal("SIGTERM"), EXIT_TERMINATED);
-  assert.equal(exitCodeForSignal("SIGINT"), EXIT_INTERRUPTED);
+  assert.equal(exitCodeForSignal("SIGTERM"), 143);
+  assert.equal(exitCodeForSignal("SIGINT"), 130);
+});
+
+test("after a clean stop by a signal: as without it, over the failures that are not the stop's own cancellations", () => {
+  const stopped = { stopped: true };
+  const cancelled = new AbortedError("the query was stopped by shutdown", { cause: new SignalStop("SIGTERM") });
+  assert.equal(exitCodeForRun([], stopped), EXIT_OK);
+  assert.equal(exitCodeForRun([cancelled, new SignalStop("SIGINT")], stopped), EXIT_OK, "only cancellations: a clean stop");
+  assert.equal(exitCodeForRun([cancelled, new MonitorliftError("ABORTED", "stopped")], stopped), EXIT_OK, "ABORTED by its code, whatever the class");
+  assert.equal(exitCodeForRun([cancelled, new SourceError("SOURCE_REQUEST_INVALID", "bad KQL")], stopped), EXIT_FAILED, "a permanent failure found before the stop");
+  assert.equal(exitCodeForRun([new SourceError("SOURCE_UNAVAILABLE", "503", { retryable: true }), cancelled], stopped), EXIT_FAILED);
+  assert.equal(exitCodeForRun([cancelled, new SourceError("SOURCE_CREDENTIAL", "no token")], stopped), EXIT_AUTH, "an auth failure still exits 3");
+  assert.equal(exitCodeForRun([cancelled]), EXIT_FAILED, "without a stop an ABORTED query is a failure (e.g. a deadline)");
 });
 
 test("describeError of a configuration error: the file once, each problem once", () => {

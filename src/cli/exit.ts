@@ -1,28 +1,22 @@
 /**
  * The one place errors become exit codes and messages: 0 ok, 1 a query (or the run) failed,
  * 2 usage or configuration error, 3 authentication or authorisation failed (no token, or the service
- * refused it). A command stopped cleanly by SIGTERM/SIGINT exits 0 (exitCodeForStop); one a second signal
- * stopped at once exits 128 + the signal's number (143 SIGTERM, 130 SIGINT).
+ * refused it). A command stopped cleanly by SIGTERM/SIGINT exits as its runs did, leaving out the stop's own
+ * cancellations (exitCodeForRun with `stopped`); one a second signal stopped at once exits 128 + the
+ * signal's number (143 SIGTERM, 130 SIGINT).
  * The exit code follows the error's category (src/errors.ts), never a list of codes. No stack trace
  * unless --verbose.
  */
 import { constants } from "node:os";
-import { ConfigError, MonitorliftError, type ErrorCategory } from "../errors.ts";
+import { ConfigError, MonitorliftError, isAborted, type ErrorCategory } from "../errors.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 /** No token could be had for the configured identity, or the query API refused it (category auth). */
 export const EXIT_AUTH = 3;
-/** SIGINT stopped the command (128 + 2), gracefully or at once on a second signal; see signals.ts. */
-export const EXIT_INTERRUPTED = 130;
-/** SIGTERM stopped the command (128 + 15), gracefully or at once on a second signal; see signals.ts. */
-export const EXIT_TERMINATED = 143;
 
-/**
- * The exit code of an error that reaches the top-level catch, by its category. A stop by a signal is
- * told by exitCodeForStop, whatever error the stopped work ended in.
- */
+/** The exit code of an error that reaches the top-level catch, by its category. */
 export const EXIT_CODE_BY_CATEGORY: Readonly<Record<ErrorCategory, number>> = {
   usage: EXIT_USAGE,
   config: EXIT_USAGE,
@@ -43,23 +37,20 @@ export function exitCodeFor(err: unknown): number {
  * The exit code of a run whose queries ended with `errors` (one per failed query): 0 when none failed,
  * 3 when one failed for authentication or authorisation (a human must fix the identity; the other
  * failures may well be the same cause), else 1.
+ *
+ * `stopped`: a signal (SIGTERM/SIGINT) stopped the run cleanly — the windows being committed finished,
+ * the others were left uncommitted. The stop's own cancellations (ABORTED) are then not failures: nothing
+ * is lost and the next run carries on. A failure found before the stop still counts (a permanent or auth
+ * failure of another query before a CronJob's deadline is not hidden by it).
  */
-export function exitCodeForRun(errors: Iterable<unknown>): number {
+export function exitCodeForRun(errors: Iterable<unknown>, options: { stopped?: boolean } = {}): number {
   let code = EXIT_OK;
   for (const err of errors) {
+    if (options.stopped && isAborted(err)) continue;
     if (err instanceof MonitorliftError && err.category === "auth") return EXIT_AUTH;
     code = EXIT_FAILED;
   }
   return code;
-}
-
-/**
- * A clean stop asked for by a signal (the windows being committed finished, or were abandoned uncommitted
- * after the shutdown grace): 0, for every command alike, whatever its runs did. A platform's stop (scale-in,
- * rollout, `systemctl stop`, a job's deadline) is not a failure: nothing is lost, the next run carries on.
- */
-export function exitCodeForStop(_name: NodeJS.Signals): number {
-  return EXIT_OK;
 }
 
 /** 128 + the signal's number: how a shell reports a command a second signal ended at once (SIGTERM 143, SIGINT 130). */

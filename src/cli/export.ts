@@ -5,11 +5,11 @@ import { runOnSchedule } from "../runner/scheduler.ts";
 import { reportRun } from "../telemetry/run-event.ts";
 import { createMetrics, querySources, runEventContext } from "../telemetry/telemetry.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
-import { EXIT_OK, exitCodeForRun, exitCodeForStop } from "./exit.ts";
+import { EXIT_OK, exitCodeForRun } from "./exit.ts";
 import { addLockOptions, lockingFrom, type LockFlags } from "./lock-options.ts";
 import { formatRunReport } from "./report.ts";
 import { addServiceOptions, serviceSettings, startService, type ServiceFlags } from "./service.ts";
-import { shutdownSignal, stoppedBy } from "./signals.ts";
+import { isStopCancellation, shutdownSignal } from "./signals.ts";
 
 export function exportCommand(globals: () => GlobalOptions): Command {
   return addServiceOptions(addLockOptions(new Command("export")))
@@ -28,7 +28,8 @@ Examples:
 
 Exit codes: 0 ok (a query whose lock a live peer holds is skipped: replicas share the queries),
 1 a query failed (the others carried on; also a skipped query under --require-lock), 2 usage or configuration error,
-3 authentication failed (no token, or the service refused it: 401/403), 0 also when SIGTERM/SIGINT stopped it cleanly (a second signal: 143 / 130).`,
+3 authentication failed (no token, or the service refused it: 401/403). Stopped cleanly by SIGTERM/SIGINT: --once exits
+as its run did, the stop's own cancellations left out (0 unless a query failed otherwise); on a schedule, 0 (a second signal: 143 / 130).`,
     )
     .action(async (opts: { once?: boolean; catchUp?: boolean; query?: string[] } & LockFlags & ServiceFlags) => {
       const g = globals();
@@ -47,7 +48,13 @@ Exit codes: 0 ok (a query whose lock a live peer holds is skipped: replicas shar
           : undefined;
       const metrics = await createMetrics({ env: process.env, config: ctx.config.telemetry, logger: ctx.logger, querySources: querySources(ctx.config), ...(svc?.prometheusOn ? { prometheusOn: svc.prometheusOn } : {}) });
       try {
-        await ctx.destination.sink.start(stop.signal);
+        try {
+          await ctx.destination.sink.start(stop.signal);
+        } catch (err) {
+          if (!isStopCancellation(err, stop.signal)) throw err;
+          process.exitCode = EXIT_OK; // stopped by a signal before any run began: a clean stop
+          return;
+        }
         const runAll = async () => {
           const report = await runOnce("export", ctx.jobs, { ...ctx.runDeps(stop.signal, Date.now, metrics), locking });
           process.stdout.write(`${formatRunReport(report, Boolean(g.verbose), querySources(ctx.config))}\n`);
@@ -57,8 +64,8 @@ Exit codes: 0 ok (a query whose lock a live peer holds is skipped: replicas shar
         if (opts.once || !ctx.config.schedule) {
           let report = await runAll();
           while (opts.catchUp && report.errors.size === 0 && report.behind.size > 0 && !stop.signal.aborted) report = await runAll();
-          const by = stoppedBy(stop.signal);
-          process.exitCode = by ? exitCodeForStop(by) : exitCodeForRun(report.errors.values());
+          // after a clean stop, as without it but over the failures that are not the stop's own cancellations
+          process.exitCode = exitCodeForRun(report.errors.values(), { stopped: stop.signal.aborted });
           return;
         }
         const expression = ctx.config.schedule;
@@ -66,8 +73,7 @@ Exit codes: 0 ok (a query whose lock a live peer holds is skipped: replicas shar
         await runOnSchedule({ expression, logger: ctx.logger, signal: stop.signal, onTick: (next) => svc?.state.tick(next) }, async () => {
           await svc!.track(runAll); // a failed run shows on /readyz and in the log; it is not the exit code
         });
-        const by = stoppedBy(stop.signal); // a graceful stop of a scheduled export: 0, like every clean stop
-        process.exitCode = by ? exitCodeForStop(by) : EXIT_OK;
+        process.exitCode = EXIT_OK; // a scheduled export's failed runs show on /readyz, in the log and metrics; a stop exits 0
       } finally {
         stop.dispose();
         try {

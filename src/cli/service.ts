@@ -9,9 +9,8 @@ import type { MonitorliftConfig } from "../config/types.ts";
 import { UsageError } from "../errors.ts";
 import { HealthState } from "../runner/health.ts";
 import type { Logger } from "../telemetry/logger.ts";
-import { exitCodeForStop } from "./exit.ts";
+import { EXIT_OK } from "./exit.ts";
 import { startHealthServer, type HealthServer, type RequestHandler } from "./health-server.ts";
-import { stoppedBy } from "./signals.ts";
 
 export interface ServiceFlags {
   healthPort?: string;
@@ -78,7 +77,7 @@ export async function startService(
     state.markStopping();
     timer = setTimeout(() => {
       logger.warn({ graceSeconds: settings.graceMs / 1000 }, "shutdown grace over: abandoning the current window (left uncommitted, the next run exports it again)");
-      exit(exitCodeForStop(stoppedBy(signal) ?? "SIGTERM"));
+      exit(EXIT_OK); // a scheduled export stopped by a signal exits 0 (README "Long-running mode")
     }, settings.graceMs);
     timer.unref();
   };

@@ -1,11 +1,12 @@
 /**
  * SIGINT/SIGTERM → a graceful stop: the AbortSignal tells the runner to stop starting work;
  * the window being committed finishes, uncommitted ones are discarded. A second signal exits at once.
- * A command stopped cleanly this way (export, once or scheduled, backfill, verify) exits 0 whatever its
- * runs did (exitCodeForStop): nothing is lost and the next run resumes from the last committed window.
- * One a second signal stops at once exits 128 + the signal's number — 143 SIGTERM, 130 SIGINT.
+ * `export --once`, `backfill` and `verify` stopped cleanly this way exit as their runs did, leaving out the
+ * stop's own cancellations (ABORTED; exitCodeForRun with `stopped`): 0 when nothing else failed. A scheduled
+ * `export` exits 0 (its failed runs show on /readyz, in the log and the metrics). One a second signal
+ * stops at once exits 128 + the signal's number — 143 SIGTERM, 130 SIGINT.
  */
-import { AbortedError } from "../errors.ts";
+import { AbortedError, isAborted } from "../errors.ts";
 import { exitCodeForSignal } from "./exit.ts";
 
 /** The abort reason of a stop asked for by a signal: which one. */
@@ -20,6 +21,14 @@ export class SignalStop extends AbortedError {
 /** The signal that stopped work aborted by `signal`, if a signal did. */
 export function stoppedBy(signal: AbortSignal): NodeJS.Signals | undefined {
   return signal.aborted && signal.reason instanceof SignalStop ? signal.reason.signalName : undefined;
+}
+
+/**
+ * True when `err` is the cancellation of a stop a signal asked for (ABORTED once SIGTERM/SIGINT aborted
+ * `signal`), e.g. a signal arriving while the sink starts: a clean stop, not a failure.
+ */
+export function isStopCancellation(err: unknown, signal: AbortSignal): boolean {
+  return stoppedBy(signal) !== undefined && isAborted(err);
 }
 
 export function shutdownSignal(onFirst?: (name: string) => void): { signal: AbortSignal; dispose(): void } {

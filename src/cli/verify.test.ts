@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ConfigError, SourceError } from "../errors.ts";
+import { AbortedError, ConfigError, SourceError } from "../errors.ts";
 import type { VerifyResult } from "../runner/verify-query.ts";
 import { formatVerify, verifyExitCode, verifyJson } from "./verify.ts";
 
@@ -15,6 +15,16 @@ test("verify exits 0 when every window matches or was repaired, 1 when one still
   assert.equal(verifyExitCode([{ ...base, mismatches: [{ window: w, service: 3, committed: 4, note: "fewer" }] }]), 1);
   assert.equal(verifyExitCode([base, { ...base, query: "b", error: new ConfigError("bad", []) }]), 2);
   assert.equal(verifyExitCode([{ ...base, error: new SourceError("SOURCE_UNAVAILABLE", "down") }]), 1);
+});
+
+test("verify stopped by a signal: its cancellations are no failure, mismatches and other failures found before it still are", () => {
+  const stopped = { stopped: true };
+  const cancelled = { ...base, query: "b", error: new AbortedError("the query was stopped by shutdown") };
+  assert.equal(verifyExitCode([base, cancelled], stopped), 0);
+  assert.equal(verifyExitCode([base, cancelled]), 1, "without a stop, ABORTED is a failure");
+  assert.equal(verifyExitCode([{ ...base, mismatches: [{ window: w, service: 5, committed: 4 }] }, cancelled], stopped), 1, "a mismatch found stays 1");
+  assert.equal(verifyExitCode([{ ...base, error: new SourceError("SOURCE_AUTH", "403", { status: 403 }) }, cancelled], stopped), 3);
+  assert.equal(verifyExitCode([{ ...base, error: new SourceError("SOURCE_REQUEST_INVALID", "bad") }, cancelled], stopped), 1);
 });
 
 test("mismatches are listed per window with both counts", () => {

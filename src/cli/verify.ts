@@ -1,12 +1,12 @@
 /** `monitorlift verify`: compare each committed window's rows with the service's count now; --repair re-exports the ones that miss rows. */
 import { Command } from "commander";
 import { parseDuration } from "../config/duration.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError, isAborted } from "../errors.ts";
 import { isOpenMismatch, verifyQuery, type VerifyResult } from "../runner/verify-query.ts";
 import { formatWindow } from "../window/window.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
-import { EXIT_FAILED, EXIT_OK, describeError, exitCodeFor, exitCodeForStop } from "./exit.ts";
-import { shutdownSignal, stoppedBy } from "./signals.ts";
+import { EXIT_FAILED, EXIT_OK, describeError, exitCodeFor } from "./exit.ts";
+import { isStopCancellation, shutdownSignal } from "./signals.ts";
 
 export const DEFAULT_VERIFY_SINCE = "P1D";
 
@@ -26,7 +26,8 @@ Examples:
   monitorlift verify --repair                 # from cron, e.g. hourly
 
 Costs one count query per query and day checked. Exit codes: 0 every window matches (or was repaired),
-1 a window still differs or a query failed, 2 usage or configuration error.`,
+1 a window still differs or a query failed, 2 usage or configuration error, 3 authentication failed. Stopped cleanly
+by SIGTERM/SIGINT: as above over what was found before the stop (the stop's own cancellations are no failure).`,
     )
     .action(async (opts: { since: string; query?: string[]; repair?: boolean; json?: boolean }) => {
       const g = globals();
@@ -35,12 +36,17 @@ Costs one count query per query and day checked. Exit codes: 0 every window matc
       const ctx = await openContext(g, process.env, { queries: opts.query });
       const stop = shutdownSignal((name) => ctx.logger.warn(`${name}: finishing the window being repaired, then stopping`));
       try {
-        await ctx.destination.sink.start(stop.signal);
+        try {
+          await ctx.destination.sink.start(stop.signal);
+        } catch (err) {
+          if (!isStopCancellation(err, stop.signal)) throw err;
+          process.exitCode = EXIT_OK; // stopped by a signal before anything was checked: a clean stop
+          return;
+        }
         const deps = ctx.runDeps(stop.signal);
         const results = await Promise.all(ctx.jobs.map((job) => verifyQuery(job, deps, { sinceMs, repair: Boolean(opts.repair) })));
         process.stdout.write(opts.json ? `${JSON.stringify(results.map(verifyJson), null, 2)}\n` : `${formatVerify(results, Boolean(g.verbose))}\n`);
-        const by = stoppedBy(stop.signal);
-        process.exitCode = by ? exitCodeForStop(by) : verifyExitCode(results);
+        process.exitCode = verifyExitCode(results, { stopped: stop.signal.aborted });
       } finally {
         stop.dispose();
         await ctx.destination.shutdown();
@@ -48,11 +54,15 @@ Costs one count query per query and day checked. Exit codes: 0 every window matc
     });
 }
 
-/** The worst of: a query's error (by its category, src/cli/exit.ts), 1 for a window that still differs, else 0. */
-export function verifyExitCode(results: readonly VerifyResult[]): number {
+/**
+ * The worst of: a query's error (by its category, src/cli/exit.ts), 1 for a window that still differs, else 0.
+ * `stopped`: a signal stopped verify cleanly; its own cancellations (ABORTED) are not failures, the
+ * mismatches found before it still are.
+ */
+export function verifyExitCode(results: readonly VerifyResult[], options: { stopped?: boolean } = {}): number {
   let code = EXIT_OK;
   for (const r of results) {
-    if (r.error !== undefined) code = Math.max(code, exitCodeFor(r.error));
+    if (r.error !== undefined && !(options.stopped && isAborted(r.error))) code = Math.max(code, exitCodeFor(r.error));
     if (r.mismatches.some(isOpenMismatch)) code = Math.max(code, EXIT_FAILED);
   }
   return code;
