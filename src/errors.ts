@@ -4,7 +4,9 @@
  *  - config     the configuration is wrong (fix the file or the environment it names);
  *  - transient  the same work may succeed if tried again (`retryable`);
  *  - permanent  trying the same work again will not help: this query (or the run) fails;
- *  - auth       no token could be had for the configured identity (SOURCE_CREDENTIAL), or the query API
+ *  - auth       the directory refused the configured identity or nothing usable is configured
+ *               (SOURCE_CREDENTIAL; a token service down or unreachable is SOURCE_TOKEN_UNAVAILABLE,
+ *               transient), or the query API
  *               refused it (SOURCE_AUTH, HTTP 401/403): never retried, a human must fix the identity or
  *               its role assignment (exit 3).
  * Each code has a default category (CATEGORY_BY_CODE below: a code added to ErrorCode needs its line
@@ -23,6 +25,7 @@ export type ErrorCode =
   | "SOURCE_REQUEST_INVALID" // 400 SemanticError / BadArgumentError
   | "SOURCE_AUTH" // 401 / 403: the query API refused the token
   | "SOURCE_CREDENTIAL" // no token could be obtained for source.auth (nothing was sent to the query API)
+  | "SOURCE_TOKEN_UNAVAILABLE" // the token service answered 5xx/429 or could not be reached (category: transient)
   | "SOURCE_NOT_FOUND" // 404 unknown workspace / resource
   | "SOURCE_THROTTLED" // 429
   | "SOURCE_UNAVAILABLE" // 5xx, 504
@@ -57,7 +60,8 @@ export const CATEGORY_BY_CODE: Readonly<Record<ErrorCode, ErrorCategory>> = {
   USAGE: "usage",
   SOURCE_REQUEST_INVALID: "permanent",
   SOURCE_AUTH: "auth", // the service refused the token: asking again gets the same answer
-  SOURCE_CREDENTIAL: "auth", // the identity could not get a token (the SDK already retried a token endpoint that failed transiently)
+  SOURCE_CREDENTIAL: "auth", // the directory refused the identity, or nothing usable is configured: asking again gets the same answer
+  SOURCE_TOKEN_UNAVAILABLE: "transient", // the token service was down or unreachable, also after the identity library's retries
   SOURCE_NOT_FOUND: "permanent",
   SOURCE_THROTTLED: "transient",
   SOURCE_UNAVAILABLE: "transient",

@@ -21,7 +21,7 @@ const CLIENT = "5b0a2c1e-7d44-4c1a-9e5f-0123456789ab";
 const WORKSPACE = "11111111-2222-3333-4444-555555555555";
 const noOpenssl = !haveOpenssl();
 
-async function configFor(entra: EntraEndpoint, queries: string[]): Promise<{ dir: string; path: string }> {
+async function configFor(entra: EntraEndpoint, queries: string[], source: Record<string, unknown> = {}): Promise<{ dir: string; path: string }> {
   const dir = await mkdtemp(join(tmpdir(), "monitorlift-auth-"));
   const path = join(dir, "monitorlift.json");
   const config = {
@@ -32,6 +32,7 @@ async function configFor(entra: EntraEndpoint, queries: string[]): Promise<{ dir
       maxRetries: 4,
       retryDelay: "PT0.01S",
       maxRetryDelay: "PT0.05S",
+      ...source,
     },
     queries: queries.map((name) => ({ name, table: "AppRequests" })),
     window: { size: "PT5M", lag: "PT1M", start: "PT30M" },
@@ -67,6 +68,59 @@ test("a token that cannot be had: exit 3, SOURCE_CREDENTIAL naming tenant, clien
     assert.ok(entra.tokenBodies[0]!.includes(CLIENT), "the token was asked for the configured client");
     const written = (await readdir(join(dir, "export")).catch(() => [] as string[])).filter((f) => f !== "_locks" && f !== "_runs");
     assert.deepEqual(written, [], "no data, no watermark: only the lock and the run record");
+  } finally {
+    await entra.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a token endpoint answering 400 invalid_client: exit 3, SOURCE_CREDENTIAL, one token request", { skip: noOpenssl && "openssl is needed for a throw-away certificate", timeout: 60_000 }, async () => {
+  const entra = await startEntraEndpoint({ token: "invalid" });
+  const { dir, path } = await configFor(entra, ["requests"]);
+  try {
+    const r = await runCli(["export", "--once", "--config", path], { env: cliEnv(entra), timeoutMs: 45_000 });
+    const all = `${r.stdout}\n${r.stderr}`;
+    assert.equal(r.code, 3, all);
+    assert.match(all, /error \[SOURCE_CREDENTIAL\]: Could not get an access token for source\.auth clientSecret .*invalid_client/);
+    assert.ok(!all.includes(SECRET));
+    assert.equal(entra.counts.token, 1, "a refusal is not retried, neither by the identity library nor by us");
+    assert.equal(entra.counts.query, undefined);
+  } finally {
+    await entra.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a token endpoint answering 503: SOURCE_TOKEN_UNAVAILABLE, retried by the runner's loop, then the query fails with exit 1", { skip: noOpenssl && "openssl is needed for a throw-away certificate", timeout: 90_000 }, async () => {
+  const entra = await startEntraEndpoint({ token: "unavailable" });
+  const { dir, path } = await configFor(entra, ["requests"], { maxRetries: 2 });
+  try {
+    const r = await runCli(["export", "--once", "--config", path], { env: cliEnv(entra), timeoutMs: 80_000 });
+    const all = `${r.stdout}\n${r.stderr}`;
+    assert.equal(r.code, 1, all);
+    assert.match(r.stdout, /^FAILED requests: 0 rows in 0 windows/m);
+    assert.match(r.stdout, /error \[SOURCE_TOKEN_UNAVAILABLE\]: Could not get an access token for source\.auth clientSecret \(tenant contoso-test\.onmicrosoft\.com.* now: the token service is unavailable or unreachable: .*AADSTS90033/);
+    assert.doesNotMatch(all, /SOURCE_CREDENTIAL/);
+    assert.ok(!all.includes(SECRET));
+    // our one retry loop tried the window again, twice (source.maxRetries), each time for the same reason
+    const retries = r.stderr.split("\n").filter((l) => l.includes("window attempt failed, retrying") && l.includes("SOURCE_TOKEN_UNAVAILABLE"));
+    assert.equal(retries.length, 2, r.stderr);
+    // the identity library's own retries of the first attempt reached the endpoint (1 + its retries); ours
+    // within 60 s are answered by MSAL from the 503 it stored (its throttling), without a request
+    const tokens = entra.counts.token ?? 0;
+    assert.ok(tokens > 1, `token requests: ${tokens}`);
+    assert.equal(entra.counts.query, undefined, "no query request without a token");
+    // and the same endpoint with no retry of ours: as many token requests, one attempt
+    const c0 = await configFor(entra, ["requests"], { maxRetries: 0 });
+    try {
+      const before = tokens;
+      const once = await runCli(["export", "--once", "--config", c0.path], { env: cliEnv(entra), timeoutMs: 80_000 });
+      assert.equal(once.code, 1, `${once.stdout}\n${once.stderr}`);
+      assert.equal((entra.counts.token ?? 0) - before, tokens, "a new process asks the endpoint again, as often");
+      assert.doesNotMatch(once.stderr, /retrying/);
+    } finally {
+      await rm(c0.dir, { recursive: true, force: true });
+    }
   } finally {
     await entra.close();
     await rm(dir, { recursive: true, force: true });

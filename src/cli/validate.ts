@@ -67,7 +67,7 @@ export function validateCommand(globals: () => GlobalOptions): Command {
             failed = true;
             const code = isMonitorliftError(err) ? err.code : undefined;
             if (isMonitorliftError(err) && err.category === "auth") authFailed = true;
-            if (code === "SOURCE_CREDENTIAL") noToken.add(job.source);
+            if (code === "SOURCE_CREDENTIAL" || code === "SOURCE_TOKEN_UNAVAILABLE") noToken.add(job.source);
             if (signal.aborted || code === "SOURCE_TIMEOUT") {
               unreachable.add(job.source);
               out.push(`${label}: error [SOURCE_TIMEOUT]: no answer from ${origin} within ${waitMs / 1000}s — the endpoint is unreachable or very slow; check ${key}.endpoint, DNS, proxy and firewall (validate does not retry; --timeout waits longer)`);

@@ -37,6 +37,9 @@ test("drop codes: the non-retryable HTTP status of the query API", () => {
   assert.equal(dropCodeOf(new SourceError("SOURCE_REQUEST_INVALID", "bad kql")), "400");
   // no token at all: unauthenticated, whatever status the token endpoint answered (its 400 is in the cause)
   assert.equal(dropCodeOf(new SourceError("SOURCE_CREDENTIAL", "no token", { cause: Object.assign(new Error("invalid_client"), { statusCode: 400 }) })), "401");
+  // a token service down or unreachable: retried as a 503, dropped as retries exhausted (not as unauthenticated)
+  assert.equal(retryCodeOf(new SourceError("SOURCE_TOKEN_UNAVAILABLE", "no token now")), "503");
+  assert.equal(dropCodeOf(new SourceError("SOURCE_TOKEN_UNAVAILABLE", "no token now")), "retries_exhausted");
 });
 
 test("drop codes: truncation, locks, shutdown", () => {

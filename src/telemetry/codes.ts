@@ -110,6 +110,7 @@ export function retryCodeOf(err: unknown): RetryCode {
     case "SINK_UNAVAILABLE":
       return "sink_unavailable";
     case "SOURCE_UNAVAILABLE":
+    case "SOURCE_TOKEN_UNAVAILABLE": // the token service down or unreachable: its status is not kept by the identity library
       return "503";
     default:
       break;

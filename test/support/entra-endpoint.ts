@@ -1,8 +1,8 @@
 /**
  * A stand-in for Microsoft Entra ID and the query API on 127.0.0.1 over HTTPS (a throw-away
  * certificate the client trusts through NODE_EXTRA_CA_CERTS): the OpenID configuration, a token
- * endpoint that refuses the client (401 invalid_client, as for a wrong or expired secret) or grants a
- * token, and a query endpoint that refuses every token with 403 InsufficientAccessError (as while the
+ * endpoint that refuses the client (401 invalid_client, as for a wrong or expired secret; or 400
+ * invalid_client), grants a token, or is unavailable (503, as Entra ID during an outage), and a query endpoint that refuses every token with 403 InsufficientAccessError (as while the
  * Log Analytics Reader role is missing). Every request is counted by kind. Loopback only.
  */
 import { execFileSync } from "node:child_process";
@@ -24,7 +24,10 @@ export interface EntraEndpoint {
   close(): Promise<void>;
 }
 
-export async function startEntraEndpoint(options: { token: "refuse" | "grant" }): Promise<EntraEndpoint> {
+/** How the token endpoint answers: "refuse" 401 invalid_client, "invalid" 400 invalid_client, "grant" a token, "unavailable" 503. */
+export type TokenAnswer = "refuse" | "invalid" | "grant" | "unavailable";
+
+export async function startEntraEndpoint(options: { token: TokenAnswer }): Promise<EntraEndpoint> {
   const dir = mkdtempSync(join(tmpdir(), "monitorlift-entra-"));
   const key = join(dir, "key.pem");
   const cert = join(dir, "cert.pem");
@@ -55,7 +58,8 @@ export async function startEntraEndpoint(options: { token: "refuse" | "grant" })
         count("token");
         tokenBodies.push(body);
         if (options.token === "grant") return json(200, { token_type: "Bearer", expires_in: 3599, ext_expires_in: 3599, access_token: "test-access-token" });
-        return json(401, {
+        if (options.token === "unavailable") return json(503, { error: "temporarily_unavailable", error_description: "AADSTS90033: A transient error has occurred. Please try again." });
+        return json(options.token === "invalid" ? 400 : 401, {
           error: "invalid_client",
           error_description: "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
           error_codes: [7000215],
