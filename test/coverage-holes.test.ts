@@ -7,7 +7,9 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { compactInstant } from "../src/sinks/layout.ts";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { backfillScope, compactInstant } from "../src/sinks/layout.ts";
 import { runCli, type CliResult } from "./support/cli.ts";
 import { startHarness, type Harness } from "./support/harness.ts";
 import { compareItemIds, listDataFiles, readQueryRows } from "./support/read-export.ts";
@@ -78,6 +80,29 @@ test("a hole between two backfills is reported by status, and backfill --fill-ho
   assert.match(text.stdout, new RegExp(`^  requests HOLE ${iso(B)}–${iso(C)} \\(1h46m\\): .*never exported \\(monitorlift backfill --fill-holes --query requests\\)$`, "m"));
   const check = await runCli(["status", "--check", "--config", h.configPath]);
   assert.equal(check.code, 1, check.stderr);
+
+  // A corrupt cursor of another query (its live one, and one of its backfill ranges) leaves that query's
+  // coverage unknown, and only its: this query's hole is still shown and warned about.
+  const otherConfig = join(h.dir, "with-other.json");
+  await writeFile(otherConfig, JSON.stringify({ ...h.config, queries: [{ name: "requests", table: "AppRequests" }, { name: "other", table: "AppRequests" }] }));
+  const otherState = join(h.exportDir, "_state", "other");
+  await mkdir(otherState, { recursive: true });
+  await writeFile(join(otherState, "live.json"), '{"watermark":"soon"}');
+  await writeFile(join(otherState, `${backfillScope(A, B)}.json`), "not json");
+  try {
+    const mixed = await runCli(["status", "--json", "--config", otherConfig]);
+    assert.equal(mixed.code, 1, "a corrupt cursor exits 1");
+    const rows = JSON.parse(mixed.stdout) as Array<StatusJson & { stateError?: string }>;
+    assert.deepEqual(rows.find((r) => r.query === "requests")!.coverage?.holes, [{ from: iso(B), to: iso(C), seconds: (C - B) / 1000 }]);
+    const other = rows.find((r) => r.query === "other")!;
+    assert.equal(other.coverage, null);
+    assert.match(other.stateError ?? "", /live\.json/, "both corrupt cursors named");
+    assert.match(other.stateError ?? "", new RegExp(`${backfillScope(A, B)}\\.json`));
+    assert.match(mixed.stderr, new RegExp(`warning: requests: HOLE in coverage ${iso(B)}–${iso(C)}`));
+    assert.match(mixed.stderr, /error \[STATE_CORRUPT\]: other: /);
+  } finally {
+    await rm(otherState, { recursive: true, force: true });
+  }
   assert.match(check.stderr, new RegExp(`check failed: requests: HOLE in coverage ${iso(B)}–${iso(C)}`));
 
   const usage = await runCli(["backfill", "--fill-holes", "--from", "PT1H", "--config", h.configPath]);

@@ -7,10 +7,10 @@
  */
 import { Command } from "commander";
 import { parseDuration } from "../config/duration.ts";
-import { isMonitorliftError, messageOf, UsageError } from "../errors.ts";
+import { messageOf, UsageError } from "../errors.ts";
 import type { CursorState, CursorStore, RunSummary, StateKey } from "../sinks/sink.ts";
 import { EXIT_FAILED, EXIT_OK } from "./exit.ts";
-import { LIVE_SCOPE, liveKey, parseScopeRange } from "../sinks/layout.ts";
+import { LIVE_SCOPE, parseScopeRange } from "../sinks/layout.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
 import { formatSpan } from "../runner/export-query.ts";
 import { queryCoverage } from "../runner/fill-holes.ts";
@@ -68,7 +68,7 @@ export function statusCommand(globals: () => GlobalOptions): Command {
       try {
         const { sink, cursors, runs: history } = ctx.destination;
         await sink.start();
-        const { states, corrupt, unlisted } = await readStates(cursors, ctx.config.queries.map((q) => q.name));
+        const { states, corrupt } = await readStates(cursors);
         // The last run of each query: the one definition in src/state/run-history.ts.
         const { runs, rewinds } = await history.lastRuns();
         const now = Date.now();
@@ -97,11 +97,11 @@ export function statusCommand(globals: () => GlobalOptions): Command {
                 rows: s.state.rows,
                 done: parseScopeRange(s.key.scope)?.to === s.state.watermark,
               })),
-            coverage: corrupt.size > 0 || unlisted !== undefined ? null : coverageOf(queryCoverage(q.name, states)),
+            // unknown only for a query with a corrupt cursor (its ranges are not all known); the others' holes are shown
+            coverage: corrupt.has(q.name) ? null : coverageOf(queryCoverage(q.name, states)),
             ...(corrupt.has(q.name) ? { stateError: corrupt.get(q.name)! } : {}),
           };
         });
-        if (unlisted !== undefined) process.stderr.write(`warning: backfill ranges not shown: ${unlisted}\n`);
         for (const r of rows) if (r.stateError) process.stderr.write(`error [STATE_CORRUPT]: ${r.query}: ${r.stateError}\n`);
         process.stdout.write(`${opts.json ? JSON.stringify(rows, null, 2) : formatStatusTable(rows)}\n`);
         // A hole is data that will never be exported unless someone acts: said on stderr too, even without --check.
@@ -112,7 +112,7 @@ export function statusCommand(globals: () => GlobalOptions): Command {
           process.exitCode = problems.length > 0 ? EXIT_FAILED : EXIT_OK;
         }
         // A corrupt state needs a human: exit 1 even without --check (the other queries are still shown).
-        if (rows.some((r) => r.stateError) || unlisted !== undefined) process.exitCode = EXIT_FAILED;
+        if (rows.some((r) => r.stateError)) process.exitCode = EXIT_FAILED;
       } finally {
         await ctx.destination.shutdown();
       }
@@ -120,32 +120,19 @@ export function statusCommand(globals: () => GlobalOptions): Command {
 }
 
 /**
- * Every cursor (cursors.list()); when one does not decode (list() fails as a whole with STATE_CORRUPT,
- * which the sink contract requires), each configured query's live cursor is read on its own, so a
- * corrupt one is reported for its query and the others are still shown (backfill ranges are then unknown).
+ * Every cursor (cursors.list()); one that does not decode (STATE_CORRUPT: live or a backfill range's) is
+ * left out and reported for its query, so the other queries — their watermark, ranges and coverage — are
+ * still shown.
  */
-async function readStates(
-  cursors: CursorStore,
-  queries: readonly string[],
-): Promise<{ states: Array<{ key: StateKey; state: CursorState }>; corrupt: Map<string, string>; unlisted?: string }> {
+async function readStates(cursors: CursorStore): Promise<{ states: Array<{ key: StateKey; state: CursorState }>; corrupt: Map<string, string> }> {
   const corrupt = new Map<string, string>();
-  try {
-    return { states: await cursors.list(), corrupt };
-  } catch (err) {
-    if (!(isMonitorliftError(err) && err.code === "STATE_CORRUPT")) throw err;
-    const states: Array<{ key: StateKey; state: CursorState }> = [];
-    for (const query of queries) {
-      try {
-        const state = await cursors.read(liveKey(query));
-        if (state) states.push({ key: liveKey(query), state });
-      } catch (e) {
-        if (!(isMonitorliftError(e) && e.code === "STATE_CORRUPT")) throw e;
-        corrupt.set(query, messageOf(e));
-      }
-    }
-    // The corrupt cursor was a backfill's (every live one read): say so, naming it.
-    return { states, corrupt, ...(corrupt.size === 0 ? { unlisted: messageOf(err) } : {}) };
-  }
+  const states = await cursors.list({
+    onCorrupt: (key, err) => {
+      const said = corrupt.get(key.query);
+      corrupt.set(key.query, said === undefined ? messageOf(err) : `${said}; ${messageOf(err)}`);
+    },
+  });
+  return { states, corrupt };
 }
 
 function parseMaxLag(opts: { check?: boolean; maxLag?: string }): number | undefined {

@@ -431,6 +431,11 @@ export function defineSinkContract(opening: FixtureOpening): void {
         assert.deepEqual(await fx.rows("Corrupt"), expected(win(0, 5), 2, "a"));
         // Listing every cursor (status, the live start) is as loud.
         await rejectsWith(fresh.cursors.list(), "STATE_CORRUPT", "Corrupt");
+        // ... unless told where to report it (status): then the list goes on without it, the key named once.
+        const reported: string[] = [];
+        const rest = await fresh.cursors.list({ onCorrupt: (bad, err) => reported.push(`${bad.query} ${bad.scope} ${err.code}`) });
+        assert.deepEqual(reported, [`Corrupt ${k.scope} STATE_CORRUPT`]);
+        assert.ok(!rest.some((e) => e.key.query === "Corrupt"));
         // Repaired by hand (the codec's body; a store that keeps its version in the body finds it there), the cursor reads again.
         await fx.overwriteCursor(k, encodeCursor(s1, { version: s1.version }));
         assert.equal((await destination().cursors.read(k))?.watermark, s1.watermark);

@@ -7,7 +7,7 @@
  */
 import type { ContainerClient } from "@azure/storage-blob";
 import { decodeCursor, encodeCursor, type CursorState, type StateKey } from "../../state/cursor.ts";
-import type { CursorStore } from "../../state/cursor-store.ts";
+import { readForList, type CursorStore, type ListOptions } from "../../state/cursor-store.ts";
 import { isValidQueryName, statePath } from "../layout.ts";
 import { SinkError } from "../../errors.ts";
 import { isNotFound, statusOf, StorageFailure, toSinkError, type Redactor } from "./blob-errors.ts";
@@ -88,7 +88,8 @@ export class BlobStateStore implements CursorStore {
   }
 
   /** Every stored cursor under `_state/`. */
-  async list(signal?: AbortSignal): Promise<Array<{ key: StateKey; state: CursorState }>> {
+  async list(options?: ListOptions): Promise<Array<{ key: StateKey; state: CursorState }>> {
+    const signal = options?.signal;
     const root = `${this.#ctx.prefix}_state/`;
     const keys: StateKey[] = [];
     try {
@@ -102,7 +103,7 @@ export class BlobStateStore implements CursorStore {
     }
     const out: Array<{ key: StateKey; state: CursorState }> = [];
     for (const key of keys) {
-      const state = await this.read(key, signal);
+      const state = await readForList(() => this.read(key, signal), key, options);
       if (state !== undefined) out.push({ key, state });
     }
     return out;

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { SinkError } from "../../errors.ts";
 import { decodeCursor, encodeCursor, type CursorState, type StateKey } from "../../state/cursor.ts";
-import { isSameVersion, stateConflict, type CursorStore } from "../../state/cursor-store.ts";
+import { isSameVersion, readForList, stateConflict, type CursorStore, type ListOptions } from "../../state/cursor-store.ts";
 import { isValidQueryName, statePath } from "../layout.ts";
 import { errnoCode, fsError } from "./fs-errors.ts";
 import { listNames, writeFileAtomic } from "./fs-util.ts";
@@ -59,7 +59,7 @@ export class StateStore implements CursorStore {
     return { ...state, version: state.version ?? "0" };
   }
 
-  async list(): Promise<Array<{ key: StateKey; state: CursorState }>> {
+  async list(options?: ListOptions): Promise<Array<{ key: StateKey; state: CursorState }>> {
     const base = path.join(this.#root, "_state");
     const out: Array<{ key: StateKey; state: CursorState }> = [];
     for (const query of (await listNames(base)).sort()) {
@@ -69,7 +69,7 @@ export class StateStore implements CursorStore {
         const scope = name.slice(0, -".json".length);
         if (!SCOPE_PATTERN.test(scope)) continue;
         const key = { query, scope };
-        const state = await this.read(key);
+        const state = await readForList(() => this.read(key), key, options);
         if (state) out.push({ key, state });
       }
     }

@@ -20,7 +20,7 @@ import { formatWindow } from "../../window/window.ts";
 import type { Logger } from "../../telemetry/logger.ts";
 import type { CommitResult, CursorState, Destination, RunSummary, Sink, SinkDeps, StateKey, WindowCount, WindowTarget, WindowWriter } from "../sink.ts";
 import { decodeCursor, encodeCursor } from "../../state/cursor.ts";
-import { checkRewind, type CursorStore } from "../../state/cursor-store.ts";
+import { checkRewind, readForList, type CursorStore, type ListOptions } from "../../state/cursor-store.ts";
 import { LockHeldError, type HeldLock as Lock, type Locks } from "../../state/locks.ts";
 import { decodeRunSummary, latestRunPerQuery, REWIND_COMMAND, type LastRuns, type RunHistory } from "../../state/run-history.ts";
 import type { Dialect, HeldLock, MetadataTables, SqlSession, WindowWork } from "./dialect.ts";
@@ -60,7 +60,7 @@ export function createSqlSink(config: SqlSinkConfig, deps: SinkDeps): Destinatio
   };
   const cursors: CursorStore = {
     read: (key) => sql.readState(key),
-    list: () => sql.listStates(),
+    list: (options) => sql.listStates(options),
     write: (key, next, previous) => sql.writeState(key, next, previous),
     locationOf: (key) => `${dialect.location(sql.tables.state)} (query ${key.query}, scope ${key.scope})`,
   };
@@ -178,12 +178,19 @@ class SqlSink {
     });
   }
 
-  async listStates(): Promise<Array<{ key: StateKey; state: CursorState }>> {
+  async listStates(options?: ListOptions): Promise<Array<{ key: StateKey; state: CursorState }>> {
     await this.ensureOpen();
-    return this.withSession(undefined, "listing states", async (s) => {
+    const rows = await this.withSession(options?.signal, "listing states", async (s) => {
       const r = await s.query(`SELECT query, scope, state, version FROM ${this.dialect.table(this.tables.state)} ORDER BY query, scope`);
-      return r.rows.map((row) => ({ key: { query: String(row.query), scope: String(row.scope) }, state: this.parseState(row) }));
+      return r.rows;
     });
+    const out: Array<{ key: StateKey; state: CursorState }> = [];
+    for (const row of rows) {
+      const key = { query: String(row.query), scope: String(row.scope) };
+      const state = await readForList(async () => this.parseState(row), key, options);
+      if (state) out.push({ key, state });
+    }
+    return out;
   }
 
   /** CursorStore.write outside a window: the same conditional update the commit transaction makes. */
