@@ -9,6 +9,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "./support/cli.ts";
@@ -79,6 +80,38 @@ test("export --once with a query that failed permanently, then stopped by SIGTER
     assert.match(stopped.stdout, /FAILED broken: .*\n.*error \[SOURCE_REQUEST_INVALID\]/);
   } finally {
     h.sim.faults.set({});
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a signal while the sink is being opened is a clean stop too: exit 0, no error", { timeout: 60_000 }, async () => {
+  // a blob endpoint that accepts the connection and never answers: `export` waits in sink.start (create the container)
+  const sockets: net.Socket[] = [];
+  let connected!: () => void;
+  const reached = new Promise<void>((resolve) => (connected = resolve));
+  const silent = net.createServer((socket) => {
+    sockets.push(socket);
+    connected();
+  });
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  const port = (silent.address() as net.AddressInfo).port;
+  const dir = await mkdtemp(join(tmpdir(), "monitorlift-signal-start-"));
+  try {
+    const configPath = join(dir, "monitorlift.json");
+    const sink = { type: "blob", accountUrl: `http://127.0.0.1:${port}/devstoreaccount1`, container: "silent", createContainer: true, auth: { method: "sas", env: "MY_SAS" }, format: "ndjson" };
+    await writeFile(configPath, JSON.stringify({ ...h.config, sink }));
+    let child: ChildProcess | undefined;
+    const run = runCli(["export", "--once", "--config", configPath], { onSpawn: (c) => (child = c), env: { MY_SAS: "sv=2024-01-01&sig=x" }, timeoutMs: 45_000 });
+    await reached;
+    child!.kill("SIGTERM");
+    const r = await run;
+    assert.equal(r.signal, null, "it exited by itself");
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /error \[ABORTED\]/);
+    assert.match(r.stderr, /SIGTERM: finishing the current window, then stopping/);
+  } finally {
+    for (const s of sockets) s.destroy();
+    silent.close();
     await rm(dir, { recursive: true, force: true });
   }
 });
