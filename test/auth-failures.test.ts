@@ -1,8 +1,9 @@
 /**
- * Auth failures (issue 13, point 5): a token that cannot be had (SOURCE_CREDENTIAL) and a token the
- * query API refuses (SOURCE_AUTH, 401/403) exit 3 after exactly one attempt — no retries, counted at
- * the endpoints — with a message that names the tenant, the client and where the secret comes from,
- * and never the secret. The token endpoint is a stand-in for Entra ID on 127.0.0.1 over HTTPS
+ * Auth failures (issue 13, point 5): a token the directory refuses (SOURCE_CREDENTIAL, 401 or 400
+ * invalid_client) and a token the query API refuses (SOURCE_AUTH, 401/403) exit 3 after exactly one
+ * attempt — no retries, counted at the endpoints — with a message that names the tenant, the client and
+ * where the secret comes from, and never the secret. A token endpoint answering 503 is
+ * SOURCE_TOKEN_UNAVAILABLE: transient, retried by the runner's loop, then exit 1. The token endpoint is a stand-in for Entra ID on 127.0.0.1 over HTTPS
  * (test/support/entra-endpoint.ts); the 401/403 of the query API also come from the simulator.
  */
 import { test } from "node:test";
