@@ -59,6 +59,7 @@ command to resume.`,
       const g = globals();
       checkFlags(opts);
       if (opts.list) return listBackfills(g, opts.query);
+      const locking = lockingFrom(opts);
       const resolve = roundsResolver(opts, Date.now());
       const ctx = await openContext(g, process.env, { queries: opts.query });
       const stop = shutdownSignal((name) => ctx.logger.warn(`${name}: finishing committed windows, then stopping (re-run to resume)`));
@@ -85,7 +86,7 @@ command to resume.`,
         logLines: ctx.logLines,
       });
       try {
-        const deps = { ...ctx.runDeps(stop.signal, Date.now, metrics), locking: lockingFrom(opts), ...(progress.bar ? { windowLogLevel: "debug" as const } : {}) };
+        const deps = { ...ctx.runDeps(stop.signal, Date.now, metrics), locking, ...(progress.bar ? { windowLogLevel: "debug" as const } : {}) };
         deps.onCommitted = (_query, p) => progress.advance(p.window.end - p.window.start, p.rows);
         const { reports, out } = await runRounds(ctx, rounds, deps, { signal: stop.signal, fillHoles: Boolean(opts.fillHoles), verbose: Boolean(g.verbose) });
         progress.stop();
