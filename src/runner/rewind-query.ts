@@ -7,7 +7,7 @@
  * run history (command "rewind", src/state/run-history.ts) so `status` shows it; a dry run reads only and,
  * like a refused rewind or one with nothing to do, records nothing.
  */
-import { messageOf, SinkError, UsageError } from "../errors.ts";
+import { isMonitorliftError, messageOf, SinkError, UsageError } from "../errors.ts";
 import { LIVE_SCOPE, liveKey } from "../sinks/layout.ts";
 import type { CursorState, Destination, StateKey } from "../sinks/sink.ts";
 import { acquireOrWait } from "../state/locks.ts";
@@ -45,11 +45,19 @@ export async function rewindQuery(job: QueryJob, destination: Destination, optio
       { cause: got.heldBy, hint: "Wait until that run ends (or stop the scheduled exporter), then rewind again." },
     );
   }
+  // Everything under the lock stops when it is lost (Sink.rewind removes nothing more once it fires).
+  const signal = options.signal ? AbortSignal.any([options.signal, got.lock.signal]) : got.lock.signal;
   try {
     const startedAt = options.clock();
-    const plan = await planFor(job, destination, key, options);
+    const plan = await planFor(job, destination, key, { ...options, signal });
     if (!plan) return { plan, removed: 0 };
-    const removed = await destination.sink.rewind(key, plan.next, plan.previous);
+    let removed: number;
+    try {
+      if (got.lock.signal.aborted) throw got.lock.signal.reason;
+      removed = await destination.sink.rewind(key, plan.next, plan.previous, signal);
+    } catch (err) {
+      throw got.lock.signal.aborted || (isMonitorliftError(err) && err.code === "LOCK_LOST") ? rewindLockLost(job.name, err) : err;
+    }
     options.logger.info(
       { ...queryLogFields(job), from: new Date(plan.from).toISOString(), to: new Date(plan.to).toISOString(), windows: plan.removed.length, rows: plan.rows, removed },
       "rewound the live watermark",
@@ -62,6 +70,15 @@ export async function rewindQuery(job: QueryJob, destination: Destination, optio
   } finally {
     await got.lock.release().catch(() => undefined);
   }
+}
+
+/** LOCK_LOST for a rewind: it stopped at once, and where the query stands now is for status to say. */
+function rewindLockLost(query: string, cause: unknown): SinkError {
+  return new SinkError(
+    "LOCK_LOST",
+    `query "${query}": the lock was lost during the rewind, which stopped at once (nothing more was removed). The watermark may already have moved back; data after it that no cursor counts is removed by the next export's recovery.`,
+    { cause, retryable: true, hint: "Check `monitorlift status` and `ls` for where the query stands, then rewind again if it must go further back." },
+  );
 }
 
 async function planFor(job: QueryJob, destination: Destination, key: StateKey, options: RewindOptions): Promise<(RewindPlan & { previous: CursorState }) | undefined> {
