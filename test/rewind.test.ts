@@ -8,6 +8,7 @@
  * (only that) is in the run history: `status` shows it beside the last run, which stays the export's.
  */
 import { test } from "node:test";
+import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import assert from "node:assert/strict";
 import { openContext } from "../src/cli/context.ts";
@@ -197,6 +198,22 @@ test("filesystem: export, rewind (dry run, lock held, bad --to), files removed a
       return out;
     };
     await scenario(h, {}, read, (m) => t.diagnostic(m));
+  } finally {
+    await h.close();
+  }
+});
+
+test("a dry run only reads: against a fresh filesystem or SQLite destination it creates nothing (no folder, no database file)", { timeout: 60_000 }, async () => {
+  const h = await startHarness(harnessOptions(134));
+  try {
+    for (const sink of [undefined, { type: "sql", dialect: "sqlite", path: join(h.dir, "fresh", "monitorlift.db"), tablePrefix: "t_" }]) {
+      if (sink) await h.writeConfig({ sink });
+      const dry = await cli(h, {}, "rewind", "--query", "requests", "--to", iso(Date.now() - 6 * SIZE), "--dry-run");
+      assert.equal(dry.code, 2, dry.stderr);
+      assert.match(dry.stderr, /query "requests" has no live watermark yet/);
+      assert.equal(existsSync(h.exportDir), false, "the export folder was not created");
+      assert.equal(existsSync(join(h.dir, "fresh")), false, "neither the SQLite file nor its folder was created");
+    }
   } finally {
     await h.close();
   }

@@ -31,7 +31,7 @@ export function rewindCommand(globals: () => GlobalOptions): Command {
     .description("Move a query's live watermark back to --to, removing what was exported after it; the next export re-exports that range exactly once.")
     .requiredOption("-q, --query <name>", "the query to rewind (one)")
     .requiredOption("--to <time>", "the new watermark: an ISO timestamp on the query's window grid, or a duration before now (P1D, aligned down to the grid); not before the query's origin")
-    .option("--dry-run", "show the windows and rows that would be removed; change nothing (takes no lock)")
+    .option("--dry-run", "show the windows and rows that would be removed; only reads (takes no lock, creates no folder, container or table)")
     .option("--json", "print JSON instead of lines")
     .option("--lock-wait <duration>", "how long to wait for a lock whose holder is gone or stopped renewing (ISO 8601; default: the sink's lease or stale period + 5 s; 0 = do not wait)")
     .addHelpText(
@@ -63,7 +63,8 @@ window grid; a query without a watermark; a window to remove whose row count is 
         if (!job) throw new UsageError(`--query '${opts.query}': no such query.`);
         const to = isRelativeArg(opts.to) ? gridFloor(at, job.sizeMs) : at;
         const { sink, locks } = ctx.destination;
-        await sink.start();
+        // A dry run only reads: start() would create the export folder, the container or the SQL metadata tables.
+        if (!opts.dryRun) await sink.start();
         const result = await rewindQuery(job, ctx.destination, {
           to,
           dryRun: Boolean(opts.dryRun),

@@ -127,6 +127,26 @@ class SqlSink {
     return this.opening;
   }
 
+  /**
+   * Whether the metadata tables exist, creating nothing when start() was not called: a cursor read on a
+   * fresh database (`rewind --dry-run`, which only reads) finds no state rather than creating the tables —
+   * or, for SQLite, the file. After start() (every command that writes) they exist.
+   */
+  private async hasMetadata(signal?: AbortSignal): Promise<boolean> {
+    if (this.opening) {
+      await this.opening;
+      return true;
+    }
+    if (this.dialect.exists?.() === false) return false;
+    try {
+      await this.dialect.open(signal);
+    } catch (err) {
+      await this.dialect.close().catch(() => undefined);
+      throw this.failure(err, "connecting");
+    }
+    return this.withSession(signal, "looking for the metadata tables", async (s) => (await this.dialect.physicalColumns(s, this.tables.state)) !== undefined);
+  }
+
   private async withSession<T>(signal: AbortSignal | undefined, action: string, fn: (session: SqlSession) => Promise<T>): Promise<T> {
     let session: SqlSession;
     try {
@@ -171,7 +191,7 @@ class SqlSink {
   }
 
   async readState(key: StateKey): Promise<CursorState | undefined> {
-    await this.ensureOpen();
+    if (!(await this.hasMetadata())) return undefined;
     return this.withSession(undefined, `reading the state of ${keyLabel(key)}`, async (s) => {
       const r = await s.query(`SELECT query, scope, state, version FROM ${this.dialect.table(this.tables.state)} WHERE query = ? AND scope = ?`, [key.query, key.scope]);
       return r.rows.length === 0 ? undefined : this.parseState(r.rows[0]!);
@@ -285,7 +305,7 @@ class SqlSink {
 
   /** Rows per committed window: the rows are tagged with their window, and commit replaces them in one transaction. */
   async windowCounts(query: string, from: number, to: number, signal?: AbortSignal): Promise<WindowCount[]> {
-    await this.ensureOpen(signal);
+    if (!(await this.hasMetadata(signal))) return [];
     const table = queryTableName(this.config.tablePrefix, query, this.dialect.identifiers);
     const d = this.dialect;
     return this.withSession(signal, `counting the rows of query ${query} per window`, async (s) => {
