@@ -50,8 +50,10 @@ range. Safe to kill: a rewind cut short is finished by the next export's recover
 is recorded in the run history: status shows it (lastRewind), never as the query's last run.
 
 Exit codes: 0 ok (also when the watermark is already at --to), 1 failed (LOCK_HELD: a run holds
-the query's lock), 2 usage error (--to after the watermark, before the query's origin or off its
-window grid; a query without a watermark; a window to remove whose row count is unknown).`,
+the query's lock; LOCK_LOST: the lock was lost during the rewind, which stopped at once), 2 usage
+error (--to after the watermark, before the query's origin, off its window grid or inside a
+committed window of an earlier, larger window.size; a query without a watermark; a window to
+remove whose row count is unknown).`,
     )
     .action(async (opts: { query: string; to: string; dryRun?: boolean; json?: boolean; lockWait?: string }) => {
       const now = Date.now();

@@ -9,11 +9,11 @@
  */
 import { isMonitorliftError, messageOf, SinkError, UsageError } from "../errors.ts";
 import { LIVE_SCOPE, liveKey } from "../sinks/layout.ts";
-import type { CursorState, Destination, StateKey } from "../sinks/sink.ts";
+import type { CursorState, Destination, StateKey, WindowCount } from "../sinks/sink.ts";
 import { acquireOrWait } from "../state/locks.ts";
 import { newRunId, REWIND_COMMAND, type RunSummary } from "../state/run-history.ts";
 import type { Logger } from "../telemetry/logger.ts";
-import { checkRewindTarget, planRewind, type RewindPlan } from "../window/rewind.ts";
+import { checkRewindRange, planRewind, type RewindPlan } from "../window/rewind.ts";
 import { queryLogFields, type QueryJob } from "./query-job.ts";
 
 export interface RewindOptions {
@@ -84,10 +84,27 @@ function rewindLockLost(query: string, cause: unknown): SinkError {
 async function planFor(job: QueryJob, destination: Destination, key: StateKey, options: RewindOptions): Promise<(RewindPlan & { previous: CursorState }) | undefined> {
   const stored = await destination.cursors.read(key);
   if (!stored) throw new UsageError(`query "${job.name}" has no live watermark yet (nothing was exported): there is nothing to rewind.`);
-  checkRewindTarget(job.name, options.to, stored, job.sizeMs);
+  checkRewindRange(job.name, options.to, stored);
   if (options.to === stored.watermark) return undefined;
-  const counts = await destination.sink.windowCounts(job.name, options.to, stored.watermark, options.signal);
+  const counts = await countsAround(destination, job, stored, options.to, options.signal);
   return { ...planRewind(job.name, stored, options.to, job.sizeMs, counts, options.clock()), previous: stored };
+}
+
+/** The longest window.size the config allows: no committed window is longer. */
+const LONGEST_WINDOW_MS = 366 * 86_400_000;
+
+/**
+ * What the sink recorded for every window (or part) from `to` to the watermark, and for the latest window
+ * with data starting before `to` — the only one that can straddle it (committed windows never overlap). It
+ * is looked for in spans doubling back from `to` (one window.size first), no further than the origin or the
+ * longest window there can be.
+ */
+async function countsAround(destination: Destination, job: QueryJob, stored: CursorState, to: number, signal: AbortSignal | undefined): Promise<WindowCount[]> {
+  for (let span = job.sizeMs; ; span *= 2) {
+    const from = Math.max(stored.origin, to - span);
+    const counts = await destination.sink.windowCounts(job.name, from, stored.watermark, signal);
+    if (from <= stored.origin || span >= LONGEST_WINDOW_MS || counts.some((c) => c.window.start < to)) return counts;
+  }
 }
 
 /**

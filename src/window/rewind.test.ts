@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MonitorliftError } from "../errors.ts";
 import type { CursorState } from "../state/cursor.ts";
-import { checkRewindTarget, planRewind } from "./rewind.ts";
+import { checkRewindTarget, planRewind, straddling } from "./rewind.ts";
 
 const MIN = 60_000;
 const SIZE = 5 * MIN;
@@ -88,4 +88,26 @@ test("planRewind to the origin removes everything; an off-grid or late target is
   assert.deepEqual([plan.next.rows, plan.next.windows, plan.next.watermark], [0, 1, T]);
   usage(() => planRewind("requests", stored, T + 31 * MIN, SIZE, [], NOW));
   usage(() => planRewind("requests", stored, T + 7 * MIN, SIZE, [], NOW));
+});
+
+test("a target strictly inside a committed window (written under an earlier, larger window.size) is refused, naming the query, the window and its bounds", () => {
+  // window.size was 20 minutes until T+20, 5 minutes since: [0, 20) is one committed window, and T+10 is a
+  // line of today's grid inside it. Rewinding there would remove nothing of it and export [10, 20) again.
+  const old = [
+    { window: w(0, 20), rows: 40 },
+    { window: w(20, 25), rows: 20 },
+    { window: w(25, 30), rows: 30 },
+  ];
+  const message = usage(() => planRewind("requests", stored, T + 10 * MIN, SIZE, old, NOW));
+  assert.match(message, /rewind --to 2026-12-01T12:10:00.000Z lies inside the committed window 2026-12-01T12:00:00.000Z\/2026-12-01T12:20:00.000Z of query "requests"/);
+  assert.match(message, /Use 2026-12-01T12:00:00.000Z or 2026-12-01T12:20:00.000Z\./);
+  // Its bounds are valid targets; so is a boundary of an old window off today's grid (sizes 15 → 10 minutes).
+  assert.deepEqual(planRewind("requests", stored, T + 20 * MIN, SIZE, old, NOW).removed.map((r) => r.rows), [20, 30]);
+  checkRewindTarget("requests", T + 15 * MIN, stored, 10 * MIN, [{ window: w(0, 15), rows: 1 }, { window: w(15, 30), rows: 2 }]);
+  // Still refused off the grid where no committed window begins or ends, and inside a window of unknown count.
+  assert.match(usage(() => checkRewindTarget("requests", T + 17 * MIN, stored, 10 * MIN, [{ window: w(0, 15), rows: 1 }])), /not on the window grid/);
+  assert.match(usage(() => checkRewindTarget("requests", T + 10 * MIN, stored, SIZE, [{ window: w(5, 15), rows: undefined }])), /lies inside the committed window/);
+  // A window that ends at the target does not straddle it.
+  assert.deepEqual(straddling(T + 20 * MIN, old), []);
+  assert.deepEqual(straddling(T + 10 * MIN, old), [w(0, 20)]);
 });
