@@ -62,13 +62,14 @@ async function statusOf(h: Harness, env: Record<string, string>): Promise<Status
 async function assertCountsTrue(h: Harness, env: Record<string, string>, held: number, label: string): Promise<void> {
   const status = await cli(h, env, "status", "--json");
   assert.equal(status.code, 0, status.stderr);
-  const live = (JSON.parse(status.stdout) as Array<{ query: string; rows: number }>).find((q) => q.query === "requests")!;
+  const live = (JSON.parse(status.stdout) as Array<{ query: string; rows: number; windows: number }>).find((q) => q.query === "requests")!;
   assert.equal(live.rows, held, `${label}: status rows equal the rows in the sink`);
   const ls = await cli(h, env, "ls", "--json", "--since", "P1D");
   assert.equal(ls.code, 0, ls.stderr);
   const listed = (JSON.parse(ls.stdout) as Array<{ query: string; windows: Array<{ rows: number | null }> }>).find((q) => q.query === "requests")!;
   assert.ok(listed.windows.every((w) => w.rows !== null), `${label}: every count known`);
   assert.equal(listed.windows.reduce((n, w) => n + (w.rows ?? 0), 0), held, `${label}: ls counts add up to the rows in the sink`);
+  assert.equal(live.windows, listed.windows.length, `${label}: the windows status counts are the windows ls lists`);
 }
 
 async function scenario(h: Harness, env: Record<string, string>, read: ReadSink, diagnostic: (m: string) => void): Promise<void> {

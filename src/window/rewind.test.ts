@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { MonitorliftError } from "../errors.ts";
 import type { CursorState } from "../state/cursor.ts";
 import { checkRewindTarget, planRewind, straddling } from "./rewind.ts";
+import { WindowTally } from "./window-tally.ts";
 
 const MIN = 60_000;
 const SIZE = 5 * MIN;
@@ -110,4 +111,30 @@ test("a target strictly inside a committed window (written under an earlier, lar
   // A window that ends at the target does not straddle it.
   assert.deepEqual(straddling(T + 20 * MIN, old), []);
   assert.deepEqual(straddling(T + 10 * MIN, old), [w(0, 20)]);
+});
+
+test("planRewind takes off exactly what the export's tally added to `windows`: split windows with empty parts, empty windows fetched in parts, a watermark inside a split window", () => {
+  const S = 10 * MIN;
+  const p = (a: number, b: number, rows: number) => ({ window: w(a, b), rows });
+  const scenarios = [
+    [p(0, 5, 4), p(5, 10, 0), p(10, 20, 2)], // one window split into 2 commits, one empty
+    [p(0, 5, 0), p(5, 10, 4), p(10, 20, 0)],
+    [p(0, 2.5, 0), p(2.5, 5, 0), p(5, 10, 0), p(10, 15, 1), p(15, 20, 0), p(20, 30, 5)], // split memory: an empty window in parts
+    [p(0, 10, 3), p(10, 15, 0)], // the watermark is inside [10, 20): its empty part not counted yet
+    [p(0, 10, 3), p(10, 15, 2)],
+  ];
+  for (const parts of scenarios) {
+    const tally = new WindowTally(S);
+    const added = parts.map((x) => tally.add(x));
+    const watermark = parts[parts.length - 1]!.window.end;
+    const cursor: CursorState = { ...stored, watermark, rows: parts.reduce((n, x) => n + x.rows, 0), windows: added.reduce((n, x) => n + x, 0) };
+    const data = parts.filter((x) => x.rows > 0);
+    for (let to = T; to < watermark; to += S) {
+      const plan = planRewind("requests", cursor, to, S, data, NOW);
+      const kept = added.filter((_, i) => parts[i]!.window.end <= to).reduce((n, x) => n + x, 0);
+      const label = `parts ${parts.map((x) => `[${(x.window.start - T) / MIN},${(x.window.end - T) / MIN}):${x.rows}`).join(" ")}, rewound to ${(to - T) / MIN}`;
+      assert.equal(plan.next.windows, kept, `${label}: windows`);
+      assert.equal(plan.next.rows, parts.filter((x) => x.window.end <= to).reduce((n, x) => n + x.rows, 0), `${label}: rows`);
+    }
+  }
 });

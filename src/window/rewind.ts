@@ -15,7 +15,8 @@
  *    Refused, naming the window(s) and their bounds, the nearest places to rewind to.
  *  - Every window (or split part) committed in [T, watermark) is removed; the rewound cursor keeps its
  *    origin and columns and counts true: rows minus the rows each removed commit recorded, windows minus
- *    the removed commits (a committed empty window, which has no data, was one commit). A removed window
+ *    exactly what the export added for them (src/window/window-tally.ts: each part with data, and each grid
+ *    window without data once it was complete — an empty part of a window with data added nothing). A removed window
  *    whose recorded count is unknown (a run died between a chunk and its count) is refused: the rows
  *    would no longer add up. `verify --repair` re-exports such a window and records its count.
  */
@@ -119,9 +120,13 @@ export function planRewind(query: string, stored: CursorState, to: number, sizeM
   }
   const withData = new Set(parts.map((p) => gridFloor(p.window.start, sizeMs)));
   const removed: RewindPlan["removed"] = parts.map((p) => ({ window: p.window, rows: p.rows! }));
+  // What the export's tally added for these: each part with data, each complete grid window without data.
+  let counted = parts.length;
   for (let g = gridFloor(to, sizeMs); g < stored.watermark; g += sizeMs) {
     const w = { start: Math.max(g, to), end: Math.min(g + sizeMs, stored.watermark) };
-    if (!withData.has(g) && w.end > w.start) removed.push({ window: w, rows: 0 });
+    if (withData.has(g) || !(w.end > w.start)) continue;
+    removed.push({ window: w, rows: 0 });
+    if (g + sizeMs <= stored.watermark) counted++; // a grid window the watermark is still inside was not counted yet
   }
   removed.sort((a, b) => a.window.start - b.window.start);
   const rows = removed.reduce((n, r) => n + r.rows, 0);
@@ -129,7 +134,7 @@ export function planRewind(query: string, stored: CursorState, to: number, sizeM
     watermark: to,
     origin: stored.origin,
     rows: Math.max(0, stored.rows - rows),
-    windows: Math.max(0, stored.windows - removed.length),
+    windows: Math.max(0, stored.windows - counted),
     updatedAt: new Date(now).toISOString(),
   };
   if (stored.columns !== undefined) next.columns = stored.columns;
