@@ -16,7 +16,7 @@ import { liveKey, parseChunkName } from "../src/sinks/layout.ts";
 import { startAzurite } from "./support/azurite.ts";
 import { blobSink, containerOf, envOf, PREFIX } from "./support/blob-e2e.ts";
 import { runCli } from "./support/cli.ts";
-import { startHarness, type Harness } from "./support/harness.ts";
+import { assertLiveExactlyOnce, startHarness, type Harness } from "./support/harness.ts";
 import { readBlobExport } from "./support/read-blob-export.ts";
 import { compareItemIds, listDataFiles, readChunk } from "./support/read-export.ts";
 import { DIALECTS, assertExactlyOnce, describeSql, storedRows, storedState } from "./support/sql-target.ts";
@@ -215,6 +215,27 @@ test("a dry run only reads: against a fresh filesystem or SQLite destination it 
       assert.equal(existsSync(h.exportDir), false, "the export folder was not created");
       assert.equal(existsSync(join(h.dir, "fresh")), false, "neither the SQLite file nor its folder was created");
     }
+  } finally {
+    await h.close();
+  }
+});
+
+test("after a window.size change, a --to inside a window of the earlier, larger size is refused (exit 2, nothing changed); its bounds work, every _ItemId once", { timeout: 120_000 }, async () => {
+  const h = await startHarness(harnessOptions(135));
+  try {
+    await h.writeConfig({ window: { size: "PT20M", lag: "PT5S", start: "PT1H", reverify: "PT0S" } });
+    assert.equal((await cli(h, {}, "export", "--once")).code, 0);
+    await h.writeConfig({ window: { size: "PT10M", lag: "PT5S", start: "PT1H", reverify: "PT0S" } });
+    const before = (await h.watermark("requests"))!;
+    const old = { start: before.watermark - 2 * SIZE, end: before.watermark }; // a 20-minute window, with data
+    const inside = await cli(h, {}, "rewind", "--query", "requests", "--to", iso(old.start + SIZE));
+    assert.equal(inside.code, 2, inside.stderr);
+    assert.match(inside.stderr, new RegExp(`lies inside the committed window ${iso(old.start)}/${iso(old.end)} of query "requests".*Use ${iso(old.start)} or ${iso(old.end)}`));
+    assert.deepEqual(await h.watermark("requests"), before, "nothing changed");
+    const rewound = await cli(h, {}, "rewind", "--query", "requests", "--to", iso(old.start));
+    assert.equal(rewound.code, 0, rewound.stderr);
+    assert.equal((await cli(h, {}, "export", "--once")).code, 0);
+    assert.ok((await assertLiveExactlyOnce(h, "requests", "AppRequests")) > 0);
   } finally {
     await h.close();
   }

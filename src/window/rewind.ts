@@ -84,6 +84,13 @@ export function checkRewindTarget(
   committed?: readonly RecordedCount[],
 ): void {
   checkRewindRange(query, to, stored);
+  const boundary = (committed ?? []).some((c) => c.window.start === to || c.window.end === to);
+  if (to !== stored.origin && gridFloor(to, sizeMs) !== to && !boundary) {
+    const before = gridFloor(to, sizeMs);
+    throw new UsageError(
+      `rewind --to ${iso(to)} is not on the window grid of query "${query}" (window.size ${sizeMs / 1000} s): use ${iso(Math.max(before, stored.origin))} or ${iso(before + sizeMs)}.`,
+    );
+  }
   const inside = straddling(to, committed ?? []);
   if (inside.length > 0) {
     const first = inside[0]!;
@@ -91,13 +98,6 @@ export function checkRewindTarget(
     throw new UsageError(
       `rewind --to ${iso(to)} lies inside the committed ${inside.length === 1 ? "window" : "windows"} ${inside.map(formatWindow).join(", ")} of query "${query}" ` +
         `(written under an earlier, larger window.size): its rows from ${iso(to)} on would be exported a second time. Use ${iso(first.start)} or ${iso(last.end)}.`,
-    );
-  }
-  const boundary = (committed ?? []).some((c) => c.window.start === to || c.window.end === to);
-  if (to !== stored.origin && gridFloor(to, sizeMs) !== to && !boundary) {
-    const before = gridFloor(to, sizeMs);
-    throw new UsageError(
-      `rewind --to ${iso(to)} is not on the window grid of query "${query}" (window.size ${sizeMs / 1000} s): use ${iso(Math.max(before, stored.origin))} or ${iso(before + sizeMs)}.`,
     );
   }
 }
