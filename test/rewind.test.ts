@@ -8,6 +8,7 @@
  * (only that) is in the run history: `status` shows it beside the last run, which stays the export's.
  */
 import { test } from "node:test";
+import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import assert from "node:assert/strict";
 import { openContext } from "../src/cli/context.ts";
@@ -15,7 +16,7 @@ import { liveKey, parseChunkName } from "../src/sinks/layout.ts";
 import { startAzurite } from "./support/azurite.ts";
 import { blobSink, containerOf, envOf, PREFIX } from "./support/blob-e2e.ts";
 import { runCli } from "./support/cli.ts";
-import { startHarness, type Harness } from "./support/harness.ts";
+import { assertLiveExactlyOnce, startHarness, type Harness } from "./support/harness.ts";
 import { readBlobExport } from "./support/read-blob-export.ts";
 import { compareItemIds, listDataFiles, readChunk } from "./support/read-export.ts";
 import { DIALECTS, assertExactlyOnce, describeSql, storedRows, storedState } from "./support/sql-target.ts";
@@ -61,13 +62,14 @@ async function statusOf(h: Harness, env: Record<string, string>): Promise<Status
 async function assertCountsTrue(h: Harness, env: Record<string, string>, held: number, label: string): Promise<void> {
   const status = await cli(h, env, "status", "--json");
   assert.equal(status.code, 0, status.stderr);
-  const live = (JSON.parse(status.stdout) as Array<{ query: string; rows: number }>).find((q) => q.query === "requests")!;
+  const live = (JSON.parse(status.stdout) as Array<{ query: string; rows: number; windows: number }>).find((q) => q.query === "requests")!;
   assert.equal(live.rows, held, `${label}: status rows equal the rows in the sink`);
   const ls = await cli(h, env, "ls", "--json", "--since", "P1D");
   assert.equal(ls.code, 0, ls.stderr);
   const listed = (JSON.parse(ls.stdout) as Array<{ query: string; windows: Array<{ rows: number | null }> }>).find((q) => q.query === "requests")!;
   assert.ok(listed.windows.every((w) => w.rows !== null), `${label}: every count known`);
   assert.equal(listed.windows.reduce((n, w) => n + (w.rows ?? 0), 0), held, `${label}: ls counts add up to the rows in the sink`);
+  assert.equal(live.windows, listed.windows.length, `${label}: the windows status counts are the windows ls lists`);
 }
 
 async function scenario(h: Harness, env: Record<string, string>, read: ReadSink, diagnostic: (m: string) => void): Promise<void> {
@@ -197,6 +199,43 @@ test("filesystem: export, rewind (dry run, lock held, bad --to), files removed a
       return out;
     };
     await scenario(h, {}, read, (m) => t.diagnostic(m));
+  } finally {
+    await h.close();
+  }
+});
+
+test("a dry run only reads: against a fresh filesystem or SQLite destination it creates nothing (no folder, no database file)", { timeout: 60_000 }, async () => {
+  const h = await startHarness(harnessOptions(134));
+  try {
+    for (const sink of [undefined, { type: "sql", dialect: "sqlite", path: join(h.dir, "fresh", "monitorlift.db"), tablePrefix: "t_" }]) {
+      if (sink) await h.writeConfig({ sink });
+      const dry = await cli(h, {}, "rewind", "--query", "requests", "--to", iso(Date.now() - 6 * SIZE), "--dry-run");
+      assert.equal(dry.code, 2, dry.stderr);
+      assert.match(dry.stderr, /query "requests" has no live watermark yet/);
+      assert.equal(existsSync(h.exportDir), false, "the export folder was not created");
+      assert.equal(existsSync(join(h.dir, "fresh")), false, "neither the SQLite file nor its folder was created");
+    }
+  } finally {
+    await h.close();
+  }
+});
+
+test("after a window.size change, a --to inside a window of the earlier, larger size is refused (exit 2, nothing changed); its bounds work, every _ItemId once", { timeout: 120_000 }, async () => {
+  const h = await startHarness(harnessOptions(135));
+  try {
+    await h.writeConfig({ window: { size: "PT20M", lag: "PT5S", start: "PT1H", reverify: "PT0S" } });
+    assert.equal((await cli(h, {}, "export", "--once")).code, 0);
+    await h.writeConfig({ window: { size: "PT10M", lag: "PT5S", start: "PT1H", reverify: "PT0S" } });
+    const before = (await h.watermark("requests"))!;
+    const old = { start: before.watermark - 2 * SIZE, end: before.watermark }; // a 20-minute window, with data
+    const inside = await cli(h, {}, "rewind", "--query", "requests", "--to", iso(old.start + SIZE));
+    assert.equal(inside.code, 2, inside.stderr);
+    assert.match(inside.stderr, new RegExp(`lies inside the committed window ${iso(old.start)}/${iso(old.end)} of query "requests".*Use ${iso(old.start)} or ${iso(old.end)}`));
+    assert.deepEqual(await h.watermark("requests"), before, "nothing changed");
+    const rewound = await cli(h, {}, "rewind", "--query", "requests", "--to", iso(old.start));
+    assert.equal(rewound.code, 0, rewound.stderr);
+    assert.equal((await cli(h, {}, "export", "--once")).code, 0);
+    assert.ok((await assertLiveExactlyOnce(h, "requests", "AppRequests")) > 0);
   } finally {
     await h.close();
   }

@@ -31,7 +31,7 @@ export function rewindCommand(globals: () => GlobalOptions): Command {
     .description("Move a query's live watermark back to --to, removing what was exported after it; the next export re-exports that range exactly once.")
     .requiredOption("-q, --query <name>", "the query to rewind (one)")
     .requiredOption("--to <time>", "the new watermark: an ISO timestamp on the query's window grid, or a duration before now (P1D, aligned down to the grid); not before the query's origin")
-    .option("--dry-run", "show the windows and rows that would be removed; change nothing (takes no lock)")
+    .option("--dry-run", "show the windows and rows that would be removed; only reads (takes no lock, creates no folder, container or table)")
     .option("--json", "print JSON instead of lines")
     .option("--lock-wait <duration>", "how long to wait for a lock whose holder is gone or stopped renewing (ISO 8601; default: the sink's lease or stale period + 5 s; 0 = do not wait)")
     .addHelpText(
@@ -50,8 +50,10 @@ range. Safe to kill: a rewind cut short is finished by the next export's recover
 is recorded in the run history: status shows it (lastRewind), never as the query's last run.
 
 Exit codes: 0 ok (also when the watermark is already at --to), 1 failed (LOCK_HELD: a run holds
-the query's lock), 2 usage error (--to after the watermark, before the query's origin or off its
-window grid; a query without a watermark; a window to remove whose row count is unknown).`,
+the query's lock; LOCK_LOST: the lock was lost during the rewind, which stopped at once), 2 usage
+error (--to after the watermark, before the query's origin, off its window grid or inside a
+committed window of an earlier, larger window.size; a query without a watermark; a window to
+remove whose row count is unknown).`,
     )
     .action(async (opts: { query: string; to: string; dryRun?: boolean; json?: boolean; lockWait?: string }) => {
       const now = Date.now();
@@ -63,7 +65,8 @@ window grid; a query without a watermark; a window to remove whose row count is 
         if (!job) throw new UsageError(`--query '${opts.query}': no such query.`);
         const to = isRelativeArg(opts.to) ? gridFloor(at, job.sizeMs) : at;
         const { sink, locks } = ctx.destination;
-        await sink.start();
+        // A dry run only reads: start() would create the export folder, the container or the SQL metadata tables.
+        if (!opts.dryRun) await sink.start();
         const result = await rewindQuery(job, ctx.destination, {
           to,
           dryRun: Boolean(opts.dryRun),

@@ -6,13 +6,14 @@
  */
 import { MonitorliftError, isMonitorliftError, messageOf } from "../errors.ts";
 import { LIVE_SCOPE, liveKey, parseScopeRange } from "../sinks/layout.ts";
-import type { CursorState, CursorStore, Destination, HeldLock, QueryRunOutcome, StateKey } from "../sinks/sink.ts";
+import type { CursorState, CursorStore, Destination, HeldLock, QueryRunOutcome, Sink, StateKey } from "../sinks/sink.ts";
 import { acquireOrWait } from "../state/locks.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { dropCodeOf } from "../telemetry/codes.ts";
 import { droppedBecause, sinkLabels, type Metrics } from "../telemetry/metrics.ts";
 import { gridFloor, initialWatermark, planWindows, SplitMemory, windowsBehind } from "../window/index.ts";
 import { formatWindow } from "../window/window.ts";
+import { WindowTally } from "../window/window-tally.ts";
 import { commitInOrder, type CommitProgress, type OrderedCommitOptions } from "./ordered-commit.ts";
 import { queryLogFields, type QueryJob } from "./query-job.ts";
 import { connectionOf, type SourceConnection } from "./source-connection.ts";
@@ -161,6 +162,7 @@ async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome
     if (removed > 0) log.warn({ removed }, "removed uncommitted leftovers of an earlier run");
     const windows = planWindows({ watermark, now, size: job.sizeMs, lag: job.lagMs, maxWindows: job.maxWindowsPerRun });
     plan.windows = windows.length;
+    const tally = windows.length > 0 ? await windowTally(job, sink, stored, signal) : undefined;
     if (windows.length === 0) {
       log.debug({ watermark: new Date(watermark).toISOString() }, "nothing to export yet");
       if (stored) await reverify(job, { ...deps, logger: log, signal }, watermark, lock, outcome);
@@ -178,7 +180,7 @@ async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome
         origin,
         columns: part.columns,
         rows: (state?.rows ?? 0) + part.rows,
-        windows: (state?.windows ?? 0) + 1,
+        windows: (state?.windows ?? 0) + tally!.add(part),
         updatedAt: new Date(deps.clock()).toISOString(),
       }),
       onCommitted: onCommit(job, deps, outcome, log),
@@ -202,6 +204,20 @@ async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome
   } finally {
     await lock.release().catch((err: unknown) => log.warn({ err: messageOf(err) }, "could not release the lock"));
   }
+}
+
+/**
+ * How the cursor's `windows` grows (src/window/window-tally.ts: what `ls` lists, which a rewind takes off
+ * exactly). A watermark inside a grid window (a run stopped between the parts of a split window) asks the
+ * sink whether the parts committed before it held data: one listing, only then.
+ */
+async function windowTally(job: QueryJob, sink: Sink, stored: CursorState | undefined, signal: AbortSignal): Promise<WindowTally> {
+  if (!stored) return new WindowTally(job.sizeMs);
+  const cell = gridFloor(stored.watermark, job.sizeMs);
+  if (cell === stored.watermark) return new WindowTally(job.sizeMs);
+  const from = Math.max(cell, stored.origin);
+  const data = from < stored.watermark && (await sink.windowCounts(job.name, from, stored.watermark, signal)).length > 0;
+  return new WindowTally(job.sizeMs, { cell, data });
 }
 
 /**

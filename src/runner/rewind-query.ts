@@ -7,13 +7,13 @@
  * run history (command "rewind", src/state/run-history.ts) so `status` shows it; a dry run reads only and,
  * like a refused rewind or one with nothing to do, records nothing.
  */
-import { messageOf, SinkError, UsageError } from "../errors.ts";
+import { isMonitorliftError, messageOf, SinkError, UsageError } from "../errors.ts";
 import { LIVE_SCOPE, liveKey } from "../sinks/layout.ts";
-import type { CursorState, Destination, StateKey } from "../sinks/sink.ts";
+import type { CursorState, Destination, StateKey, WindowCount } from "../sinks/sink.ts";
 import { acquireOrWait } from "../state/locks.ts";
 import { newRunId, REWIND_COMMAND, type RunSummary } from "../state/run-history.ts";
 import type { Logger } from "../telemetry/logger.ts";
-import { checkRewindTarget, planRewind, type RewindPlan } from "../window/rewind.ts";
+import { checkRewindRange, planRewind, type RewindPlan } from "../window/rewind.ts";
 import { queryLogFields, type QueryJob } from "./query-job.ts";
 
 export interface RewindOptions {
@@ -45,11 +45,19 @@ export async function rewindQuery(job: QueryJob, destination: Destination, optio
       { cause: got.heldBy, hint: "Wait until that run ends (or stop the scheduled exporter), then rewind again." },
     );
   }
+  // Everything under the lock stops when it is lost (Sink.rewind removes nothing more once it fires).
+  const signal = options.signal ? AbortSignal.any([options.signal, got.lock.signal]) : got.lock.signal;
   try {
     const startedAt = options.clock();
-    const plan = await planFor(job, destination, key, options);
+    const plan = await planFor(job, destination, key, { ...options, signal });
     if (!plan) return { plan, removed: 0 };
-    const removed = await destination.sink.rewind(key, plan.next, plan.previous);
+    let removed: number;
+    try {
+      if (got.lock.signal.aborted) throw got.lock.signal.reason;
+      removed = await destination.sink.rewind(key, plan.next, plan.previous, signal);
+    } catch (err) {
+      throw got.lock.signal.aborted || (isMonitorliftError(err) && err.code === "LOCK_LOST") ? rewindLockLost(job.name, err) : err;
+    }
     options.logger.info(
       { ...queryLogFields(job), from: new Date(plan.from).toISOString(), to: new Date(plan.to).toISOString(), windows: plan.removed.length, rows: plan.rows, removed },
       "rewound the live watermark",
@@ -64,13 +72,39 @@ export async function rewindQuery(job: QueryJob, destination: Destination, optio
   }
 }
 
+/** LOCK_LOST for a rewind: it stopped at once, and where the query stands now is for status to say. */
+function rewindLockLost(query: string, cause: unknown): SinkError {
+  return new SinkError(
+    "LOCK_LOST",
+    `query "${query}": the lock was lost during the rewind, which stopped at once (nothing more was removed). The watermark may already have moved back; data after it that no cursor counts is removed by the next export's recovery.`,
+    { cause, retryable: true, hint: "Check `monitorlift status` and `ls` for where the query stands, then rewind again if it must go further back." },
+  );
+}
+
 async function planFor(job: QueryJob, destination: Destination, key: StateKey, options: RewindOptions): Promise<(RewindPlan & { previous: CursorState }) | undefined> {
   const stored = await destination.cursors.read(key);
   if (!stored) throw new UsageError(`query "${job.name}" has no live watermark yet (nothing was exported): there is nothing to rewind.`);
-  checkRewindTarget(job.name, options.to, stored, job.sizeMs);
+  checkRewindRange(job.name, options.to, stored);
   if (options.to === stored.watermark) return undefined;
-  const counts = await destination.sink.windowCounts(job.name, options.to, stored.watermark, options.signal);
+  const counts = await countsAround(destination, job, stored, options.to, options.signal);
   return { ...planRewind(job.name, stored, options.to, job.sizeMs, counts, options.clock()), previous: stored };
+}
+
+/** The longest window.size the config allows: no committed window is longer. */
+const LONGEST_WINDOW_MS = 366 * 86_400_000;
+
+/**
+ * What the sink recorded for every window (or part) from `to` to the watermark, and for the latest window
+ * with data starting before `to` — the only one that can straddle it (committed windows never overlap). It
+ * is looked for in spans doubling back from `to` (one window.size first), no further than the origin or the
+ * longest window there can be.
+ */
+async function countsAround(destination: Destination, job: QueryJob, stored: CursorState, to: number, signal: AbortSignal | undefined): Promise<WindowCount[]> {
+  for (let span = job.sizeMs; ; span *= 2) {
+    const from = Math.max(stored.origin, to - span);
+    const counts = await destination.sink.windowCounts(job.name, from, stored.watermark, signal);
+    if (from <= stored.origin || span >= LONGEST_WINDOW_MS || counts.some((c) => c.window.start < to)) return counts;
+  }
 }
 
 /**

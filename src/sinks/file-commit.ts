@@ -269,7 +269,7 @@ class FileWindowWriter implements WindowWriter {
 /**
  * Removes what killed runs left of `query` inside [from, to): temporary chunks, and chunks whose
  * window isCommitted() does not count. Only chunks whose whole window lies inside the range are
- * touched. Returns how many were removed.
+ * touched. `beforeRemove` may stop the removal (it throws) before any one chunk goes. Returns how many were removed.
  */
 export async function recoverChunks(
   store: ChunkStore,
@@ -278,6 +278,7 @@ export async function recoverChunks(
   to: number,
   isCommitted: (w: TimeWindow) => boolean,
   logger: Logger,
+  beforeRemove?: (chunk: ListedChunk) => Promise<void>,
 ): Promise<number> {
   if (!(to > from)) return 0;
   let removed = 0;
@@ -287,6 +288,7 @@ export async function recoverChunks(
     const { window, temporary } = parsed;
     if (window.start < from || window.end > to) continue;
     if (!temporary && isCommitted(window)) continue;
+    await beforeRemove?.(chunk);
     if (await chunk.remove()) {
       removed++;
       logger.info({ chunk: chunk.location, temporary }, temporary ? "removed a temporary chunk left by an earlier run" : "removed an uncommitted chunk left by an earlier run");
@@ -297,10 +299,17 @@ export async function recoverChunks(
 
 /**
  * Sink.rewind for file-like sinks: the cursor moves back first (conditional on `previous`), then every
- * chunk from `next.watermark` on is removed by recoverChunks — the same step a run's recovery takes for
- * chunks beyond the watermark. In this order a crash in between leaves chunks no cursor counts (the next
- * run's recovery removes them), never a watermark that counts a window whose chunk is gone. Returns how
- * many chunks (and temporary files) were removed.
+ * chunk from `next.watermark` on is removed — the same step a run's recovery takes for chunks beyond the
+ * watermark. In this order a crash in between leaves chunks no cursor counts (the next run's recovery
+ * removes them), never a watermark that counts a window whose chunk is gone. Returns how many chunks (and
+ * temporary files) were removed.
+ *
+ * The removal runs under the query's lock, and only while it is held: `signal` is the lock's (aborted with
+ * LOCK_LOST when it is lost), and once it fires not one more chunk is removed — another exporter may have
+ * taken the lock over and committed [next.watermark, …) again, and those chunks are its. Before each
+ * removal the cursor is read again, too: one that is no longer the version this rewind wrote (a new owner
+ * committed on top of it) stops the removal with LOCK_LOST as well, whatever the signal says yet. The
+ * chunks left are counted by no cursor of ours; the next run's recovery removes those its cursor does not count.
  */
 export async function rewindChunks(
   store: ChunkStore,
@@ -309,10 +318,24 @@ export async function rewindChunks(
   next: CursorState,
   previous: CursorState,
   logger: Logger,
+  signal: AbortSignal,
 ): Promise<number> {
   checkRewind(key, next, previous);
-  await cursors.write(key, next, previous);
-  return recoverChunks(store, key.query, next.watermark, Number.POSITIVE_INFINITY, () => false, logger);
+  throwIfAborted(signal, `rewinding query "${key.query}" (${key.scope}): nothing was changed`);
+  const written = await cursors.write(key, next, previous);
+  const stillOurs = async (chunk: ListedChunk): Promise<void> => {
+    throwIfAborted(signal, `removing ${chunk.location} while rewinding query "${key.query}": the rewind stopped removing chunks`);
+    const stored = await cursors.read(key);
+    if (stored?.version !== written) {
+      throw new SinkError(
+        "LOCK_LOST",
+        `while rewinding query "${key.query}" (${key.scope}), its cursor moved on (version ${written} → ${stored?.version ?? "(none)"}): another run owns the query now, so the rewind stopped removing chunks before ${chunk.location}.`,
+        { retryable: true, hint: "The watermark was moved back; see `monitorlift status` and `ls` for where the query stands now. Rewind again if it must." },
+      );
+    }
+    throwIfAborted(signal, `removing ${chunk.location} while rewinding query "${key.query}": the rewind stopped removing chunks`);
+  };
+  return recoverChunks(store, key.query, next.watermark, Number.POSITIVE_INFINITY, () => false, logger, stillOurs);
 }
 
 /** The committed chunks of `query` wholly inside [from, to) with their recorded row counts (Sink.windowCounts). */

@@ -101,9 +101,12 @@ export interface Sink {
    * `next.watermark` through the sink's recovery step. SQL: rows and cursor in one transaction;
    * file-like sinks: the cursor first, then the chunks (src/sinks/file-commit.ts rewindChunks), so a
    * crash in between leaves only chunks no cursor counts, which the next run's recovery removes.
-   * The caller holds the key's lock. Returns what was removed, in recover()'s unit (rows or chunks).
+   * The caller holds the key's lock and passes its `signal` (aborted with LOCK_LOST when the lock is
+   * lost): once it fires nothing more is removed and the rewind fails with its reason (file-like sinks
+   * also stop when the cursor they wrote was moved on by another run). Returns what was removed, in
+   * recover()'s unit (rows or chunks).
    */
-  rewind(key: StateKey, next: CursorState, previous: CursorState): Promise<number>;
+  rewind(key: StateKey, next: CursorState, previous: CursorState, signal: AbortSignal): Promise<number>;
 }
 
 /** What a destination kind's factory returns (the registry hands it to the CLI and the runner). */

@@ -80,6 +80,15 @@ class Interceptor {
   });
 }
 
+/** The signal of a lock that is held (never lost). */
+const held = (): AbortSignal => new AbortController().signal;
+
+/** A lock's signal, and how to lose the lock as a lock's watchdog does (LOCK_LOST as the reason). */
+function losableLock(): { signal: AbortSignal; lose(): void } {
+  const c = new AbortController();
+  return { signal: c.signal, lose: () => c.abort(new SinkError("LOCK_LOST", "simulated: the lock was lost", { retryable: true })) };
+}
+
 /** How a crash at each step of a commit is simulated (file-like sinks). */
 interface CrashStep {
   title: string;
@@ -631,15 +640,15 @@ export function defineSinkContract(opening: FixtureOpening): void {
         const next: CursorState = { watermark: win(5, 5).start, origin: s.origin, rows: 2, windows: 1, updatedAt: new Date().toISOString() };
         const nextCopy = structuredClone(next);
         // On a stale cursor: STATE_CONFLICT, and neither the cursor nor the data changes.
-        await rejectsWith(d.sink.rewind(k, next, { ...s, version: s1.version }), "STATE_CONFLICT");
+        await rejectsWith(d.sink.rewind(k, next, { ...s, version: s1.version }, held()), "STATE_CONFLICT");
         assert.deepEqual(await d.cursors.read(k), s);
         assert.deepEqual(await fx.rows("Rewind"), all);
         // Forward, or past the origin, is not a rewind.
-        await rejectsWith(d.sink.rewind(k, { ...next, watermark: win(20, 20).start }, s), "INTERNAL");
-        await rejectsWith(d.sink.rewind(k, { ...next, watermark: win(-5, -5).start }, s), "INTERNAL");
+        await rejectsWith(d.sink.rewind(k, { ...next, watermark: win(20, 20).start }, s, held()), "INTERNAL");
+        await rejectsWith(d.sink.rewind(k, { ...next, watermark: win(-5, -5).start }, s, held()), "INTERNAL");
         assert.deepEqual(await d.cursors.read(k), s);
 
-        const removed = await d.sink.rewind(k, next, s);
+        const removed = await d.sink.rewind(k, next, s, held());
         assert.deepEqual(next, nextCopy, "rewind does not mutate the caller's cursor");
         assert.equal(removed, fx.recoverCounts === "rows" ? 7 : 2, `rewind counts removed ${fx.recoverCounts}`);
         const rewound = await destination().cursors.read(k);
@@ -669,7 +678,7 @@ export function defineSinkContract(opening: FixtureOpening): void {
           s = await commitWindow(dying.sink, k, win(5, 10), rowsFor(win(5, 10), 3, "b"), s);
           i.onWrite = async (inner) => (await inner(), i.freeze());
           i.armed = true;
-          void dying.sink.rewind(k, { watermark: win(5, 5).start, origin: s.origin, rows: 2, windows: 1, updatedAt: new Date().toISOString() }, s).catch(() => undefined);
+          void dying.sink.rewind(k, { watermark: win(5, 5).start, origin: s.origin, rows: 2, windows: 1, updatedAt: new Date().toISOString() }, s, held()).catch(() => undefined);
           await i.frozen();
           assert.deepEqual(i.calls, ["write"], "the cursor moves first");
           const next = destination();
@@ -678,6 +687,83 @@ export function defineSinkContract(opening: FixtureOpening): void {
           assert.deepEqual(await fx.rows("RewindCrash"), expected(win(0, 5), 2, "a"), "no row the cursor does not count is left");
           await commitWindow(next.sink, k, win(5, 10), rowsFor(win(5, 10), 3, "b"), stored);
           assert.deepEqual(await fx.rows("RewindCrash"), sorted(expected(win(0, 5), 2, "a"), expected(win(5, 10), 3, "b")));
+        } finally {
+          await closeAll();
+        }
+      });
+    }
+
+    it("rewind under a lock already lost (its signal aborted) fails with LOCK_LOST and changes nothing", async () => {
+      try {
+        const d = destination();
+        const k = key("RewindLost");
+        let s = await commitWindow(d.sink, k, win(0, 5), rowsFor(win(0, 5), 2, "a"), undefined);
+        s = await commitWindow(d.sink, k, win(5, 10), rowsFor(win(5, 10), 3, "b"), s);
+        const lock = losableLock();
+        lock.lose();
+        await rejectsWith(d.sink.rewind(k, { watermark: win(5, 5).start, origin: s.origin, rows: 2, windows: 1, updatedAt: new Date().toISOString() }, s, lock.signal), "LOCK_LOST");
+        assert.deepEqual(await destination().cursors.read(k), s, "the cursor did not move");
+        assert.deepEqual(await fx.rows("RewindLost"), sorted(expected(win(0, 5), 2, "a"), expected(win(5, 10), 3, "b")), "no data went");
+      } finally {
+        await closeAll();
+      }
+    });
+
+    if (fx.fileLike) {
+      it("a lock lost after the rewind moved the cursor: not one chunk more is removed, LOCK_LOST; the next run's recovery removes them", async () => {
+        try {
+          const k = key("RewindLostMid");
+          const i = new Interceptor();
+          const d = destination({ wrapCursors: i.wrap });
+          let s = await commitWindow(d.sink, k, win(0, 5), rowsFor(win(0, 5), 2, "a"), undefined);
+          s = await commitWindow(d.sink, k, win(5, 10), rowsFor(win(5, 10), 3, "b"), s);
+          s = await commitWindow(d.sink, k, win(10, 15), rowsFor(win(10, 15), 4, "c"), s);
+          const all = sorted(expected(win(0, 5), 2, "a"), expected(win(5, 10), 3, "b"), expected(win(10, 15), 4, "c"));
+          const lock = losableLock();
+          i.onWrite = async (inner) => {
+            const version = await inner();
+            lock.lose(); // the lease / lock file is lost right after the cursor moved back
+            return version;
+          };
+          i.armed = true;
+          const next: CursorState = { watermark: win(5, 5).start, origin: s.origin, rows: 2, windows: 1, updatedAt: new Date().toISOString() };
+          await rejectsWith(d.sink.rewind(k, next, s, lock.signal), "LOCK_LOST");
+          assert.equal((await destination().cursors.read(k))?.watermark, win(5, 5).start, "the cursor had moved back");
+          assert.deepEqual(await fx.rows("RewindLostMid"), all, "no chunk was removed after the lock was lost");
+          const after = destination();
+          await recoverAsNextRun(after, k, 5 * 60_000);
+          assert.deepEqual(await fx.rows("RewindLostMid"), expected(win(0, 5), 2, "a"), "the next run's recovery removes what no cursor counts");
+        } finally {
+          await closeAll();
+        }
+      });
+
+      it("a run that took the query over during a rewind's removal keeps what it committed: the rewind stops (LOCK_LOST) before removing it", async () => {
+        try {
+          const k = key("RewindTakeover");
+          const i = new Interceptor();
+          const d = destination({ wrapCursors: i.wrap });
+          let s = await commitWindow(d.sink, k, win(0, 5), rowsFor(win(0, 5), 2, "a"), undefined);
+          s = await commitWindow(d.sink, k, win(5, 10), rowsFor(win(5, 10), 3, "b"), s);
+          s = await commitWindow(d.sink, k, win(10, 15), rowsFor(win(10, 15), 4, "c"), s);
+          const other = destination();
+          let taken: CursorState | undefined;
+          // The rewind's lock lapsed unnoticed (its signal has not fired yet) and another exporter took the
+          // query over: before the rewind removes its first chunk, the new owner re-commits [5, 10).
+          i.onRead = async (inner) => {
+            if (!taken) {
+              const rewound = await other.cursors.read(k);
+              await other.sink.recover(k, rewound!.watermark, Number.POSITIVE_INFINITY, () => false).catch(() => 0);
+              taken = await commitWindow(other.sink, k, win(5, 10), rowsFor(win(5, 10), 5, "n"), rewound);
+            }
+            return inner();
+          };
+          i.armed = true;
+          const next: CursorState = { watermark: win(5, 5).start, origin: s.origin, rows: 2, windows: 1, updatedAt: new Date().toISOString() };
+          await rejectsWith(d.sink.rewind(k, next, s, held()), "LOCK_LOST");
+          assert.deepEqual(await destination().cursors.read(k), taken, "the new owner's cursor stands");
+          assert.deepEqual(await fx.rows("RewindTakeover"), sorted(expected(win(0, 5), 2, "a"), expected(win(5, 10), 5, "n")), "the new owner's window is intact, and only it");
+          assert.deepEqual((await d.sink.windowCounts("RewindTakeover", T0, win(60, 60).start)).sort((a, b) => a.window.start - b.window.start), [{ window: win(0, 5), rows: 2 }, { window: win(5, 10), rows: 5 }]);
         } finally {
           await closeAll();
         }

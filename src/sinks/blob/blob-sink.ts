@@ -100,7 +100,7 @@ export function createBlobSink(config: BlobSinkConfig, deps: SinkDeps, options: 
 
     recover: (key: StateKey, from: number, to: number, isCommitted: (w: TimeWindow) => boolean) =>
       recoverChunks(chunks, key.query, from, to, isCommitted, logger),
-    rewind: (key: StateKey, next: CursorState, previous: CursorState) => rewindChunks(chunks, cursors, key, next, previous, logger),
+    rewind: (key: StateKey, next: CursorState, previous: CursorState, signal: AbortSignal) => rewindChunks(chunks, cursors, key, next, previous, logger, signal),
 
     openWindow: (target: WindowTarget): Promise<WindowWriter> => windows.open(target),
     windowCounts: (query: string, from: number, to: number) => chunkCounts(chunks, query, from, to),

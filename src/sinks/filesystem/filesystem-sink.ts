@@ -122,9 +122,9 @@ class FilesystemSink implements Sink {
     return recoverChunks(this.#chunks, key.query, from, to, isCommitted, this.#deps.logger);
   }
 
-  rewind(key: StateKey, next: CursorState, previous: CursorState): Promise<number> {
+  rewind(key: StateKey, next: CursorState, previous: CursorState, signal: AbortSignal): Promise<number> {
     checkKey(key);
-    return rewindChunks(this.#chunks, this.#cursors, key, next, previous, this.#deps.logger);
+    return rewindChunks(this.#chunks, this.#cursors, key, next, previous, this.#deps.logger, signal);
   }
 
   async openWindow(target: WindowTarget): Promise<WindowWriter> {

@@ -69,7 +69,7 @@ test("recover and rewind remove a chunk's recorded row count with it: no count f
     // A rewind to T0 + 5 min removes the chunk after it and its count.
     const sink = makeSink(dir);
     const stored = (await sink.cursors.read(key))!;
-    assert.equal(await sink.sink.rewind(key, cursor(T0 + MIN5), stored), 1);
+    assert.equal(await sink.sink.rewind(key, cursor(T0 + MIN5), stored, new AbortController().signal), 1);
     const files = await listFiles(dir);
     assert.ok(files.includes(rowCountPath("AppRequests", w(T0))), "the kept window keeps its count");
     for (const x of [w(T0 + MIN5), w(T0 + 2 * MIN5)]) {

@@ -106,6 +106,11 @@ export interface Dialect {
   location(table: string): string;
 
   open(signal?: AbortSignal): Promise<void>;
+  /**
+   * False when opening would create the database itself (a SQLite file not there yet): a read then finds
+   * no state without opening. Undefined for a server, whose database exists or fails to connect.
+   */
+  exists?(): boolean;
   close(): Promise<void>;
   /** A connection for a unit of work (sqlite: exclusive use of the one connection). */
   connect(signal?: AbortSignal): Promise<SqlSession>;

@@ -56,7 +56,7 @@ export function createSqlSink(config: SqlSinkConfig, deps: SinkDeps): Destinatio
     openWindow: (target) => sql.openWindow(target),
     recover: (key, from, to, isCommitted) => sql.recover(key, from, to, isCommitted),
     windowCounts: (query, from, to, signal) => sql.windowCounts(query, from, to, signal),
-    rewind: (key, next, previous) => sql.rewind(key, next, previous),
+    rewind: (key, next, previous, signal) => sql.rewind(key, next, previous, signal),
   };
   const cursors: CursorStore = {
     read: (key) => sql.readState(key),
@@ -127,6 +127,26 @@ class SqlSink {
     return this.opening;
   }
 
+  /**
+   * Whether the metadata tables exist, creating nothing when start() was not called: a cursor read on a
+   * fresh database (`rewind --dry-run`, which only reads) finds no state rather than creating the tables —
+   * or, for SQLite, the file. After start() (every command that writes) they exist.
+   */
+  private async hasMetadata(signal?: AbortSignal): Promise<boolean> {
+    if (this.opening) {
+      await this.opening;
+      return true;
+    }
+    if (this.dialect.exists?.() === false) return false;
+    try {
+      await this.dialect.open(signal);
+    } catch (err) {
+      await this.dialect.close().catch(() => undefined);
+      throw this.failure(err, "connecting");
+    }
+    return this.withSession(signal, "looking for the metadata tables", async (s) => (await this.dialect.physicalColumns(s, this.tables.state)) !== undefined);
+  }
+
   private async withSession<T>(signal: AbortSignal | undefined, action: string, fn: (session: SqlSession) => Promise<T>): Promise<T> {
     let session: SqlSession;
     try {
@@ -171,7 +191,7 @@ class SqlSink {
   }
 
   async readState(key: StateKey): Promise<CursorState | undefined> {
-    await this.ensureOpen();
+    if (!(await this.hasMetadata())) return undefined;
     return this.withSession(undefined, `reading the state of ${keyLabel(key)}`, async (s) => {
       const r = await s.query(`SELECT query, scope, state, version FROM ${this.dialect.table(this.tables.state)} WHERE query = ? AND scope = ?`, [key.query, key.scope]);
       return r.rows.length === 0 ? undefined : this.parseState(r.rows[0]!);
@@ -259,20 +279,23 @@ class SqlSink {
    * Sink.rewind: in ONE transaction, the rows of every window from `next.watermark` on are deleted the
    * way recover() deletes uncommitted windows, the state moves back (conditional on `previous`'s
    * version), and the lock is checked to be still this process's (the commit's fence). Readers see the
-   * old watermark with its rows, or the new one without them: never rows no watermark counts.
+   * old watermark with its rows, or the new one without them: never rows no watermark counts. A lost
+   * lock (`signal`, or the held lock's own) before COMMIT rolls it all back.
    */
-  async rewind(key: StateKey, next: CursorState, previous: CursorState): Promise<number> {
+  async rewind(key: StateKey, next: CursorState, previous: CursorState, signal: AbortSignal): Promise<number> {
     checkRewind(key, next, previous);
-    await this.ensureOpen();
+    throwIfStopped(signal, this.locks.get(lockId(key)));
+    await this.ensureOpen(signal);
     const table = queryTableName(this.config.tablePrefix, key.query, this.dialect.identifiers);
     const d = this.dialect;
-    return this.withSession(undefined, `rewinding ${keyLabel(key)}`, async (s) => {
+    return this.withSession(signal, `rewinding ${keyLabel(key)}`, async (s) => {
       const hasTable = (await d.physicalColumns(s, table)) !== undefined;
       await d.begin(s);
       try {
         const windows = hasTable ? await windowsIn(d, s, table, next.watermark, Number.POSITIVE_INFINITY) : [];
         const removed = await deleteWindows(d, s, table, windows);
         await saveState(d, s, this.tables, key, next, previous, "nothing was rewound");
+        throwIfStopped(signal, this.locks.get(lockId(key)));
         const lock = this.locks.get(lockId(key));
         if (lock && !(await lock.verify(s))) {
           throw new SinkError("LOCK_LOST", `sql sink: the lock of ${keyLabel(key)} is no longer held by this process; nothing was rewound.`, { retryable: true });
@@ -289,7 +312,7 @@ class SqlSink {
 
   /** Rows per committed window: the rows are tagged with their window, and commit replaces them in one transaction. */
   async windowCounts(query: string, from: number, to: number, signal?: AbortSignal): Promise<WindowCount[]> {
-    await this.ensureOpen(signal);
+    if (!(await this.hasMetadata(signal))) return [];
     const table = queryTableName(this.config.tablePrefix, query, this.dialect.identifiers);
     const d = this.dialect;
     return this.withSession(signal, `counting the rows of query ${query} per window`, async (s) => {

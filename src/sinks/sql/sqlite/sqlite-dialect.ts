@@ -20,7 +20,7 @@
  * commit moves them under BEGIN IMMEDIATE together with the state. One connection per sink is
  * shared through an async mutex; no transaction ever spans an await on something else.
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { SinkError } from "../../../errors.ts";
@@ -60,6 +60,8 @@ export function createSqliteDialect(config: SqlSinkConfig, deps: SinkDeps): Dial
     quote: q,
     table,
     location: (name) => `${config.path}:${name}`,
+
+    exists: () => connection !== undefined || existsSync(path),
 
     async open() {
       if (connection) return;
