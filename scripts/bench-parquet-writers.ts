@@ -1,13 +1,15 @@
 /**
  * Parquet writers compared on the same rows (issue 11, point 3): monitorlift's own encoder
  * (hyparquet-writer), parquet-wasm (+ apache-arrow to build its input), @dsnp/parquetjs and DuckDB
- * (@duckdb/node-api). Each writer runs in its own process on the same synthetic AppRequests-like
- * raw rows (scripts/bench/encoder-rows.ts, batches of 10,000 raw rows as the source hands them
- * over; generating them is not timed) and writes one file. Measured per writer: rows/s of the
- * encoding (cell decoding + the writer + writing the file, wall time), the CPU seconds it took (all
- * threads; on a shared machine the steadier figure), the process's peak RSS (getrusage), the file size; then every file is read back with DuckDB and checked against monitorlift's Parquet
- * type mapping (README "Fidelity"): the physical and logical type of each column, and every cell
- * of ~50 sampled rows.
+ * (@duckdb/node-api), plus a baseline that only decodes the cells. Each runs in its own process on
+ * the same synthetic AppRequests-like raw rows (scripts/bench/encoder-rows.ts, batches of 10,000 raw
+ * rows as the source hands them over; generating them is not timed) and writes one file. Measured
+ * per writer: rows/s of the encoding (cell decoding + the writer + writing the file, wall time), the
+ * CPU seconds it took (all threads, row generation excluded; on a shared machine the steadier
+ * figure), the process's peak RSS (getrusage) and the file size. Then every file is read back and
+ * checked against monitorlift's Parquet type mapping (README "Fidelity"): each column's physical and
+ * logical type (DuckDB's parquet_schema) and every cell of ~50 sampled rows (DuckDB; datetimes with
+ * hyparquet, as DuckDB reads a UTC nanosecond timestamp as microseconds).
  *
  * The candidates are NOT dependencies of monitorlift; install them in a scratch folder outside the
  * repository (no install scripts are needed), e.g.
