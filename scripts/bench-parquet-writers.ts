@@ -19,7 +19,9 @@
  *
  * (@dsnp/parquetjs 1.9.3, the newest, was published without its dist/ folder and cannot be loaded.)
  *
- *   node scripts/bench-parquet-writers.ts [--rows 200000] [--dir /tmp/pqw] [--writers a,b] [--keep]
+ *   node scripts/bench-parquet-writers.ts [--rows 200000] [--dir /tmp/pqw] [--writers monitorlift,duckdb] [--keep]
+ *
+ * --writers picks writers by the start of their names (case-insensitive); --keep keeps the files.
  *
  * --dir defaults to $PARQUET_WRITERS_DIR, else /tmp/pqw. monitorlift's own encoder and the read-back
  * use the repository's node_modules (hyparquet-writer; DuckDB is a devDependency).
@@ -388,7 +390,16 @@ async function check(file: string, sample: Map<number, RawRow>): Promise<{ types
   return { types: typeErrors.length ? typeErrors.join("; ") : "exact", values, count };
 }
 
-const names = opts.writers ? opts.writers.split(",").map((w) => Object.keys(candidates).find((k) => k.toLowerCase().startsWith(w.trim().toLowerCase()))!) : Object.keys(candidates);
+const names = opts.writers
+  ? opts.writers.split(",").map((w) => {
+      const name = Object.keys(candidates).find((k) => k.toLowerCase().startsWith(w.trim().toLowerCase()));
+      if (!name) {
+        console.error(`--writers: no writer's name starts with "${w.trim()}" (writers: ${Object.keys(candidates).join(" | ")})`);
+        process.exit(2);
+      }
+      return name;
+    })
+  : Object.keys(candidates);
 const needed = [...new Set(names.flatMap((n) => candidates[n]?.packages ?? []))];
 const absent = missing(DIR, needed);
 if (absent.length) {
