@@ -227,9 +227,15 @@ class TextColumn implements ColumnStore {
     if (this.values === this.valueEnds.length) this.valueEnds = grow(this.valueEnds);
     const id = this.values++;
     this.valueEnds[id] = this.used;
-    this.interned?.set(text, id);
+    if (this.interned) {
+      // Keyed by a copy decoded from the bytes: the cell's text is usually a slice of the whole response
+      // chunk, which a key would keep alive. (A lone surrogate decodes as U+FFFD: such a text is never
+      // found again and stays a value of its own; what is found always has the same bytes.)
+      const key = this.bytes.toString("utf8", id === 0 ? 0 : this.valueEnds[id - 1]!, this.used);
+      this.interned.set(key, id);
+      this.newestValueText = key;
+    }
     this.newestValueCell = this.count;
-    this.newestValueText = text;
     this.cells[this.count++] = id;
   }
 
