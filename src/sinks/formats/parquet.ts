@@ -3,8 +3,9 @@
  * about one row group, held compactly, plus the bytes of the row group being encoded:
  *
  *   - rows are decoded as they arrive; text cells (string, guid, decimal, timespan, dynamic) go
- *     straight into one UTF-8 byte buffer per column (TextColumn), so neither the response text
- *     nor a JS string per cell is kept while a row group fills;
+ *     straight into one UTF-8 byte buffer per column (TextColumn), a value repeated within the row
+ *     group once, so neither the response text nor a JS string per cell is kept while a row group
+ *     fills (only one copied string per distinct value of a repetitive column, for the lookup);
  *   - every ROW_GROUP_ROWS rows (or ROW_GROUP_BYTES of raw cell text, whichever comes first) the
  *     row group is written; hyparquet-writer asks for a text column's values one column at a time
  *     (TextColumn.slice), so the per-value views exist for one column only;
