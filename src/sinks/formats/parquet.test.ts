@@ -138,3 +138,84 @@ test("parquet: output comes out in pieces of about a megabyte as row groups are 
   const objects = (await parquetReadObjects({ file })) as Array<{ blob: string }>;
   assert.equal(objects.length, 6 * 64);
 });
+
+test("parquet: repeated text values are stored once per row group and still read back exactly, also after a row that failed part way", async () => {
+  const columns: Column[] = [
+    { name: "role", type: "string" }, // few values: shared, dictionary-encoded
+    { name: "id", type: "guid" }, // all distinct: stops looking for repeats
+    { name: "props", type: "dynamic" },
+    { name: "n", type: "long" },
+  ];
+  const roles = ["orders-api", "", "café 😀", 'q"uote', "users-api", "lone \ud800 surrogate", "lone \ufffd surrogate"];
+  const rows: RawRow[] = [];
+  const expected: Array<Record<string, unknown>> = [];
+  const add = (i: number, role: string | null, n: string) => {
+    const props = i % 3 === 0 ? null : JSON.stringify({ env: i % 2 ? "prod" : "dev" });
+    rows.push([role === null ? "null" : JSON.stringify(role), `"00000000-0000-4000-8000-${String(i).padStart(12, "0")}"`, props === null ? "null" : JSON.stringify(props), n]);
+    // UTF-8 cannot hold a lone surrogate (TextEncoder does the same)
+    return { role: role?.replace("\ud800", "\ufffd") ?? null, id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`, props, n: BigInt(n) };
+  };
+  const encoder = createParquetEncoder(columns, { rowGroupRows: 2048 });
+  const parts: Uint8Array[] = [];
+  for (let b = 0; b < 10; b++) {
+    const from = rows.length;
+    for (let i = 0; i < 500; i++) expected.push(add(expected.length, expected.length % 13 === 4 ? null : roles[expected.length % roles.length]!, String(expected.length)));
+    parts.push(...(await encoder.encode(rows.slice(from))));
+    // A row with a role not seen before and one already held, each failing at its last cell: neither may
+    // leave a trace, and the new role then arrives after another new role (which takes the freed place).
+    for (const role of [`failed-first-${b}`, "orders-api"]) {
+      await assert.rejects(encoder.encode([[JSON.stringify(role), '"00000000-0000-4000-8000-ffffffffffff"', "null", '"not a long"']]), /column "n"/);
+    }
+    const from2 = rows.length;
+    expected.push(add(expected.length, `new-${b}`, "-1"), add(expected.length + 1, `failed-first-${b}`, "-2"));
+    parts.push(...(await encoder.encode(rows.slice(from2))));
+  }
+  parts.push(...(await encoder.finish()));
+  const file = toArrayBuffer(parts);
+  const objects = (await parquetReadObjects({ file, parsers: PARSERS as never })) as Array<Record<string, unknown>>;
+  assert.equal(objects.length, expected.length);
+  for (let i = 0; i < expected.length; i++) assert.deepEqual(objects[i], expected[i], `row ${i}`);
+  const meta = parquetMetadata(file);
+  assert.ok(meta.row_groups.length >= 3, `${meta.row_groups.length} row groups`);
+  for (const group of meta.row_groups) {
+    assert.ok(group.columns[0]!.meta_data!.encodings.includes("RLE_DICTIONARY"), "the repeated column is dictionary-encoded");
+    assert.ok(!group.columns[1]!.meta_data!.encodings.includes("RLE_DICTIONARY"), "the distinct column is not");
+  }
+});
+
+test("parquet: a repeated text value held for a row group does not keep the response text it was cut from", async () => {
+  v8.setFlagsFromString("--expose-gc");
+  const gc = vm.runInNewContext("gc") as () => void;
+  const held = async () => {
+    let least = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 4; i++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      least = Math.min(least, process.memoryUsage().heapUsed);
+    }
+    return least;
+  };
+  // One row group for everything; each batch's cells are slices of a ~1 MB string (as the response
+  // parser cuts them), and each batch brings 10 values not seen before, repeated 50 times.
+  const encoder = createParquetEncoder([{ name: "s", type: "string" }], { rowGroupRows: 1_000_000, rowGroupBytes: 1 << 30 });
+  const batch = (b: number): RawRow[] => {
+    const cells = Array.from({ length: 500 }, (_, k) => JSON.stringify(`value-${b}-${k % 10}-of-a-batch`));
+    const body = `[${cells.join(",")}]${"y".repeat(1024 * 1024)}`;
+    const rows: RawRow[] = [];
+    let at = 1;
+    for (const cell of cells) {
+      rows.push([body.slice(at, at + cell.length)]);
+      at += cell.length + 1;
+    }
+    return rows;
+  };
+  const parts: Uint8Array[] = [...(await encoder.encode(batch(0)))];
+  const before = await held();
+  for (let b = 1; b <= 40; b++) parts.push(...(await encoder.encode(batch(b))));
+  const after = await held();
+  assert.ok(after - before < 10 * 1024 * 1024, `held ${((after - before) / 1048576).toFixed(1)} MiB more after 40 batches cut from 1 MiB strings`);
+  parts.push(...(await encoder.finish()));
+  const objects = (await parquetReadObjects({ file: toArrayBuffer(parts) })) as Array<Record<string, unknown>>;
+  assert.equal(objects.length, 41 * 500);
+  assert.equal(objects[41 * 500 - 1]!.s, "value-40-9-of-a-batch");
+});

@@ -3,8 +3,9 @@
  * about one row group, held compactly, plus the bytes of the row group being encoded:
  *
  *   - rows are decoded as they arrive; text cells (string, guid, decimal, timespan, dynamic) go
- *     straight into one UTF-8 byte buffer per column (TextColumn), so neither the response text
- *     nor a JS string per cell is kept while a row group fills;
+ *     straight into one UTF-8 byte buffer per column (TextColumn), a value repeated within the row
+ *     group once, so neither the response text nor a JS string per cell is kept while a row group
+ *     fills (only one copied string per distinct value of a repetitive column, for the lookup);
  *   - every ROW_GROUP_ROWS rows (or ROW_GROUP_BYTES of raw cell text, whichever comes first) the
  *     row group is written; hyparquet-writer asks for a text column's values one column at a time
  *     (TextColumn.slice), so the per-value views exist for one column only;
@@ -149,9 +150,19 @@ class ValueColumn implements ColumnStore {
   }
 }
 
+/** Cells a TextColumn looks at before it decides whether repeated values are worth sharing. */
+const INTERN_PROBE = 1024;
+
 /**
- * A text column as UTF-8 bytes in one buffer, with the end offset of each cell (`~end` for a
- * null, so the end carries on). Memory is the bytes themselves plus 4 per cell.
+ * A text column as UTF-8 bytes in one buffer. Each distinct value is stored once while the column's
+ * values repeat: a cell holds the id of its value (-1 for null), a value the end offset of its bytes
+ * (values are contiguous). Memory is the distinct values' bytes plus 4 per cell and 4 per value.
+ *
+ * Repeated cells share one value, and `slice` hands hyparquet-writer the same Uint8Array for every
+ * cell of a value: its dictionary encoder then finds a repeat by identity, without hashing and
+ * comparing the bytes again. After the first INTERN_PROBE cells a column whose values are mostly
+ * distinct (ids, URLs, JSON) stops looking values up, and every later cell is a value of its own.
+ * The bytes written are the same either way; only the work and memory differ.
  *
  * hyparquet-writer reads a column's data only through `length` and `slice(start, end)`
  * (ParquetWriter.write, once per column while it writes that column's chunk), so `slice` makes the
@@ -161,9 +172,18 @@ class ValueColumn implements ColumnStore {
 class TextColumn implements ColumnStore {
   private readonly decode: TextDecoderFn;
   private bytes: Buffer;
-  private ends = new Int32Array(1024);
   private used = 0;
+  /** Per cell: its value's id, or -1 for null. */
+  private cells = new Int32Array(1024);
   private count = 0;
+  /** Per value: the end offset of its bytes (it starts where the previous value ends). */
+  private valueEnds = new Int32Array(1024);
+  private values = 0;
+  /** Value ids by text while repeats are looked for; null once the column proved mostly distinct. */
+  private interned: Map<string, number> | null = new Map();
+  /** The cell that added the newest value, and its text (so that pop() can take the value back). */
+  private newestValueCell = -1;
+  private newestValueText = "";
 
   constructor(decode: TextDecoderFn, capacity: number) {
     this.decode = decode;
@@ -181,14 +201,19 @@ class TextColumn implements ColumnStore {
 
   push(raw: string): void {
     const text = this.decode(raw);
-    if (this.count === this.ends.length) {
-      const ends = new Int32Array(this.ends.length * 2);
-      ends.set(this.ends);
-      this.ends = ends;
-    }
+    if (this.count === this.cells.length) this.cells = grow(this.cells);
     if (text === null) {
-      this.ends[this.count++] = ~this.used;
+      this.cells[this.count++] = -1;
       return;
+    }
+    const interned = this.interned;
+    if (interned) {
+      const id = interned.get(text);
+      if (id !== undefined) {
+        this.cells[this.count++] = id;
+        return;
+      }
+      if (this.count >= INTERN_PROBE && this.values * 2 > this.count) this.interned = null;
     }
     const worst = this.used + text.length * 3; // UTF-8 bytes per UTF-16 unit: at most 3
     if (worst > this.bytes.length) {
@@ -200,14 +225,30 @@ class TextColumn implements ColumnStore {
       this.bytes = grown;
     }
     this.used += this.bytes.write(text, this.used, "utf8");
-    this.ends[this.count++] = this.used;
+    if (this.values === this.valueEnds.length) this.valueEnds = grow(this.valueEnds);
+    const id = this.values++;
+    this.valueEnds[id] = this.used;
+    if (this.interned) {
+      // Keyed by a copy decoded from the bytes: the cell's text is usually a slice of the whole response
+      // chunk, which a key would keep alive. (A lone surrogate decodes as U+FFFD: such a text is never
+      // found again and stays a value of its own; what is found always has the same bytes.)
+      const key = this.bytes.toString("utf8", id === 0 ? 0 : this.valueEnds[id - 1]!, this.used);
+      this.interned.set(key, id);
+      this.newestValueText = key;
+    }
+    this.newestValueCell = this.count;
+    this.cells[this.count++] = id;
   }
 
   pop(): void {
     if (this.count === 0) return;
     this.count--;
-    const prev = this.count === 0 ? 0 : this.ends[this.count - 1]!;
-    this.used = prev < 0 ? ~prev : prev;
+    if (this.newestValueCell !== this.count) return; // a null, or a value other cells share
+    const id = --this.values;
+    const start = id === 0 ? 0 : this.valueEnds[id - 1]!;
+    this.interned?.delete(this.newestValueText);
+    this.used = start;
+    this.newestValueCell = -1;
   }
 
   slice(start = 0, end = this.count): Array<Uint8Array | null> {
@@ -215,16 +256,20 @@ class TextColumn implements ColumnStore {
     const to = Math.max(from, Math.min(end, this.count));
     const out = new Array<Uint8Array | null>(to - from);
     const { buffer, byteOffset } = this.bytes;
-    let prev = from === 0 ? 0 : this.ends[from - 1]!;
-    if (prev < 0) prev = ~prev;
+    const views = new Array<Uint8Array | undefined>(this.values);
     for (let i = from; i < to; i++) {
-      const e = this.ends[i]!;
-      if (e < 0) {
+      const id = this.cells[i]!;
+      if (id < 0) {
         out[i - from] = null;
-      } else {
-        out[i - from] = new Uint8Array(buffer, byteOffset + prev, e - prev);
-        prev = e;
+        continue;
       }
+      let view = views[id];
+      if (view === undefined) {
+        const s = id === 0 ? 0 : this.valueEnds[id - 1]!;
+        view = new Uint8Array(buffer, byteOffset + s, this.valueEnds[id]! - s);
+        views[id] = view;
+      }
+      out[i - from] = view;
     }
     return out;
   }
@@ -232,6 +277,12 @@ class TextColumn implements ColumnStore {
   data(): ColumnSource["data"] {
     return this as unknown as ColumnSource["data"];
   }
+}
+
+function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 export interface ParquetEncoderOptions {
