@@ -64,13 +64,27 @@ let tail = "";
 const manifest: Manifest = { windows: [], rows: 0, bytes: 0, columns: [], sample: [], sampleStep: 1, workspaceId: sim.workspaceId, blocksPerWindow: blocks };
 manifest.sampleStep = Math.max(1, Math.floor(rows / Number(values.samples)));
 let seen = 0;
+/**
+ * One block's response. Retried on a failed connection: on a loaded machine the parsing and gzipping of
+ * a large block can outlast the simulator's keep-alive, and the next request then meets a closed socket.
+ */
+async function render(block: { start: number; end: number }): Promise<{ res: Response; text: string }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", "accept-encoding": "identity" }, body: JSON.stringify(windowRequest(block)) });
+      return { res, text: await res.text() };
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      console.error(`rendering ${JSON.stringify(block)}: ${(err as Error).message}, trying again`);
+    }
+  }
+}
 for (let w = 0; w < windows; w++) {
   const win = { start: from + w * HOUR, end: from + (w + 1) * HOUR, rows: 0, bytes: 0 };
   let nonEmpty = 0;
   for (let b = 0; b < blocks; b++) {
     const block = { start: win.start + b * blockMs, end: win.start + (b + 1) * blockMs };
-    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", "accept-encoding": "identity" }, body: JSON.stringify(windowRequest(block)) });
-    const text = await res.text();
+    const { res, text } = await render(block);
     if (res.status !== 200) throw new Error(`rendering ${JSON.stringify(block)}: HTTP ${res.status} ${text.slice(0, 300)}`);
     const open = text.indexOf('"rows":[') + '"rows":['.length;
     const close = text.lastIndexOf("]}]");

@@ -38,8 +38,13 @@ import { type QueryScope, serviceErrorFromBody } from "./service-error.ts";
 
 export { drain, type QueryOutcome, type QueryResult } from "./query-result.ts";
 
-/** About this much response text (UTF-16 code units) is parsed before its rows are handed out as one batch. */
-export const BATCH_CHARS = 1 << 20;
+/**
+ * About this much response text (UTF-16 code units) is parsed before its rows are handed out as one batch.
+ * 64 Ki (~75 AppRequests rows): a batch is written before V8's next young-generation collection, so its
+ * rows, cells and encoded text die young instead of being promoted; 1 Mi batches kept ~100 MB of promoted
+ * garbage in the old generation with 4 windows in flight (README, Benchmarks: memory).
+ */
+export const BATCH_CHARS = 1 << 16;
 
 /**
  * Whether a pipeline policy retries on its own (core-rest-pipeline's defaultRetryPolicy, and the
