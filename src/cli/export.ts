@@ -9,7 +9,7 @@ import { EXIT_OK, exitCodeForRun } from "./exit.ts";
 import { addLockOptions, lockingFrom, type LockFlags } from "./lock-options.ts";
 import { formatRunReport } from "./report.ts";
 import { addServiceOptions, serviceSettings, startService, type ServiceFlags } from "./service.ts";
-import { isStopCancellation, shutdownSignal } from "./signals.ts";
+import { shutdownSignal, unlessStopped } from "./signals.ts";
 
 export function exportCommand(globals: () => GlobalOptions): Command {
   return addServiceOptions(addLockOptions(new Command("export")))
@@ -48,10 +48,7 @@ as its run did, the stop's own cancellations left out (0 unless a query failed o
           : undefined;
       const metrics = await createMetrics({ env: process.env, config: ctx.config.telemetry, logger: ctx.logger, querySources: querySources(ctx.config), ...(svc?.prometheusOn ? { prometheusOn: svc.prometheusOn } : {}) });
       try {
-        try {
-          await ctx.destination.sink.start(stop.signal);
-        } catch (err) {
-          if (!isStopCancellation(err, stop.signal)) throw err;
+        if (!(await unlessStopped(() => ctx.destination.sink.start(stop.signal), stop.signal))) {
           process.exitCode = EXIT_OK; // stopped by a signal before any run began: a clean stop
           return;
         }

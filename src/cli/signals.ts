@@ -31,6 +31,20 @@ export function isStopCancellation(err: unknown, signal: AbortSignal): boolean {
   return stoppedBy(signal) !== undefined && isAborted(err);
 }
 
+/**
+ * Runs `work` (e.g. starting the sink); false when a signal stopped it (a clean stop: the caller exits 0
+ * without running anything), true when it finished. Any other failure is thrown.
+ */
+export async function unlessStopped(work: () => Promise<unknown>, signal: AbortSignal): Promise<boolean> {
+  try {
+    await work();
+    return true;
+  } catch (err) {
+    if (!isStopCancellation(err, signal)) throw err;
+    return false;
+  }
+}
+
 export function shutdownSignal(onFirst?: (name: string) => void): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   const handler = (name: NodeJS.Signals) => {

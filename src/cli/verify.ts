@@ -6,7 +6,7 @@ import { isOpenMismatch, verifyQuery, type VerifyResult } from "../runner/verify
 import { formatWindow } from "../window/window.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
 import { EXIT_FAILED, EXIT_OK, describeError, exitCodeFor } from "./exit.ts";
-import { isStopCancellation, shutdownSignal } from "./signals.ts";
+import { shutdownSignal, unlessStopped } from "./signals.ts";
 
 export const DEFAULT_VERIFY_SINCE = "P1D";
 
@@ -36,10 +36,7 @@ by SIGTERM/SIGINT: as above over what was found before the stop (the stop's own 
       const ctx = await openContext(g, process.env, { queries: opts.query });
       const stop = shutdownSignal((name) => ctx.logger.warn(`${name}: finishing the window being repaired, then stopping`));
       try {
-        try {
-          await ctx.destination.sink.start(stop.signal);
-        } catch (err) {
-          if (!isStopCancellation(err, stop.signal)) throw err;
+        if (!(await unlessStopped(() => ctx.destination.sink.start(stop.signal), stop.signal))) {
           process.exitCode = EXIT_OK; // stopped by a signal before anything was checked: a clean stop
           return;
         }
