@@ -22,6 +22,7 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { SinkError } from "../../../errors.ts";
 import type { SqlSinkConfig } from "../../../config/sinks.ts";
@@ -67,13 +68,22 @@ export function createSqliteDialect(config: SqlSinkConfig, deps: SinkDeps): Dial
       if (connection) return;
       mkdirSync(dirname(path), { recursive: true });
       const db = new DatabaseSync(path, { timeout: 0 });
-      try {
-        db.exec("PRAGMA journal_mode = WAL");
-        db.exec("PRAGMA synchronous = FULL");
-        db.exec("PRAGMA temp_store = FILE");
-      } catch (err) {
-        db.close();
-        throw err;
+      // Setting WAL mode needs a moment's lock: a replica opening the file while another one does gets
+      // SQLITE_BUSY (busy_timeout is 0), so it waits asynchronously and tries again, as beginImmediate does.
+      const deadline = Date.now() + BUSY_TIMEOUT_MS;
+      for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+        try {
+          db.exec("PRAGMA journal_mode = WAL");
+          db.exec("PRAGMA synchronous = FULL");
+          db.exec("PRAGMA temp_store = FILE");
+          break;
+        } catch (err) {
+          if (!isBusy(err) || Date.now() >= deadline) {
+            db.close();
+            throw err;
+          }
+          await sleep(delay);
+        }
       }
       connection = new SqliteConnection(db, BUSY_TIMEOUT_MS);
     },
