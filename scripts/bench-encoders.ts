@@ -9,6 +9,7 @@
 import { createChunkEncoder, type FormatSpec } from "../src/sinks/formats/index.ts";
 import type { RawRow } from "../src/table.ts";
 import { columns, resetRows, row } from "./bench/encoder-rows.ts";
+import { RowBatch } from "../src/row-batch.ts";
 
 const TOTAL = Number(process.argv[2] ?? 500_000);
 const BATCH = 10_000;
@@ -27,7 +28,7 @@ async function run(label: string, spec: FormatSpec): Promise<void> {
     for (let i = done; i < Math.min(TOTAL, done + BATCH); i++) batch.push(row(i));
     for (const r of batch) for (const c of r) inputBytes += c.length;
     const t0 = performance.now();
-    for (const part of await encoder.encode(batch)) outputBytes += part.byteLength;
+    for (const part of await encoder.encode(RowBatch.of(batch))) outputBytes += part.byteLength;
     encodeMs += performance.now() - t0;
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     if (gc) {

@@ -38,6 +38,7 @@ import { decodeBool, decodeDatetime, decodeInt, decodeLong, decodeReal, decodeSt
 import { createChunkEncoder } from "../src/sinks/formats/index.ts";
 import type { Column, RawRow } from "../src/table.ts";
 import { columns, resetRows, row } from "./bench/encoder-rows.ts";
+import { RowBatch } from "../src/row-batch.ts";
 
 const BATCH = 10_000;
 /** Row group size given to the candidates (monitorlift's own groups end at 8 MiB of cell text: ~12k of these rows). */
@@ -107,7 +108,7 @@ const candidates: Record<string, Candidate> = {
       const clock = { genMs: 0 };
       const fd = openSync(file, "w");
       const encoder = createChunkEncoder({ format: "parquet", compression: "none" }, columns);
-      for (const batch of batches(total, clock)) for (const part of await encoder.encode(batch)) writeSync(fd, part);
+      for (const batch of batches(total, clock)) for (const part of await encoder.encode(RowBatch.of(batch))) writeSync(fd, part);
       for (const part of await encoder.finish()) writeSync(fd, part);
       closeSync(fd);
       return clock.genMs;

@@ -10,6 +10,7 @@
  */
 import type { Column, RawRow } from "../src/table.ts";
 import { openHarness, type DialectName } from "../test/support/sql-test-harness.ts";
+import { RowBatch } from "../src/row-batch.ts";
 
 const ROWS = Number(process.argv[2] ?? 100_000);
 const PAGE = 5_000;
@@ -87,7 +88,7 @@ for (const dialect of ["postgres", "mysql", "sqlite"] as DialectName[]) {
     const window = { start: START, end: START + 3_600_000 };
     const began = performance.now();
     const writer = await sink.sink.openWindow({ key, window, columns: COLUMNS, signal: new AbortController().signal });
-    for (const page of pages) await writer.write(page);
+    for (const page of pages) await writer.write(RowBatch.of(page));
     const done = await writer.commit({ watermark: window.end, origin: window.start, rows: ROWS, windows: 1, updatedAt: new Date().toISOString() }, undefined);
     const seconds = (performance.now() - began) / 1000;
     const stored = await h.count("AppRequests");

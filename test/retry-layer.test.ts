@@ -13,6 +13,7 @@ import type { RequestGate } from "../src/runner/request-gate.ts";
 import type { Sink, WindowWriter } from "../src/sinks/sink.ts";
 import { createManualClock, type Simulator } from "../src/simulator/index.ts";
 import { assertLiveExactlyOnce, startHarness } from "./support/harness.ts";
+import { RowBatch } from "../src/row-batch.ts";
 
 const T0 = Date.parse("2026-11-22T12:00:00Z");
 
@@ -37,14 +38,14 @@ function countingGate(deps: RunDeps): { starts: number[] } {
 }
 
 /** Wraps the run's sink so that each window writer's write goes through `write` first. */
-function wrapWrites(deps: RunDeps, write: (rows: unknown[], inner: WindowWriter) => Promise<void>): void {
+function wrapWrites(deps: RunDeps, write: (batch: RowBatch, inner: WindowWriter) => Promise<void>): void {
   const sink = deps.destination.sink;
   deps.destination = { ...deps.destination, sink: new Proxy(sink, {
     get(target, prop) {
       if (prop === "openWindow") {
         return async (t: Parameters<Sink["openWindow"]>[0]) => {
           const w = await target.openWindow(t);
-          return { write: (rows: never[]) => write(rows, w), commit: w.commit.bind(w), abort: w.abort.bind(w) } satisfies WindowWriter;
+          return { write: (batch: RowBatch) => write(batch, w), commit: w.commit.bind(w), abort: w.abort.bind(w) } satisfies WindowWriter;
         };
       }
       const value = Reflect.get(target, prop, target) as unknown;
@@ -156,7 +157,7 @@ test("a sink write slower than idleTimeout does not trip the idle watchdog (it w
       withDeps: (deps) =>
         wrapWrites(deps, async (rows, inner) => {
           if (writes++ === 0) await sleep(1000); // the first batch: more than 3 × idleTimeout
-          await inner.write(rows as never[]);
+          await inner.write(rows);
         }),
     });
     assert.equal(report.errors.size, 0, [...report.errors.values()].map(String).join("\n"));

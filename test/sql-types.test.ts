@@ -135,7 +135,7 @@ async function wireTable(endpoint: string, workspaceId: string): Promise<{ colum
   });
   assert.equal(res.status, 200);
   const parser = new ResultParser();
-  const rows = parser.push(await res.text());
+  const rows = [...(parser.push(await res.text())?.rows ?? [])];
   parser.end();
   return { columns: parser.columns!, rows };
 }

@@ -94,7 +94,7 @@ for (let w = 0; w < windows; w++) {
       if (tail !== "]}]}") throw new Error(`unexpected body tail ${tail.slice(0, 200)}`);
     }
     const parser = new ResultParser();
-    const parsed: RawRow[] = parser.push(text);
+    const parsed: readonly RawRow[] = parser.push(text)?.rows ?? [];
     parser.end();
     if (manifest.columns.length === 0) manifest.columns = parser.columns!;
     for (const row of parsed) {

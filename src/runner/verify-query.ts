@@ -261,7 +261,7 @@ class RowCollector implements Sink {
   async openWindow(): Promise<WindowWriter> {
     const rows: RawRow[] = [];
     const writer: WindowWriter = {
-      write: async (batch) => void rows.push(...batch),
+      write: async (batch) => void rows.push(...batch.rows),
       commit: async () => {
         throw new MonitorliftError("INTERNAL", "verify counts are never committed");
       },

@@ -10,6 +10,7 @@ import type { QueryOutcome, QueryResult, QuerySource } from "../source/logs-sour
 import type { Sink, WindowWriter } from "../sinks/sink.ts";
 import { createLogger } from "../telemetry/logger.ts";
 import { noopMetrics } from "../telemetry/metrics.ts";
+import { RowBatch } from "../row-batch.ts";
 import type { RawRow } from "../table.ts";
 import type { TimeWindow } from "../window/window.ts";
 import { deliverWindow, type DeliveryContext, type WrittenPart } from "./window-delivery.ts";
@@ -41,7 +42,7 @@ function scriptedSource(script: Step[]) {
           [Symbol.asyncIterator]: () => ({
             next: async () => {
               const value = done ? undefined : rows.shift();
-              if (value) return { done: false, value };
+              if (value) return { done: false, value: RowBatch.of(value) };
               if (!done) seen.drained++;
               finish(step.outcome);
               return { done: true, value: undefined };
@@ -73,7 +74,7 @@ function recordingSink(options: { failOpen?: Error; failWrite?: Error } = {}) {
       return {
         write: async (rows) => {
           if (options.failWrite) throw options.failWrite;
-          log.written.push([...rows]);
+          log.written.push([...rows.rows]);
         },
         commit: async () => assert.fail("deliverWindow never commits"),
         abort: async () => void log.aborted++,

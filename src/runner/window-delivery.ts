@@ -15,7 +15,8 @@ import type { Logger } from "../telemetry/logger.ts";
 import { dropCodeOf, retryCodeOf } from "../telemetry/codes.ts";
 import { ATTR, retriedBecause, type Metrics, type SinkLabels } from "../telemetry/metrics.ts";
 import { SPAN_ATTR, spanFailure, type SpanAttributes, type TraceSpan } from "../telemetry/tracing.ts";
-import type { Column, RawRow } from "../table.ts";
+import type { RowBatch } from "../row-batch.ts";
+import type { Column } from "../table.ts";
 import type { TimeWindow } from "../window/window.ts";
 import { formatWindow } from "../window/window.ts";
 import { splitWindow, type SplitMemory } from "../window/index.ts";
@@ -163,7 +164,7 @@ async function fetchOnce(ctx: DeliveryContext, w: TimeWindow, written: { rows: n
     // ~+170 MB peak RSS at concurrency 4). Clearing `batch` after each write lets it go.
     const batches = result.batches[Symbol.asyncIterator]();
     for (;;) {
-      let batch: IteratorResult<RawRow[]> | undefined = await batches.next();
+      let batch: IteratorResult<RowBatch> | undefined = await batches.next();
       if (batch.done) break;
       await writer.write(batch.value);
       written.rows += batch.value.length;

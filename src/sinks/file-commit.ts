@@ -22,7 +22,7 @@ import type { CursorStore } from "../state/cursor-store.ts";
 import { checkRewind, isSameVersion, stateConflict } from "../state/cursor-store.ts";
 import type { CursorState, StateKey } from "../state/cursor.ts";
 import type { Logger } from "../telemetry/logger.ts";
-import type { RawRow } from "../table.ts";
+import type { RowBatch } from "../row-batch.ts";
 import { formatWindow, type TimeWindow } from "../window/window.ts";
 import type { ChunkEncoder } from "./formats/format.ts";
 import { parseChunkName } from "./layout.ts";
@@ -159,12 +159,12 @@ class FileWindowWriter implements WindowWriter {
     for (const c of chunks) this.#bytes += c.byteLength;
   }
 
-  async write(rows: readonly RawRow[]): Promise<void> {
+  async write(batch: RowBatch): Promise<void> {
     this.#expectOpen("write to");
     try {
       throwIfAborted(this.#target.signal, `writing ${this.#upload.location}`);
-      await this.#append(await this.#encoder.encode(rows));
-      this.#rows += rows.length;
+      await this.#append(await this.#encoder.encode(batch));
+      this.#rows += batch.length;
     } catch (err) {
       this.#status = "failed";
       throw err;

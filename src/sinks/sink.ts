@@ -8,7 +8,8 @@
  * write* → commit | abort)* → destination.shutdown() (aborts open writers, releases held locks).
  * shutdown() is safe without start() and safe to call twice.
  */
-import type { Column, RawRow } from "../table.ts";
+import type { RowBatch } from "../row-batch.ts";
+import type { Column } from "../table.ts";
 import type { TimeWindow } from "../window/window.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { CursorState, StateKey } from "../state/cursor.ts";
@@ -40,7 +41,7 @@ export interface CommitResult {
 /** One window being written. Nothing is visible to readers until commit(). */
 export interface WindowWriter {
   /** Append a batch of rows (raw cells, in `columns` order: exactly one cell per column, checked once by the source's parser). */
-  write(rows: readonly RawRow[]): Promise<void>;
+  write(batch: RowBatch): Promise<void>;
   /**
    * Make the window's rows durable and visible and record `next` as the cursor of the target's key,
    * conditional on the stored cursor still being `previous` (else SinkError STATE_CONFLICT, and the

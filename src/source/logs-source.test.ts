@@ -110,11 +110,11 @@ test("one query() is one request: a 503 is not retried inside the source", async
 test("columns first, then every row in batches, then an ok outcome with counts; a PartialError is 'truncated'", async () => {
   const sim = await startSimulator({ clock: createManualClock(T0), seed: 2, backfill: "PT1H", rowsPerSecond: 1, tables: ["AppRequests"] });
   try {
-    const source = sourceFor(sim.endpoint, sim.workspaceId, { batchChars: 16_384 });
+    const source = sourceFor(sim.endpoint, sim.workspaceId, { batchBytes: 16_384 });
     const result = await source.query({ query: "AppRequests | project _ItemId, TimeGenerated" }, new AbortController().signal);
     assert.deepEqual(result.columns.map((c) => c.name), ["_ItemId", "TimeGenerated"]);
     const batches: RawRow[][] = [];
-    for await (const b of result.batches) batches.push(b);
+    for await (const b of result.batches) batches.push([...b.rows]);
     const outcome = await result.outcome;
     assert.equal(outcome.kind, "ok");
     const total = batches.reduce((n, b) => n + b.length, 0);
@@ -155,7 +155,7 @@ test("a consumer slower than idleTimeout between batches does not trip the watch
     if (!res.destroyed) res.end("]}]}");
   });
   try {
-    const source = sourceFor(fast.endpoint, "w", { idleTimeoutMs: 200, batchChars: 500 });
+    const source = sourceFor(fast.endpoint, "w", { idleTimeoutMs: 200, batchBytes: 500 });
     const result = await source.query({ query: "T" }, new AbortController().signal);
     let rows = 0;
     let batches = 0;
@@ -192,7 +192,7 @@ test("stopping early (break, or cancel before reading) destroys the body and clo
     }
   });
   try {
-    const source = sourceFor(endless.endpoint, "w", { batchChars: 100 });
+    const source = sourceFor(endless.endpoint, "w", { batchBytes: 100 });
     const first = await source.query({ query: "T" }, new AbortController().signal);
     for await (const _ of first.batches) break;
     const stopped = await first.outcome;
@@ -274,7 +274,7 @@ test("a body over maxBytes ends as truncated without reading the rest", async ()
     if (!res.destroyed) res.end("]}]}");
   });
   try {
-    const { outcome } = await outcomeOf(big.endpoint, { maxBytes: 4_000, batchChars: 500 });
+    const { outcome } = await outcomeOf(big.endpoint, { maxBytes: 4_000, batchBytes: 500 });
     assert.equal(outcome.kind, "truncated");
     assert.match((outcome as { reason: string }).reason, /exceeded 4000 bytes/);
     await within(big.closed[0]!, 2_000, "the rest of the body is not read");

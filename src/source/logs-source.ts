@@ -39,12 +39,12 @@ import { type QueryScope, serviceErrorFromBody } from "./service-error.ts";
 export { drain, type QueryOutcome, type QueryResult } from "./query-result.ts";
 
 /**
- * About this much response text (UTF-16 code units) is parsed before its rows are handed out as one batch.
- * 64 Ki (~75 AppRequests rows): a batch is written before V8's next young-generation collection, so its
- * rows, cells and encoded text die young instead of being promoted; 1 Mi batches kept ~100 MB of promoted
+ * About this many response bytes are parsed at once, their rows handed out as one batch.
+ * 64 KiB (~75 AppRequests rows): a batch is written before V8's next young-generation collection, so its
+ * bytes and encoded output die young instead of being promoted; 1 Mi batches kept ~100 MB of promoted
  * garbage in the old generation with 4 windows in flight (README, Benchmarks: memory).
  */
-export const BATCH_CHARS = 1 << 16;
+export const BATCH_BYTES = 1 << 16;
 
 /**
  * Whether a pipeline policy retries on its own (core-rest-pipeline's defaultRetryPolicy, and the
@@ -73,8 +73,8 @@ export interface LogsSourceOptions {
   /** A result at or over these is treated as truncated even without a PartialError (per request when given there). */
   maxRows: number;
   maxBytes: number;
-  /** Body text per row batch (default BATCH_CHARS). */
-  batchChars?: number;
+  /** Body bytes per row batch (default BATCH_BYTES). */
+  batchBytes?: number;
   /** Where this source is in the config file, for messages: "source" (default) or "sources.<name>". */
   configKey?: string;
 }
@@ -180,7 +180,7 @@ export class LogsSource implements QuerySource {
       body: response.readableStreamBody,
       limits: { maxRows: req.maxRows ?? this.options.maxRows, maxBytes: req.maxBytes ?? this.options.maxBytes },
       idleTimeoutMs: this.options.idleTimeoutMs,
-      batchChars: this.options.batchChars ?? BATCH_CHARS,
+      batchBytes: this.options.batchBytes ?? BATCH_BYTES,
       signal: combined,
       classify: (err) => this.classifyBody(err, signal, deadline.signal),
       release: done,

@@ -19,8 +19,9 @@
  * destroys the body and releases the connection.
  */
 import { AbortedError, MonitorliftError, SourceError } from "../errors.ts";
-import type { Column, RawRow } from "../table.ts";
-import { ResultParser, cut, unreadable, type ParsedTail } from "./result-parser.ts";
+import type { RowBatch } from "../row-batch.ts";
+import type { Column } from "../table.ts";
+import { ResultParser, unreadable, type ParsedTail } from "./result-parser.ts";
 
 export type QueryOutcome =
   | { kind: "ok"; rows: number; /** Decompressed body bytes. */ bytes: number; statistics?: unknown }
@@ -31,7 +32,7 @@ export interface QueryResult {
   /** The first table's columns, as the service sent them; every row has exactly this many cells. */
   readonly columns: Column[];
   /** Row batches in body order; single use. */
-  readonly batches: AsyncIterable<RawRow[]>;
+  readonly batches: AsyncIterable<RowBatch>;
   /** Settles once the batches have ended (drained, stopped early or failed); never rejects. */
   readonly outcome: Promise<QueryOutcome>;
   /** Stop without reading (further): destroys the body. Idempotent; a no-op once the outcome is known. */
@@ -47,8 +48,8 @@ export interface BodyReaderOptions {
   body: NodeJS.ReadableStream;
   limits: BodyLimits;
   idleTimeoutMs: number;
-  /** About this much body text (UTF-16 code units) is parsed before its rows are handed out as one batch. */
-  batchChars: number;
+  /** About this many body bytes are parsed at once, their rows handed out as one batch. */
+  batchBytes: number;
   /** Aborted by shutdown, the request deadline, or `release` below. */
   signal: AbortSignal;
   /** Turns a failed read (a stream error) into the typed error to report. */
@@ -80,10 +81,12 @@ class BodyReader {
   private readonly body: Destroyable;
   private readonly chunks: AsyncIterator<Buffer>;
   private readonly parser = new ResultParser();
-  private readonly decoder = new TextDecoder("utf-8", { fatal: true });
   private bytes = 0;
-  private pending: RawRow[] = [];
-  private pendingChars = 0;
+  /** Body bytes received and not parsed yet (less than batchBytes). */
+  private unparsed: Buffer[] = [];
+  private unparsedBytes = 0;
+  /** Batches parsed and not handed out yet (at most one, in practice). */
+  private ready: RowBatch[] = [];
   /** Set once the body has been read to its end (the outcome to report after the last batch). */
   private ending: QueryOutcome | undefined;
   private idle: NodeJS.Timeout | undefined;
@@ -115,7 +118,7 @@ class BodyReader {
   }
 
   handle(): QueryResult {
-    const iterator: AsyncIterableIterator<RawRow[]> = {
+    const iterator: AsyncIterableIterator<RowBatch> = {
       next: () => this.next(),
       return: async () => {
         this.end({ kind: "error", error: new AbortedError("the query result was not read to its end") });
@@ -131,16 +134,13 @@ class BodyReader {
     };
   }
 
-  private async next(): Promise<IteratorResult<RawRow[]>> {
+  private async next(): Promise<IteratorResult<RowBatch>> {
     if (this.closed) return DONE;
     try {
       for (;;) {
         const complete = this.ending !== undefined;
-        if (this.pending.length > 0 && (this.pendingChars >= this.o.batchChars || this.ending?.kind === "ok")) {
-          const rows = this.pending;
-          this.pending = [];
-          this.pendingChars = 0;
-          return { done: false, value: rows };
+        if (this.ready.length > 0 && (!complete || this.ending!.kind === "ok")) {
+          return { done: false, value: this.ready.shift()! };
         }
         if (complete) {
           this.end(this.ending!);
@@ -175,31 +175,31 @@ class BodyReader {
     }
   }
 
+  /**
+   * Takes one network chunk. Until the columns are known every chunk is parsed at once; after that
+   * chunks gather until about batchBytes, then are parsed together into one batch (one copy of the
+   * bytes, however small the network's chunks).
+   */
   private feed(chunk: Buffer): void {
     this.bytes += chunk.length;
-    let text: string;
-    try {
-      text = this.decoder.decode(chunk, { stream: true });
-    } catch (cause) {
-      throw unreadable("the response body is not valid UTF-8", cause);
-    }
-    const rows = this.parser.push(text);
-    if (rows.length > 0) {
-      for (const row of rows) this.pending.push(row);
-      this.pendingChars += text.length;
-    }
+    this.unparsed.push(chunk);
+    this.unparsedBytes += chunk.length;
+    if (this.parser.columns !== undefined && this.unparsedBytes < this.o.batchBytes) return;
+    this.parse();
+  }
+
+  private parse(): void {
+    const chunks = this.unparsed;
+    this.unparsed = [];
+    this.unparsedBytes = 0;
+    if (chunks.length === 0) return;
+    const batch = this.parser.push(chunks);
+    if (batch !== undefined) this.ready.push(batch);
   }
 
   /** The body ended: parse what is left and decide the outcome. */
   private finish(): void {
-    let text: string;
-    try {
-      text = this.decoder.decode();
-    } catch (cause) {
-      // Only an incomplete character can be left at the end: the body stopped mid-character.
-      throw cut("the response body ended part-way through a character", cause);
-    }
-    for (const row of this.parser.push(text)) this.pending.push(row);
+    this.parse();
     const tail = this.parser.end();
     const { maxRows, maxBytes } = this.o.limits;
     const rows = this.parser.rows;
@@ -232,7 +232,8 @@ class BodyReader {
   close(complete: boolean): void {
     if (this.closed) return;
     this.closed = true;
-    this.pending = [];
+    this.ready = [];
+    this.unparsed = [];
     clearTimeout(this.idle);
     this.o.signal.removeEventListener("abort", this.onAbort);
     // Destroyed even when read to its end: that frees a gunzip stream's native memory now, not at some later GC.
@@ -314,17 +315,18 @@ function permissionsError(withheld: string[]): SourceError {
 
 /** The result of a 204 No Content: no columns, no rows, complete. */
 export function emptyQueryResult(): QueryResult {
-  const batches: AsyncIterable<RawRow[]> = {
+  const batches: AsyncIterable<RowBatch> = {
     [Symbol.asyncIterator]: () => ({ next: async () => DONE, return: async () => DONE }),
   };
   return { columns: [], batches, outcome: Promise.resolve({ kind: "ok", rows: 0, bytes: 0 }), cancel: () => undefined };
 }
 
 /** Reads a result to its end; resolves with the ok outcome, or rejects with its error (SOURCE_TRUNCATED when truncated). */
-export async function drain(result: QueryResult, onRows?: (rows: RawRow[]) => void): Promise<Extract<QueryOutcome, { kind: "ok" }>> {
-  for await (const rows of result.batches) onRows?.(rows);
+export async function drain(result: QueryResult, onBatch?: (batch: RowBatch) => void): Promise<Extract<QueryOutcome, { kind: "ok" }>> {
+  for await (const batch of result.batches) onBatch?.(batch);
   const outcome = await result.outcome;
   if (outcome.kind === "ok") return outcome;
   if (outcome.kind === "truncated") throw new SourceError("SOURCE_TRUNCATED", `Result truncated: ${outcome.reason}.`);
   throw outcome.error;
 }
+

@@ -16,12 +16,14 @@ const expectedRows = [
   ['"2026-01-01T00:00:00Z"', "0", '"\\\\"', '[1,{"x":"]"}]', "null"],
 ];
 
-function parseInChunks(text: string, sizes: () => number) {
+/** Feeds the body's UTF-8 bytes in pieces of the given sizes (which may cut a character in two). */
+function parseInChunks(body: string, sizes: () => number) {
+  const text = Buffer.from(body, "utf8");
   const p = new ResultParser();
   const rows = [];
   for (let i = 0; i < text.length; ) {
     const n = Math.max(1, sizes());
-    rows.push(...p.push(text.slice(i, i + n)));
+    rows.push(...(p.push(text.subarray(i, i + n))?.rows ?? []));
     i += n;
   }
   return { rows, tail: p.end(), columns: p.columns, count: p.rows };
@@ -90,7 +92,7 @@ test("invalid JSON in the tail is a protocol error", () => {
 test("every row has exactly one cell per column: checked once, here", () => {
   const p = new ResultParser();
   const head = '{"tables":[{"name":"P","columns":[{"name":"a","type":"int"},{"name":"b","type":"string"}],"rows":[';
-  assert.deepEqual(p.push(head + '[1,"x"],'), [["1", '"x"']]);
+  assert.deepEqual(p.push(head + '[1,"x"],')?.rows, [["1", '"x"']]);
   assert.throws(() => p.push('[2,"y",3]]}]}'), (e: any) => e.code === "SOURCE_PROTOCOL" && e.retryable === false && /row 2 has 3 cells but the result has 2 columns/.test(e.message));
   assert.throws(() => new ResultParser().push(head + "[1]]}]}"), (e: any) => e.code === "SOURCE_PROTOCOL" && e.retryable === false);
 });
@@ -112,4 +114,27 @@ test("a body that ended part-way is retryable; a whole body that is not the resu
   assert.throws(ended('{"tables":[{"name":"P","columns":[],"rows":[]}],"statistics":{"q":nope}}'), unreadable);
   assert.throws(() => new ResultParser().push('{"tables":[{"name":"P","columns":[{"name":"a","type":"nosuchtype"}],"rows":[]}]}'), unreadable);
   assert.throws(() => new ResultParser().push('{"tables":[{"name":"P","columns":[{"name":"a","type":"int"}],"rows":[x]}]}'), unreadable);
+});
+
+test("bytes that are not UTF-8 are unreadable wherever they are; a body cut inside a character is cut", () => {
+  const head = '{"tables":[{"name":"P","columns":[{"name":"a","type":"string"}],"rows":[';
+  const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : Buffer.from(p))));
+  const unreadable = (e: any) => e.code === "SOURCE_PROTOCOL" && e.retryable === false && /not valid UTF-8/.test(e.message);
+  const cut = (e: any) => e.code === "SOURCE_PROTOCOL" && e.retryable === true && /part-way through a character/.test(e.message);
+  // In a cell (a lone continuation byte), in the head, and in the tail.
+  assert.throws(() => new ResultParser().push(bytes(head, '["a', [0x80], 'b"]]}]}')), unreadable);
+  assert.throws(() => new ResultParser().push(bytes('{"tables":[{"name":"P', [0xff], '","columns":[{"name":"a","type":"string"}],"rows":[["x"]]}]}')), unreadable);
+  const tail = new ResultParser();
+  tail.push(bytes(head, '["x"]]}],"statistics":{"q":"', [0xc3, 0x28], '"}}'));
+  assert.throws(() => tail.end(), unreadable);
+  // A two-byte character split over two pushes is fine; the body ending after its first byte is cut.
+  const split = new ResultParser();
+  const body = bytes(head, '["é"]]}],"statistics":{"q":"é"}}');
+  const at = body.indexOf(0xc3);
+  assert.equal(split.push(body.subarray(0, at + 1)), undefined);
+  assert.deepEqual(split.push(body.subarray(at + 1))?.rows, [['"é"']]);
+  split.end();
+  const ended = new ResultParser();
+  ended.push(body.subarray(0, body.lastIndexOf(0xc3) + 1));
+  assert.throws(() => ended.end(), cut);
 });

@@ -3,14 +3,17 @@
  *
  *   {"tables":[{"name":"PrimaryResult","columns":[{"name","type"}…],"rows":[[…],…]}…],"error":{…},"statistics":{…}}
  *
- * Rows of the first table are handed out as raw cells (the exact JSON token text of each
- * value: see src/table.ts) while the body streams in, so a 64 MB result never needs a full
- * copy in memory and no value passes through a lossy JSON.parse (longs beyond 2^53,
- * datetimes with 100 ns digits). Everything else (columns, a trailing PartialError,
- * statistics, further tables) is small and parsed with JSON.parse.
+ * The rows of the first table are scanned as bytes while the body streams in: each batch of complete
+ * rows comes out as a RowBatch (src/row-batch.ts) — the body's own bytes and where each cell's JSON
+ * token starts and ends in them — so no cell becomes a string unless a sink needs one, a 64 MB result
+ * never needs a full copy in memory, and no value passes through a lossy JSON.parse (longs beyond
+ * 2^53, datetimes with 100 ns digits). Everything else (columns, a trailing PartialError, statistics,
+ * further tables) is small, decoded as text and parsed with JSON.parse.
  */
+import { isUtf8 } from "node:buffer";
 import { SourceError } from "../errors.ts";
-import { isColumnType, type Column, type RawRow } from "../table.ts";
+import { RowBatch } from "../row-batch.ts";
+import { isColumnType, type Column } from "../table.ts";
 
 export interface ParsedTail {
   /** The response's top-level "error" (a PartialError on a 200), if any. */
@@ -25,13 +28,17 @@ export interface ParsedTail {
 type Phase = "head" | "rows" | "tail";
 
 const WS = new Set([0x20, 0x0a, 0x0d, 0x09]);
+const EMPTY = Buffer.alloc(0);
 
 export class ResultParser {
   private phase: Phase = "head";
-  private buf = "";
+  /** Bytes received and not consumed yet (a partial head, a partial row, or the tail). */
+  private pending: Buffer = EMPTY;
   private columnsValue: Column[] | undefined;
   private rowCount = 0;
   private headExtras: Record<string, unknown> = {};
+  /** Cell bounds of the last batch's size, to size the next one's at once. */
+  private boundsHint = 0;
 
   /** Columns of the first table, once its head has been read. */
   get columns(): Column[] | undefined {
@@ -42,12 +49,13 @@ export class ResultParser {
     return this.rowCount;
   }
 
-  /** Feed decoded text; returns the complete rows it finished. */
-  push(text: string): RawRow[] {
-    this.buf += text;
+  /** Feed body bytes (text in tests); returns the complete rows they finished, as one batch, or undefined. */
+  push(data: Uint8Array | string | readonly Uint8Array[]): RowBatch | undefined {
+    const more = typeof data === "string" ? [Buffer.from(data, "utf8")] : data instanceof Uint8Array ? [data] : data;
+    this.pending = this.pending.length === 0 && more.length === 1 ? Buffer.from(more[0]!.buffer, more[0]!.byteOffset, more[0]!.byteLength) : Buffer.concat([this.pending, ...more]);
     if (this.phase === "head") this.readHead();
     if (this.phase === "rows") return this.readRows();
-    return [];
+    return undefined;
   }
 
   /**
@@ -57,9 +65,10 @@ export class ResultParser {
    */
   end(): ParsedTail {
     if (this.phase === "rows") throw cut("the response body ended inside the rows of the result");
+    const text = decodeWhole(this.pending);
     if (this.phase === "head") {
       // No first table with rows: an error-only or empty body.
-      const doc = parseDocument(this.buf);
+      const doc = parseDocument(text);
       if (doc === null || typeof doc !== "object") throw unreadable("the response body is not a JSON object");
       const tables = (doc as { tables?: unknown }).tables;
       if (Array.isArray(tables) && tables.length > 0) {
@@ -70,80 +79,170 @@ export class ResultParser {
       return tailOf(doc, Array.isArray(tables) ? tables.length : 0);
     }
     // tail: the text right after the first table's rows array; reopen the containers around it.
-    const doc = { ...this.headExtras, ...(parseDocument(`{"tables":[{"rows":0${this.buf}`) as object) };
+    const doc = { ...this.headExtras, ...(parseDocument(`{"tables":[{"rows":0${text}`) as object) };
     const tables = (doc as { tables?: unknown[] }).tables ?? [];
     return tailOf(doc, tables.length);
   }
 
   private readHead(): void {
-    const found = scanHead(this.buf);
+    // A character cut by the end of the bytes so far decodes as U+FFFD at the very end, past anything
+    // scanHead can complete; the head itself is checked to be valid UTF-8 below.
+    const text = this.pending.toString("utf8");
+    const found = scanHead(text);
     if (!found) return;
+    const rowsStart = Buffer.byteLength(text.slice(0, found.rowsStart), "utf8");
+    if (!isUtf8(this.pending.subarray(0, rowsStart))) throw unreadable("the response body is not valid UTF-8");
     this.columnsValue = found.columns;
     this.headExtras = found.extras;
-    this.buf = this.buf.slice(found.rowsStart);
+    this.pending = this.pending.subarray(rowsStart);
     this.phase = "rows";
   }
 
-  private readRows(): RawRow[] {
-    const out: RawRow[] = [];
+  private readRows(): RowBatch | undefined {
     const width = this.columnsValue!.length;
-    const s = this.buf;
+    const s = this.pending;
     const n = s.length;
+    let bounds: Uint32Array = new Uint32Array(Math.max(this.boundsHint, 2 * width * 16, 64));
+    let k = 0;
+    let rows = 0;
     let i = 0;
     let consumed = 0;
-    for (;;) {
-      while (i < n && WS.has(s.charCodeAt(i))) i++;
+    let ended = false;
+    scan: for (;;) {
+      while (i < n && isSpace(s[i]!)) i++;
       if (i >= n) break;
-      const c = s.charCodeAt(i);
+      const c = s[i]!;
       if (c === 0x2c /* , */) {
         i++;
         consumed = i;
         continue;
       }
       if (c === 0x5d /* ] */) {
-        this.phase = "tail";
-        this.buf = s.slice(i + 1);
-        this.rowCount += out.length;
-        return out;
+        ended = true;
+        break;
       }
-      if (c !== 0x5b /* [ */) throw unreadable(`unexpected '${s[i]}' between rows`);
-      const row = readRow(s, i + 1);
-      if (row === undefined) break; // incomplete: wait for more text
+      if (c !== 0x5b /* [ */) throw unreadable(`unexpected '${String.fromCharCode(c)}' between rows`);
+      // One row: its cells' bounds go to bounds[k…]; undone when the bytes end inside it.
+      const rowK = k;
+      let cells = 0;
+      i++;
+      for (;;) {
+        while (i < n && isSpace(s[i]!)) i++;
+        if (i >= n) {
+          k = rowK;
+          break scan;
+        }
+        const d = s[i]!;
+        if (d === 0x5d /* ] */) {
+          i++;
+          break;
+        }
+        if (d === 0x2c /* , */) {
+          i++;
+          continue;
+        }
+        const end = d === 0x22 /* " */ ? stringEndBytes(s, i) : d === 0x7b || d === 0x5b ? containerEndBytes(s, i) : literalEndBytes(s, i);
+        if (end < 0) {
+          k = rowK;
+          break scan;
+        }
+        if (cells < width) {
+          if (k + 2 > bounds.length) bounds = grow(bounds);
+          bounds[k++] = i;
+          bounds[k++] = end;
+        }
+        cells++;
+        i = end;
+      }
       // The one row-width check: every row has exactly one cell per column (sinks rely on it).
-      if (row.cells.length !== width) {
-        throw unreadable(`row ${this.rowCount + out.length + 1} has ${row.cells.length} cells but the result has ${width} columns`);
-      }
-      out.push(row.cells);
-      i = row.next;
+      if (cells !== width) throw unreadable(`row ${this.rowCount + rows + 1} has ${cells} cells but the result has ${width} columns`);
+      rows++;
       consumed = i;
     }
-    this.buf = consumed === 0 ? s : s.slice(consumed);
-    this.rowCount += out.length;
-    return out;
+    if (consumed > 0 && !isUtf8(s.subarray(0, consumed))) throw unreadable("the response body is not valid UTF-8");
+    if (ended) {
+      this.phase = "tail";
+      this.pending = s.subarray(i + 1);
+    } else {
+      this.pending = consumed === 0 ? s : s.subarray(consumed);
+    }
+    this.rowCount += rows;
+    if (rows === 0) return undefined;
+    this.boundsHint = Math.max(this.boundsHint, k);
+    return new RowBatch(s, bounds, rows, width);
   }
 }
 
-/** Reads one row's cells starting after its "["; undefined when the text ends first. */
-function readRow(s: string, start: number): { cells: RawRow; next: number } | undefined {
-  const cells: RawRow = [];
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+function grow(bounds: Uint32Array): Uint32Array {
+  const bigger = new Uint32Array(bounds.length * 2);
+  bigger.set(bounds);
+  return bigger;
+}
+
+/** Index just past the closing quote of the string starting at `i`, or -1 if the bytes end first. */
+function stringEndBytes(s: Uint8Array, i: number): number {
   const n = s.length;
-  let i = start;
-  for (;;) {
-    while (i < n && WS.has(s.charCodeAt(i))) i++;
-    if (i >= n) return undefined;
-    const c = s.charCodeAt(i);
-    if (c === 0x5d /* ] */) return { cells, next: i + 1 };
-    if (c === 0x2c /* , */) {
-      i++;
+  let k = i + 1;
+  while (k < n) {
+    const c = s[k]!;
+    if (c === 0x22) return k + 1;
+    k += c === 0x5c /* \ */ ? 2 : 1;
+  }
+  return -1;
+}
+
+function literalEndBytes(s: Uint8Array, i: number): number {
+  const n = s.length;
+  for (let k = i; k < n; k++) {
+    const c = s[k]!;
+    if (c === 0x2c || c === 0x5d || isSpace(c)) return k;
+  }
+  return -1;
+}
+
+function containerEndBytes(s: Uint8Array, i: number): number {
+  let depth = 0;
+  const n = s.length;
+  let k = i;
+  while (k < n) {
+    const c = s[k]!;
+    if (c === 0x22) {
+      const e = stringEndBytes(s, k);
+      if (e < 0) return -1;
+      k = e;
       continue;
     }
-    let end: number;
-    if (c === 0x22 /* " */) end = stringEnd(s, i);
-    else if (c === 0x7b /* { */ || c === 0x5b /* [ */) end = containerEnd(s, i);
-    else end = literalEnd(s, i);
-    if (end < 0) return undefined;
-    cells.push(s.slice(i, end));
-    i = end;
+    if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) {
+      depth--;
+      if (depth === 0) return k + 1;
+    }
+    k++;
+  }
+  return -1;
+}
+
+/**
+ * The text of bytes the body ended with. Bytes that end part-way through a character were cut
+ * (retryable); bytes that are not UTF-8 elsewhere are unreadable.
+ */
+function decodeWhole(bytes: Uint8Array): string {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let text: string;
+  try {
+    text = decoder.decode(bytes, { stream: true });
+  } catch (cause) {
+    throw unreadable("the response body is not valid UTF-8", cause);
+  }
+  try {
+    return text + decoder.decode();
+  } catch (cause) {
+    // Only an incomplete character can be left at the end: the body stopped mid-character.
+    throw cut("the response body ended part-way through a character", cause);
   }
 }
 

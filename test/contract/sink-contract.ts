@@ -25,6 +25,7 @@ import type { TimeWindow } from "../../src/window/window.ts";
 import type { FixtureOpening, SinkFixture } from "../support/sink-fixtures.ts";
 import { rowLabel } from "../support/sink-readers.ts";
 import { COLS, T0, commitWindow, nextState, open, rejectsWith, rowsFor, win } from "../support/sink-windows.ts";
+import { RowBatch } from "../../src/row-batch.ts";
 
 const key = (query: string, scope = "live"): StateKey => ({ query, scope });
 
@@ -178,8 +179,8 @@ export function defineSinkContract(opening: FixtureOpening): void {
         const k = key("Commit");
         const w = win(0, 5);
         const writer = await open(d.sink, k, w);
-        await writer.write(rowsFor(w, 2, "a"));
-        await writer.write(rowsFor(w, 1, "b"));
+        await writer.write(RowBatch.of(rowsFor(w, 2, "a")));
+        await writer.write(RowBatch.of(rowsFor(w, 1, "b")));
         assert.deepEqual(await fx.rows("Commit"), [], "nothing is visible before commit");
         assert.equal(await reader.cursors.read(k), undefined, "the cursor does not exist before commit");
         const next = nextState(undefined, w, 3);
@@ -197,7 +198,7 @@ export function defineSinkContract(opening: FixtureOpening): void {
           (await reader.cursors.list()).filter((e) => e.key.query === "Commit"),
           [{ key: k, state: { ...next, version: done.version } }],
         );
-        await rejectsWith(writer.write(rowsFor(w, 1, "late")), "INTERNAL");
+        await rejectsWith(writer.write(RowBatch.of(rowsFor(w, 1, "late"))), "INTERNAL");
         await writer.abort(); // after commit: a no-op
         assert.deepEqual(await fx.rows("Commit"), sorted(expected(w, 2, "a"), expected(w, 1, "b")), "abort after commit keeps the window");
       } finally {
@@ -212,7 +213,7 @@ export function defineSinkContract(opening: FixtureOpening): void {
         const s1 = await commitWindow(d.sink, k, win(0, 5), rowsFor(win(0, 5), 2, "a"), undefined);
         for (let i = 0; i < 3; i++) {
           const writer = await open(d.sink, k, win(5, 10));
-          await writer.write(rowsFor(win(5, 10), 3, `x${i}-`));
+          await writer.write(RowBatch.of(rowsFor(win(5, 10), 3, `x${i}-`)));
           await writer.abort();
           await writer.abort(); // twice is fine
           await rejectsWith(writer.commit(nextState(s1, win(5, 10), 3), s1), "INTERNAL");
@@ -234,7 +235,7 @@ export function defineSinkContract(opening: FixtureOpening): void {
         const ws = [win(0, 5), win(5, 10), win(10, 15)];
         const writers = await Promise.all(ws.map((w) => open(d.sink, k, w)));
         // Written out of order, as parallel fetches finish.
-        for (const i of [2, 0, 1]) await writers[i]!.write(rowsFor(ws[i]!, i + 1, `p${i}-`));
+        for (const i of [2, 0, 1]) await writers[i]!.write(RowBatch.of(rowsFor(ws[i]!, i + 1, `p${i}-`)));
         assert.deepEqual(await fx.rows("LookAhead"), []);
         let state: CursorState | undefined;
         for (const [i, writer] of writers.entries()) {
@@ -257,11 +258,11 @@ export function defineSinkContract(opening: FixtureOpening): void {
         const s1 = await commitWindow(d.sink, k, win(0, 5), rowsFor(win(0, 5), 1, "a"), undefined);
         const stop = new AbortController();
         const writer = await d.sink.openWindow({ key: k, window: win(5, 10), columns: COLS, signal: stop.signal });
-        await writer.write(rowsFor(win(5, 10), 2, "b"));
+        await writer.write(RowBatch.of(rowsFor(win(5, 10), 2, "b")));
         stop.abort(new Error("the run was stopped"));
         await assert.rejects(
           (async () => {
-            await writer.write(rowsFor(win(5, 10), 2, "c"));
+            await writer.write(RowBatch.of(rowsFor(win(5, 10), 2, "c")));
             await writer.commit(nextState(s1, win(5, 10), 4), s1);
           })(),
         );
@@ -305,7 +306,7 @@ export function defineSinkContract(opening: FixtureOpening): void {
         const s1 = await commitWindow(d.sink, k, w1, [], undefined);
         assert.deepEqual(await d.cursors.read(k), s1, "the cursor moved");
         const noColumns = await open(d.sink, k, w2, []);
-        await noColumns.write([]);
+        await noColumns.write(RowBatch.of([]));
         const next = nextState(s1, w2, 0);
         const done = await noColumns.commit(next, s1);
         assert.equal(done.rows, 0);
@@ -356,7 +357,7 @@ export function defineSinkContract(opening: FixtureOpening): void {
         const w = win(5, 10);
         for (const previous of [undefined, { ...s1, version: "7" }, { ...s1, version: "not-a-version" }]) {
           const writer = await open(a.sink, k, w);
-          await writer.write(rowsFor(w, 4, "stale"));
+          await writer.write(RowBatch.of(rowsFor(w, 4, "stale")));
           const previousCopy = structuredClone(previous);
           await rejectsWith(writer.commit(nextState(s1, w, 4), previous), "STATE_CONFLICT", "Conflict");
           assert.deepEqual(previous, previousCopy, "commit does not mutate the caller's previous cursor");
@@ -369,12 +370,12 @@ export function defineSinkContract(opening: FixtureOpening): void {
         const fromB = await b.cursors.read(k);
         const s2 = await commitWindow(a.sink, k, w, rowsFor(w, 1, "b"), s1);
         const late = await open(b.sink, k, win(10, 15));
-        await late.write(rowsFor(win(10, 15), 3, "late"));
+        await late.write(RowBatch.of(rowsFor(win(10, 15), 3, "late")));
         await rejectsWith(late.commit(nextState(fromB, win(10, 15), 3), fromB), "STATE_CONFLICT");
         await late.abort();
         // …also when it re-does the same window the winner just committed.
         const same = await open(b.sink, k, w);
-        await same.write(rowsFor(w, 5, "dup"));
+        await same.write(RowBatch.of(rowsFor(w, 5, "dup")));
         await rejectsWith(same.commit(nextState(fromB, w, 5), fromB), "STATE_CONFLICT");
         await same.abort();
         assert.deepEqual(await a.cursors.read(k), s2);
@@ -430,7 +431,7 @@ export function defineSinkContract(opening: FixtureOpening): void {
         await rejectsWith(fresh.cursors.read(k), "STATE_CORRUPT", "Corrupt", "watermark");
         // A commit that takes the corrupt cursor for "none yet" is refused and publishes nothing.
         const writer = await open(fresh.sink, k, win(0, 5));
-        await writer.write(rowsFor(win(0, 5), 3, "over"));
+        await writer.write(RowBatch.of(rowsFor(win(0, 5), 3, "over")));
         const refused = await writer.commit(nextState(undefined, win(0, 5), 3), undefined).then(
           () => undefined,
           (e: unknown) => e as MonitorliftError,
@@ -466,7 +467,7 @@ export function defineSinkContract(opening: FixtureOpening): void {
             const dying = fx.destination({ wrapCursors: i.wrap }); // dropped at the crash, never shut down
             const s1 = await commitWindow(dying.sink, k, w0, rowsFor(w0, 2, "a"), undefined);
             const writer = await open(dying.sink, k, w1);
-            await writer.write(rowsFor(w1, 3, "b"));
+            await writer.write(RowBatch.of(rowsFor(w1, 3, "b")));
             step.arm(i);
             i.armed = true;
             let settled = false;
@@ -516,7 +517,7 @@ export function defineSinkContract(opening: FixtureOpening): void {
           };
           i.armed = true;
           const failing = await open(d.sink, k, w1);
-          await failing.write(rowsFor(w1, 3, "b"));
+          await failing.write(RowBatch.of(rowsFor(w1, 3, "b")));
           await rejectsWith(failing.commit(nextState(s1, w1, 3), s1), "SINK_UNAVAILABLE");
           assert.deepEqual(i.calls, ["read", "write", "read"], "version check, cursor write, re-read before the take-back");
           assert.deepEqual(await fx.rows("TakeBack"), expected(w0, 2, "a"), "the chunk was taken back without waiting for recovery");
@@ -530,7 +531,7 @@ export function defineSinkContract(opening: FixtureOpening): void {
             throw new SinkError("SINK_UNAVAILABLE", "simulated: the answer to the cursor write was lost");
           };
           const landed = await open(d.sink, k, w1);
-          await landed.write(rowsFor(w1, 3, "c"));
+          await landed.write(RowBatch.of(rowsFor(w1, 3, "c")));
           await rejectsWith(landed.commit(nextState(s1, w1, 3), s1), "SINK_UNAVAILABLE");
           i.armed = false;
           const stored = await d.cursors.read(k);
@@ -556,7 +557,7 @@ export function defineSinkContract(opening: FixtureOpening): void {
           };
           i.armed = true;
           const repair = await open(d.sink, k, w0);
-          await repair.write(rowsFor(w0, 3, "fixed"));
+          await repair.write(RowBatch.of(rowsFor(w0, 3, "fixed")));
           await rejectsWith(repair.commit({ ...s1, rows: 3, version: undefined }, s1), "SINK_UNAVAILABLE");
           i.armed = false;
           assert.deepEqual(await fx.rows("RepairFail"), expected(w0, 3, "fixed"), "the replaced chunk is not taken back: the window stays whole");
@@ -577,7 +578,7 @@ export function defineSinkContract(opening: FixtureOpening): void {
         const dying = fx.destination();
         const s1 = await commitWindow(dying.sink, k, w0, rowsFor(w0, 2, "a"), undefined);
         const writer: WindowWriter = await open(dying.sink, k, w1);
-        await writer.write(rowsFor(w1, 4, "b"));
+        await writer.write(RowBatch.of(rowsFor(w1, 4, "b")));
         // SQL: the dead process's connections close and the server rolls the window back; file-like:
         // the staged bytes stay where they are (the process state is simply dropped).
         if (!fx.fileLike) await dying.shutdown();
@@ -606,7 +607,7 @@ export function defineSinkContract(opening: FixtureOpening): void {
         await commitWindow(d.sink, key("RecoverOther"), win(5, 10), rowsFor(win(5, 10), 1, "o"), undefined);
         // File-like: a killed attempt at re-writing a committed window leaves staged bytes: a leftover all the same.
         const killed = fx.fileLike ? await open(fx.destination().sink, k, win(0, 5)) : undefined;
-        await killed?.write(rowsFor(win(0, 5), 5, "killed"));
+        await killed?.write(RowBatch.of(rowsFor(win(0, 5), 5, "killed")));
         const committed = (w: TimeWindow) => w.start === win(0, 5).start;
         // [5,10) (3 rows) and [10,15) (4 rows) are in range and not committed; a staging file (filesystem) is one more chunk.
         const staged = (await fx.leftovers("Recover")).length;
@@ -792,7 +793,7 @@ export function defineSinkContract(opening: FixtureOpening): void {
         const lock = await d.locks.acquire(k);
         const s1 = await commitWindow(d.sink, k, win(0, 5), rowsFor(win(0, 5), 1, "a"), undefined);
         const writer = await open(d.sink, k, win(5, 10));
-        await writer.write(rowsFor(win(5, 10), 3, "b"));
+        await writer.write(RowBatch.of(rowsFor(win(5, 10), 3, "b")));
         await d.shutdown();
         await d.shutdown();
         await writer.abort(); // and an abort afterwards is fine

@@ -13,6 +13,7 @@ import type { TimeWindow } from "../../src/window/window.ts";
 import type { Destination, StateKey } from "../../src/sinks/sink.ts";
 import { captureLog, type Harness } from "../support/sql-test-harness.ts";
 import { COLS, MIN, T0, commitWindow, nextState, open, rejectsWith, rowsFor, toMs, win } from "../support/sink-windows.ts";
+import { RowBatch } from "../../src/row-batch.ts";
 
 export { COLS, T0, commitWindow, never, nextState, open, rejectsWith, rowsFor, toMs, win } from "../support/sink-windows.ts";
 
@@ -40,7 +41,7 @@ export function defineBehaviour(h: Harness): void {
       const a = sink();
       const k = key("Versions");
       const writer = await open(a.sink, k, win(0, 5));
-      await writer.write(rowsFor(win(0, 5), 2));
+      await writer.write(RowBatch.of(rowsFor(win(0, 5), 2)));
       const done = await writer.commit(nextState(undefined, win(0, 5), 2), undefined);
       assert.equal(done.version, "1");
       assert.ok(done.location.endsWith(`${h.prefix}Versions`), done.location);
@@ -58,7 +59,7 @@ export function defineBehaviour(h: Harness): void {
       const k = key("Abort");
       for (let i = 0; i < 12; i++) {
         const writer = await open(a.sink, k, win(i, i + 1));
-        await writer.write(rowsFor(win(i, i + 1), 3));
+        await writer.write(RowBatch.of(rowsFor(win(i, i + 1), 3)));
         await writer.abort();
         await writer.abort(); // twice is fine
       }
@@ -82,8 +83,8 @@ export function defineBehaviour(h: Harness): void {
       // Both parts are open and written before either commits (look-ahead), then commit in order.
       const first = await open(a.sink, k, win(0, 5));
       const second = await open(a.sink, k, win(5, 10));
-      await second.write(rowsFor(win(5, 10), 2));
-      await first.write(rowsFor(win(0, 5), 1));
+      await second.write(RowBatch.of(rowsFor(win(5, 10), 2)));
+      await first.write(RowBatch.of(rowsFor(win(0, 5), 1)));
       const n1 = nextState(s, win(0, 5), 1);
       const d1 = await first.commit(n1, s);
       const d2 = await second.commit(nextState(n1, win(5, 10), 2), { ...n1, version: d1.version! });
@@ -193,7 +194,7 @@ export function defineBehaviour(h: Harness): void {
       const s1 = await commitWindow(a.sink, k, win(0, 5), rowsFor(win(0, 5), 1), undefined);
       const lock = await a.locks.acquire(k);
       const writer = await open(a.sink, k, win(5, 10));
-      await writer.write(rowsFor(win(5, 10), 2));
+      await writer.write(RowBatch.of(rowsFor(win(5, 10), 2)));
       if (h.killLockHolder) {
         await h.killLockHolder(k);
         if (!lock.signal.aborted) {
@@ -229,7 +230,7 @@ export function defineBehaviour(h: Harness): void {
       const w = win(0, 60);
       const writer = await open(a.sink, k, w);
       const all = rowsFor(w, 2500);
-      for (let i = 0; i < all.length; i += 333) await writer.write(all.slice(i, i + 333));
+      for (let i = 0; i < all.length; i += 333) await writer.write(RowBatch.of(all.slice(i, i + 333)));
       const done = await writer.commit(nextState(undefined, w, all.length), undefined);
       assert.equal(done.rows, 2500);
       assert.equal(await h.count("Many"), 2500);
@@ -250,14 +251,14 @@ export function defineBehaviour(h: Harness): void {
         const s1 = await commitWindow(a.sink, k, win(0, 5), rowsFor(win(0, 5), 2), undefined);
         const w = win(5, 10);
         const writer = await open(a.sink, k, w);
-        await writer.write(rowsFor(w, 3));
+        await writer.write(RowBatch.of(rowsFor(w, 3)));
         const opened = log.lines.filter((l) => l.msg === "sql window opened").at(-1);
         assert.ok(opened && typeof opened.connection === "string", "the window's connection is logged");
         await kill(opened.connection as string);
         await new Promise((r) => setTimeout(r, 200));
         let failure: MonitorliftError | undefined;
         try {
-          await writer.write(rowsFor(w, 3, "more"));
+          await writer.write(RowBatch.of(rowsFor(w, 3, "more")));
           await writer.commit(nextState(s1, w, 6), s1);
         } catch (err) {
           failure = err as MonitorliftError;

@@ -8,6 +8,7 @@ import type { MonitorliftError } from "../../src/errors.ts";
 import type { Column, RawRow } from "../../src/table.ts";
 import type { TimeWindow } from "../../src/window/window.ts";
 import type { CursorState, Sink, StateKey, WindowWriter } from "../../src/sinks/sink.ts";
+import { RowBatch } from "../../src/row-batch.ts";
 
 export const T0 = Date.UTC(2026, 10, 22, 3, 0, 0);
 export const MIN = 60_000;
@@ -49,7 +50,7 @@ export async function commitWindow(
   columns: Column[] = COLS,
 ): Promise<CursorState> {
   const writer = await open(sink, key, w, columns);
-  await writer.write(rows);
+  await writer.write(RowBatch.of(rows));
   const next = nextState(previous, w, rows.length);
   const done = await writer.commit(next, previous);
   assert.equal(done.rows, rows.length);

@@ -8,6 +8,7 @@ import type { CursorState, StateKey } from "../sink.ts";
 import type { Column, RawRow } from "../../table.ts";
 import { chunkPath } from "../layout.ts";
 import { MonitorliftError } from "../../errors.ts";
+import { RowBatch } from "../../row-batch.ts";
 
 const COLUMNS: Column[] = [
   { name: "Id", type: "long" },
@@ -37,12 +38,12 @@ describe("blob sink when Azurite stops part-way through a window", { timeout: 12
     const rows = rowsOf(0, 30_000); // ~4 MiB: several blocks
 
     const first = await sink.sink.openWindow({ key, window: W, columns: COLUMNS, signal: new AbortController().signal });
-    await first.write(rows.slice(0, 10_000)); // at least one block staged
+    await first.write(RowBatch.of(rows.slice(0, 10_000))); // at least one block staged
     await fx.azurite.stop();
 
     let failure: unknown;
     try {
-      await first.write(rows.slice(10_000));
+      await first.write(RowBatch.of(rows.slice(10_000)));
       await first.commit({ watermark: W.end, origin: W.start, rows: rows.length, windows: 1, updatedAt: new Date().toISOString() }, undefined);
     } catch (err) {
       failure = err;
@@ -61,7 +62,7 @@ describe("blob sink when Azurite stops part-way through a window", { timeout: 12
 
     // The runner retries the window with the same sink instance.
     const second = await sink.sink.openWindow({ key, window: W, columns: COLUMNS, signal: new AbortController().signal });
-    for (let i = 0; i < rows.length; i += 5_000) await second.write(rows.slice(i, i + 5_000));
+    for (let i = 0; i < rows.length; i += 5_000) await second.write(RowBatch.of(rows.slice(i, i + 5_000)));
     const next: CursorState = { watermark: W.end, origin: W.start, rows: rows.length, windows: 1, updatedAt: new Date().toISOString() };
     const result = await second.commit(next, undefined);
     assert.equal(result.rows, rows.length);

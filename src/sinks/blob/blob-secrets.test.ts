@@ -11,6 +11,7 @@ import { createBlobSink } from "./index.ts";
 import type { Destination, SinkDeps, StateKey } from "../sink.ts";
 import { MonitorliftError } from "../../errors.ts";
 import type { Logger } from "../../telemetry/logger.ts";
+import { RowBatch } from "../../row-batch.ts";
 
 const OTHER_KEY = Buffer.alloc(64, 7).toString("base64");
 
@@ -77,7 +78,7 @@ describe("blob sink secrets", { timeout: 60_000 }, () => {
     // Ordinary work, logged at trace level.
     const lock = await sink.locks.acquire(key);
     const w = await sink.sink.openWindow({ key, window: { start: 0, end: 60_000 }, columns: [{ name: "a", type: "long" }], signal: lock.signal });
-    await w.write([["1"]]);
+    await w.write(RowBatch.of([["1"]]));
     const next = { watermark: 60_000, origin: 0, rows: 1, windows: 1, updatedAt: new Date().toISOString() };
     await w.commit(next, undefined);
     await sink.runs.record({ runId: "r", command: "export", startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), queries: {} });

@@ -9,6 +9,7 @@ import { chunkPath } from "../layout.ts";
 import { MonitorliftError, SinkError } from "../../errors.ts";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import { RowBatch } from "../../row-batch.ts";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -54,7 +55,7 @@ function nextState(w: TimeWindow, rows: number, previous?: CursorState): CursorS
 
 async function commitWindow(sink: Destination, key: StateKey, w: TimeWindow, rows: RawRow[], previous: CursorState | undefined) {
   const writer = await sink.sink.openWindow({ key, window: w, columns: COLUMNS, signal: new AbortController().signal });
-  await writer.write(rows);
+  await writer.write(RowBatch.of(rows));
   const next = nextState(w, rows.length, previous);
   const result = await writer.commit(next, previous);
   return { next: { ...next, version: result.version }, result };
@@ -110,8 +111,8 @@ describe("blob sink against Azurite", { timeout: 120_000 }, () => {
     const w = win(0, 5);
     const rows = [row(1), row(2, 'quote " and \\u00e9'), row(3)];
     const writer = await sink.sink.openWindow({ key, window: w, columns: COLUMNS, signal: new AbortController().signal });
-    await writer.write(rows.slice(0, 2));
-    await writer.write(rows.slice(2));
+    await writer.write(RowBatch.of(rows.slice(0, 2)));
+    await writer.write(RowBatch.of(rows.slice(2)));
     const name = `c1/${chunkPath("Requests", w, ".ndjson.gz")}`;
     assert.equal(await fx.container().getBlobClient(name).exists(), false, "nothing is visible before commit");
     const next = nextState(w, 3, undefined);
@@ -158,7 +159,7 @@ describe("blob sink against Azurite", { timeout: 120_000 }, () => {
     const writer = await sink.sink.openWindow({ key, window: w, columns: COLUMNS, signal: new AbortController().signal });
     // Enough rows to stage at least one block before the abort.
     const rows = Array.from({ length: 15_000 }, (_, i) => row(i));
-    await writer.write(rows);
+    await writer.write(RowBatch.of(rows));
     await writer.abort();
     await writer.abort();
     await assert.rejects(writer.commit(nextState(w, 1), undefined), /aborted/);
@@ -172,10 +173,10 @@ describe("blob sink against Azurite", { timeout: 120_000 }, () => {
     const w = win(0, 5);
     const controller = new AbortController();
     const writer = await sink.sink.openWindow({ key, window: w, columns: COLUMNS, signal: controller.signal });
-    await writer.write([row(1)]);
+    await writer.write(RowBatch.of([row(1)]));
     const reason = new SinkError("LOCK_LOST", "lease lost");
     controller.abort(reason);
-    await assert.rejects(writer.write(Array.from({ length: 15_000 }, (_, i) => row(i))), (err) => err === reason);
+    await assert.rejects(writer.write(RowBatch.of(Array.from({ length: 15_000 }, (_, i) => row(i)))), (err) => err === reason);
     await writer.abort();
     assert.deepEqual(await names("c3b/"), []);
   });
@@ -287,7 +288,7 @@ describe("blob sink against Azurite", { timeout: 120_000 }, () => {
     for (let i = 0; i < total; i += batch) {
       const rows = Array.from({ length: batch }, (_, j) => row(i + j));
       expectedBytes += Buffer.byteLength(ndjson(rows));
-      await writer.write(rows);
+      await writer.write(RowBatch.of(rows));
       if ((i / batch) % 4 === 3) peakGrowth = Math.max(peakGrowth, retainedBytes() - before);
     }
     // The whole window is ~27 MiB; what the writer keeps is about one block (1 MiB) plus a batch
@@ -393,7 +394,7 @@ describe("blob sink against Azurite", { timeout: 120_000 }, () => {
     const key: StateKey = { query: "Requests", scope: "live" };
     const dest = fx.sink({ prefix: "sd/" });
     const writer = await dest.sink.openWindow({ key, window: win(0, 5), columns: COLUMNS, signal: new AbortController().signal });
-    await writer.write([row(1)]);
+    await writer.write(RowBatch.of([row(1)]));
     await dest.shutdown();
     await dest.shutdown();
     await assert.rejects(writer.commit(nextState(win(0, 5), 1), undefined), /aborted/);

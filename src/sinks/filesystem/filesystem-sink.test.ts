@@ -7,6 +7,7 @@ import { SinkError } from "../../errors.ts";
 import type { Column } from "../../table.ts";
 import type { StateKey, WindowTarget } from "../sink.ts";
 import { cursor, listFiles, makeSink, tempRoot } from "../../../test/support/filesystem-sink.ts";
+import { RowBatch } from "../../row-batch.ts";
 
 const T0 = Date.UTC(2026, 10, 22, 3, 0);
 const MIN5 = 5 * 60_000;
@@ -35,8 +36,8 @@ test("commit makes the chunk and the state appear; the state carries a version",
     await sink.sink.start();
     assert.equal(sink.sink.description, `filesystem ${dir}`);
     const writer = await sink.sink.openWindow(target(T0));
-    await writer.write(rowsA.slice(0, 1));
-    await writer.write(rowsA.slice(1));
+    await writer.write(RowBatch.of(rowsA.slice(0, 1)));
+    await writer.write(RowBatch.of(rowsA.slice(1)));
     // nothing visible before commit but the temporary file
     assert.deepEqual((await listFiles(dir)).map((f) => path.basename(f).startsWith("_tmp.")), [true]);
     const next = cursor(T0 + MIN5, { rows: 2, windows: 1 });
@@ -67,12 +68,12 @@ test("abort leaves nothing behind and is idempotent", async () => {
   try {
     const sink = makeSink(dir);
     const writer = await sink.sink.openWindow(target(T0));
-    await writer.write(rowsA);
+    await writer.write(RowBatch.of(rowsA));
     await writer.abort();
     await writer.abort();
     assert.deepEqual(await listFiles(dir), []);
     assert.equal(await sink.cursors.read(key), undefined);
-    await assert.rejects(writer.write(rowsA), (err: unknown) => err instanceof SinkError && err.code === "INTERNAL");
+    await assert.rejects(writer.write(RowBatch.of(rowsA)), (err: unknown) => err instanceof SinkError && err.code === "INTERNAL");
   } finally {
     await cleanup();
   }
@@ -83,11 +84,11 @@ test("re-committing the same window replaces its chunk (also across formats): ne
   try {
     const sink = makeSink(dir);
     const w1 = await sink.sink.openWindow(target(T0));
-    await w1.write(rowsA);
+    await w1.write(RowBatch.of(rowsA));
     const s1 = cursor(T0 + MIN5);
     s1.version = (await w1.commit(s1, undefined)).version;
     const w2 = await sink.sink.openWindow(target(T0));
-    await w2.write(rowsA.slice(1));
+    await w2.write(RowBatch.of(rowsA.slice(1)));
     const s2 = cursor(T0 + MIN5, { rows: 1 });
     s2.version = (await w2.commit(s2, s1)).version;
     assert.deepEqual(await listFiles(dir), [`${CHUNK}.ndjson`, COUNT, "_state/AppRequests/live.json"]);
@@ -96,7 +97,7 @@ test("re-committing the same window replaces its chunk (also across formats): ne
     // the format changed between runs: the parquet chunk replaces the ndjson one
     const parquetSink = makeSink(dir, { format: "parquet" });
     const w3 = await parquetSink.sink.openWindow(target(T0));
-    await w3.write(rowsA);
+    await w3.write(RowBatch.of(rowsA));
     await w3.commit(cursor(T0 + MIN5), s2);
     assert.deepEqual(await listFiles(dir), [`${CHUNK}.parquet`, COUNT, "_state/AppRequests/live.json"]);
   } finally {
@@ -109,13 +110,13 @@ test("a commit building on another state version is rejected and changes nothing
   try {
     const sink = makeSink(dir);
     const first = await sink.sink.openWindow(target(T0));
-    await first.write(rowsA); // (an empty window would leave no chunk to compare with)
+    await first.write(RowBatch.of(rowsA)); // (an empty window would leave no chunk to compare with)
     const s1 = cursor(T0 + MIN5);
     s1.version = (await first.commit(s1, undefined)).version;
     const stateBefore = await readFile(path.join(dir, "_state/AppRequests/live.json"), "utf8");
 
     const stale = await sink.sink.openWindow(target(T0 + MIN5));
-    await stale.write(rowsA);
+    await stale.write(RowBatch.of(rowsA));
     await assert.rejects(stale.commit(cursor(T0 + 2 * MIN5), undefined), (err: unknown) => err instanceof SinkError && err.code === "STATE_CONFLICT" && /version 1/.test(err.message));
     const other = await sink.sink.openWindow(target(T0 + MIN5));
     await assert.rejects(other.commit(cursor(T0 + 2 * MIN5), { ...s1, version: "7" }), (err: unknown) => err instanceof SinkError && err.code === "STATE_CONFLICT");
@@ -135,7 +136,7 @@ test("an aborted signal stops writing and committing", async () => {
     const sink = makeSink(dir);
     const controller = new AbortController();
     const writer = await sink.sink.openWindow(target(T0, controller.signal));
-    await writer.write(rowsA);
+    await writer.write(RowBatch.of(rowsA));
     controller.abort(new SinkError("LOCK_LOST", "lost"));
     await assert.rejects(writer.commit(cursor(T0 + MIN5), undefined), (err: unknown) => err instanceof SinkError && err.code === "LOCK_LOST");
     await writer.abort();
@@ -216,7 +217,7 @@ test("relative paths resolve against the config's folder", async () => {
     const sink = createFilesystemSink((await import("./config.ts")).filesystemSinkConfig.normalise({ type: "filesystem", path: "out", format: "json", compression: "zstd", fsync: false }, { baseDir: dir }), { logger: silentLogger(), env: {}, baseDir: dir });
     assert.equal(sink.sink.description, `filesystem ${path.join(dir, "out")}`);
     const writer = await sink.sink.openWindow(target(T0));
-    await writer.write(rowsA);
+    await writer.write(RowBatch.of(rowsA));
     const result = await writer.commit(cursor(T0 + MIN5), undefined);
     assert.equal(result.location, path.join(dir, "out", `${CHUNK}.json.zst`));
     const doc = JSON.parse(zlib.zstdDecompressSync(await readFile(result.location)).toString()) as { rows: unknown[] };

@@ -6,6 +6,7 @@ import type { TimeWindow } from "../../window/window.ts";
 import { chunkPath, rowCountPath, tempChunkPath } from "../layout.ts";
 import type { StateKey } from "../sink.ts";
 import { cursor, listFiles, makeSink, tempRoot } from "../../../test/support/filesystem-sink.ts";
+import { RowBatch } from "../../row-batch.ts";
 
 const T0 = Date.UTC(2026, 10, 22, 3, 0);
 const MIN5 = 5 * 60_000;
@@ -21,7 +22,7 @@ async function put(root: string, relative: string): Promise<void> {
 
 async function commitWindow(root: string, window: TimeWindow, previous: ReturnType<typeof cursor> | undefined): Promise<ReturnType<typeof cursor>> {
   const writer = await makeSink(root).sink.openWindow({ key, window, columns: [{ name: "n", type: "long" }], signal: new AbortController().signal });
-  await writer.write([["1"]]);
+  await writer.write(RowBatch.of([["1"]]));
   const next = cursor(window.end);
   next.version = (await writer.commit(next, previous)).version;
   return next;

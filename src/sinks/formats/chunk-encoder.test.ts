@@ -7,6 +7,7 @@ import { SinkError } from "../../errors.ts";
 import type { ChunkEncoder, FormatSpec } from "./format.ts";
 import { chunkExtension, contentEncoding, contentType, createChunkEncoder } from "./chunk-encoder.ts";
 import { createParquetEncoder } from "./parquet.ts";
+import { RowBatch } from "../../row-batch.ts";
 
 const columns: Column[] = [
   { name: "TimeGenerated", type: "datetime" },
@@ -43,7 +44,7 @@ const rows: RawRow[] = [
 
 async function encodeAll(encoder: ChunkEncoder, batches: RawRow[][]): Promise<{ bytes: Buffer; beforeFinish: number }> {
   const parts: Uint8Array[] = [];
-  for (const batch of batches) parts.push(...(await encoder.encode(batch)));
+  for (const batch of batches) parts.push(...(await encoder.encode(RowBatch.of(batch))));
   const beforeFinish = parts.reduce((n, p) => n + p.byteLength, 0);
   parts.push(...(await encoder.finish()));
   return { bytes: Buffer.concat(parts), beforeFinish };
@@ -180,12 +181,12 @@ test("parquet: row groups are written as they fill, not at finish", async () => 
 
 test("parquet: a datetime beyond the nanosecond range fails loudly naming the column", async () => {
   const encoder = createParquetEncoder([{ name: "Birth", type: "datetime" }]);
-  await assert.rejects(encoder.encode([['"1600-01-01T00:00:00Z"']]), (err: unknown) => err instanceof SinkError && err.code === "SINK_SCHEMA" && /column "Birth"/.test(err.message) && /1677/.test(err.message));
+  await assert.rejects(encoder.encode(RowBatch.of([['"1600-01-01T00:00:00Z"']])), (err: unknown) => err instanceof SinkError && err.code === "SINK_SCHEMA" && /column "Birth"/.test(err.message) && /1677/.test(err.message));
 });
 
 test("parquet: a cell that does not fit its type names the column", async () => {
   const encoder = createParquetEncoder([{ name: "a", type: "string" }, { name: "Count", type: "long" }]);
-  await assert.rejects(encoder.encode([['"x"', '"abc"']]), /column "Count" \(long\)/);
+  await assert.rejects(encoder.encode(RowBatch.of([['"x"', '"abc"']])), /column "Count" \(long\)/);
 });
 
 test("extensions and content headers", () => {

@@ -12,32 +12,30 @@ function textEncoderFor(spec: FormatSpec, columns: readonly Column[]): TextChunk
   return spec.format === "json" ? createJsonDocumentEncoder(columns) : createNdjsonEncoder(columns);
 }
 
-function encodeUtf8(text: string): Uint8Array[] {
-  return text.length === 0 ? [] : [Buffer.from(text, "utf8")];
-}
-
 export function createChunkEncoder(spec: FormatSpec, columns: readonly Column[]): ChunkEncoder {
   if (spec.format === "parquet") return createParquetEncoder(columns);
   const text = textEncoderFor(spec, columns);
   if (spec.compression === "none") {
     return {
-      async encode(rows) {
-        return encodeUtf8(text.encode(rows));
+      async encode(batch) {
+        const bytes = text.encode(batch);
+        return bytes === undefined ? [] : [bytes];
       },
       async finish() {
-        return encodeUtf8(text.finish());
+        const bytes = text.finish();
+        return bytes === undefined ? [] : [bytes];
       },
     };
   }
   const compressor = createCompressor(spec.compression);
   return {
-    async encode(rows) {
-      const t = text.encode(rows);
-      return t.length === 0 ? [] : compressor.push(Buffer.from(t, "utf8"));
+    async encode(batch) {
+      const bytes = text.encode(batch);
+      return bytes === undefined ? [] : compressor.push(bytes);
     },
     async finish() {
-      const t = text.finish();
-      const head = t.length === 0 ? [] : await compressor.push(Buffer.from(t, "utf8"));
+      const bytes = text.finish();
+      const head = bytes === undefined ? [] : await compressor.push(bytes);
       return [...head, ...(await compressor.end())];
     },
   };

@@ -3,7 +3,7 @@
  * compressed bytes produced so far, so a chunk never has to sit whole in memory.
  */
 import zlib from "node:zlib";
-import type { Transform } from "node:stream";
+import type { Transform, TransformOptions } from "node:stream";
 import type { Compression } from "./format.ts";
 import { SinkError } from "../../errors.ts";
 
@@ -17,10 +17,16 @@ export interface ByteCompressor {
   end(): Promise<Uint8Array[]>;
 }
 
+/** Encoded bytes that may wait for the compressor before the writer waits for it (a few batches). */
+const QUEUED = 256 * 1024;
+
 function createTransform(compression: Exclude<Compression, "none">): Transform {
-  if (compression === "gzip") return zlib.createGzip({ level: GZIP_LEVEL, chunkSize: 64 * 1024 });
+  // zlib's streams take the stream options too (node:zlib passes them to Transform); @types/node omits them.
+  const queue: Pick<TransformOptions, "writableHighWaterMark"> = { writableHighWaterMark: QUEUED };
+  if (compression === "gzip") return zlib.createGzip({ level: GZIP_LEVEL, chunkSize: 64 * 1024, ...queue });
   return zlib.createZstdCompress({
     chunkSize: 64 * 1024,
+    ...queue,
     params: { [zlib.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL },
   });
 }
@@ -43,9 +49,21 @@ export function createCompressor(compression: Exclude<Compression, "none">): Byt
     async push(data) {
       if (failure) throw failure;
       if (ended) throw new SinkError("INTERNAL", "compressor already ended");
-      if (data.byteLength > 0) {
-        await new Promise<void>((resolve, reject) => stream.write(data, (err) => (err ? reject(err) : resolve())));
+      // Not awaiting each write: zlib compresses in its thread pool while this thread encodes the next
+      // batch; only when QUEUED bytes wait to be compressed does the writer wait (backpressure).
+      if (data.byteLength > 0 && !stream.write(data)) {
+        await new Promise<void>((resolve, reject) => {
+          const done = () => {
+            stream.off("drain", done);
+            stream.off("error", done);
+            if (failure) reject(failure);
+            else resolve();
+          };
+          stream.on("drain", done);
+          stream.on("error", done);
+        });
       }
+      if (failure) throw failure;
       return out.splice(0);
     },
     async end() {

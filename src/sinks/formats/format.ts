@@ -2,7 +2,8 @@
  * Chunk encoders shared by the filesystem and blob sinks (one implementation, not a copy per sink).
  * An encoder turns batches of raw rows into the bytes of one chunk, compressed as configured.
  */
-import type { Column, RawRow } from "../../table.ts";
+import type { RowBatch } from "../../row-batch.ts";
+import type { Column } from "../../table.ts";
 
 export const FORMATS = ["ndjson", "json", "parquet"] as const;
 export type Format = (typeof FORMATS)[number];
@@ -17,7 +18,7 @@ export interface FormatSpec {
 
 export interface ChunkEncoder {
   /** Encode a batch; returns bytes to append to the chunk (possibly none yet). */
-  encode(rows: readonly RawRow[]): Promise<Uint8Array[]>;
+  encode(batch: RowBatch): Promise<Uint8Array[]>;
   /** The remaining bytes; the chunk is complete after these. */
   finish(): Promise<Uint8Array[]>;
 }

@@ -12,6 +12,7 @@ import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import type { Column, RawRow } from "../../table.ts";
 import type { ChunkEncoder } from "./format.ts";
 import { createParquetEncoder } from "./parquet.ts";
+import { RowBatch } from "../../row-batch.ts";
 
 const PARSERS = {
   timestampFromNanoseconds: (n: bigint) => n,
@@ -20,7 +21,7 @@ const PARSERS = {
 
 async function encodeAll(encoder: ChunkEncoder, batches: RawRow[][]): Promise<{ file: ArrayBuffer; pieces: number[]; beforeFinish: number }> {
   const parts: Uint8Array[] = [];
-  for (const batch of batches) parts.push(...(await encoder.encode(batch)));
+  for (const batch of batches) parts.push(...(await encoder.encode(RowBatch.of(batch))));
   const beforeFinish = parts.reduce((n, p) => n + p.byteLength, 0);
   parts.push(...(await encoder.finish()));
   const bytes = Buffer.concat(parts);
@@ -73,7 +74,7 @@ test("parquet: an open chunk's memory stays about one row group however many row
   const encode = async () => {
     const rows = batch();
     for (const row of rows) for (const cell of row) text += cell.length;
-    await encoder.encode(rows);
+    await encoder.encode(RowBatch.of(rows));
   };
   for (let i = 0; i < 10; i++) await encode();
   const early = await held();
@@ -160,15 +161,15 @@ test("parquet: repeated text values are stored once per row group and still read
   for (let b = 0; b < 10; b++) {
     const from = rows.length;
     for (let i = 0; i < 500; i++) expected.push(add(expected.length, expected.length % 13 === 4 ? null : roles[expected.length % roles.length]!, String(expected.length)));
-    parts.push(...(await encoder.encode(rows.slice(from))));
+    parts.push(...(await encoder.encode(RowBatch.of(rows.slice(from)))));
     // A row with a role not seen before and one already held, each failing at its last cell: neither may
     // leave a trace, and the new role then arrives after another new role (which takes the freed place).
     for (const role of [`failed-first-${b}`, "orders-api"]) {
-      await assert.rejects(encoder.encode([[JSON.stringify(role), '"00000000-0000-4000-8000-ffffffffffff"', "null", '"not a long"']]), /column "n"/);
+      await assert.rejects(encoder.encode(RowBatch.of([[JSON.stringify(role), '"00000000-0000-4000-8000-ffffffffffff"', "null", '"not a long"']])), /column "n"/);
     }
     const from2 = rows.length;
     expected.push(add(expected.length, `new-${b}`, "-1"), add(expected.length + 1, `failed-first-${b}`, "-2"));
-    parts.push(...(await encoder.encode(rows.slice(from2))));
+    parts.push(...(await encoder.encode(RowBatch.of(rows.slice(from2)))));
   }
   parts.push(...(await encoder.finish()));
   const file = toArrayBuffer(parts);
@@ -209,9 +210,9 @@ test("parquet: a repeated text value held for a row group does not keep the resp
     }
     return rows;
   };
-  const parts: Uint8Array[] = [...(await encoder.encode(batch(0)))];
+  const parts: Uint8Array[] = [...(await encoder.encode(RowBatch.of(batch(0))))];
   const before = await held();
-  for (let b = 1; b <= 40; b++) parts.push(...(await encoder.encode(batch(b))));
+  for (let b = 1; b <= 40; b++) parts.push(...(await encoder.encode(RowBatch.of(batch(b)))));
   const after = await held();
   assert.ok(after - before < 10 * 1024 * 1024, `held ${((after - before) / 1048576).toFixed(1)} MiB more after 40 batches cut from 1 MiB strings`);
   parts.push(...(await encoder.finish()));

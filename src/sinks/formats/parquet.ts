@@ -388,9 +388,9 @@ export function createParquetEncoder(columns: readonly Column[], options: Parque
   }
 
   return {
-    async encode(rows) {
+    async encode(batch) {
       if (finished) throw new SinkError("INTERNAL", "parquet encoder used after finish()");
-      for (const row of rows) {
+      for (const row of batch.rows) {
         convertRow(row);
         groupRows++;
         if (groupRows >= rowGroupRows || groupBytes >= rowGroupBytes) writeGroup();

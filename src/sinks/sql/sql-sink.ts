@@ -14,6 +14,7 @@
  */
 import { AbortedError, MonitorliftError, SinkError, messageOf } from "../../errors.ts";
 import type { SqlSinkConfig } from "../../config/sinks.ts";
+import type { RowBatch } from "../../row-batch.ts";
 import type { Column, RawRow } from "../../table.ts";
 import type { TimeWindow } from "../../window/window.ts";
 import { formatWindow } from "../../window/window.ts";
@@ -480,17 +481,17 @@ class SqlWindowWriter implements WindowWriter {
     return `window ${formatWindow(this.ctx.window)} of ${keyLabel(this.ctx.key)}`;
   }
 
-  async write(rows: readonly RawRow[]): Promise<void> {
+  async write(batch: RowBatch): Promise<void> {
     if (this.state !== "open") throw new SinkError("INTERNAL", `sql sink: write() on a ${this.what()} that was already committed or aborted`);
     try {
       throwIfStopped(this.ctx.signal, this.ctx.lock());
-      await this.work.write(rows);
+      await this.work.write(batch.rows);
     } catch (err) {
       await this.abort();
       throw this.sink.failure(err, `writing rows of ${this.what()}`);
     }
-    this.rows += rows.length;
-    for (const row of rows) for (const cell of row) this.bytes += cell.length;
+    this.rows += batch.length;
+    this.bytes += batch.cellBytes();
   }
 
   async commit(next: CursorState, previous: CursorState | undefined): Promise<CommitResult> {

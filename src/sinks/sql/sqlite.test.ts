@@ -138,12 +138,13 @@ describe("sql sink: sqlite", () => {
       `import { createSqlSink } from ${JSON.stringify(join(here, "index.ts"))};
 import { silentLogger } from ${JSON.stringify(join(here, "..", "..", "telemetry", "logger.ts"))};
 import { commitWindow, rowsFor, win, open } from ${JSON.stringify(join(here, "..", "..", "..", "test", "contract", "sql-sink-behaviour.ts"))};
+import { RowBatch } from ${JSON.stringify(join(here, "..", "..", "row-batch.ts"))};
 const sink = createSqlSink(${JSON.stringify(config)}, { logger: silentLogger(), env: {}, baseDir: "/" });
 const key = { query: "Crash", scope: "live" };
 await sink.locks.acquire(key);
 const s1 = await commitWindow(sink.sink, key, win(0, 5), rowsFor(win(0, 5), 2), undefined);
 const w = await open(sink.sink, key, win(5, 10));
-await w.write(rowsFor(win(5, 10), 50));
+await w.write(RowBatch.of(rowsFor(win(5, 10), 50)));
 process.kill(process.pid, "SIGKILL");
 `,
     );
