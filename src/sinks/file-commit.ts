@@ -118,6 +118,7 @@ const NO_COLUMNS_ENCODER: ChunkEncoder = {
     return [];
   },
   finish: async () => [],
+  close: () => undefined,
 };
 
 function throwIfAborted(signal: AbortSignal, what: string): void {
@@ -258,6 +259,7 @@ class FileWindowWriter implements WindowWriter {
     if (this.#status === "committed" || this.#status === "aborted" || this.#status === "committing") return;
     this.#status = "aborted";
     this.#stop.abort(new AbortedError(`the writer of window ${formatWindow(this.#target.window)} was aborted`));
+    this.#encoder.close();
     try {
       await this.#upload.discard();
     } finally {

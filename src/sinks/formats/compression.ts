@@ -15,6 +15,8 @@ export const ZSTD_LEVEL = 3;
 export interface ByteCompressor {
   push(data: Uint8Array): Promise<Uint8Array[]>;
   end(): Promise<Uint8Array[]>;
+  /** Abandon the stream (its native memory is freed now, not at some later GC). */
+  close(): void;
 }
 
 /** Encoded bytes that may wait for the compressor before the writer waits for it (a few batches). */
@@ -74,6 +76,12 @@ export function createCompressor(compression: Exclude<Compression, "none">): Byt
       }
       await ended$;
       return out.splice(0);
+    },
+    close() {
+      failure ??= new SinkError("INTERNAL", "compressor used after close()");
+      ended = true;
+      out.length = 0;
+      if (!stream.destroyed) stream.destroy();
     },
   };
 }

@@ -21,4 +21,6 @@ export interface ChunkEncoder {
   encode(batch: RowBatch): Promise<Uint8Array[]>;
   /** The remaining bytes; the chunk is complete after these. */
   finish(): Promise<Uint8Array[]>;
+  /** The chunk is abandoned (its window aborted): release what the encoder holds. Idempotent. */
+  close(): void;
 }

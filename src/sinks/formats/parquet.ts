@@ -412,5 +412,8 @@ export function createParquetEncoder(columns: readonly Column[], options: Parque
       if (pending) await pending;
       return drain();
     },
+    close() {
+      finished = true;
+    },
   };
 }

@@ -38,17 +38,37 @@ function move(a: Uint8Array, start: number, end: number, pos: number): number {
 }
 
 /**
- * One buffer per batch holding the constant pieces (prefixes, header), then the batch's bytes, then
- * room for the output: every copy stays inside it. The output is handed on as a view of its tail.
+ * One buffer holding the constant pieces (prefixes, header), then the batch's bytes, then room for the
+ * output: every copy stays inside it. It is the encoder's own and reused from batch to batch (grown when
+ * a batch needs more), so a batch leaves behind only its output, copied out to a buffer of its own.
  */
-function arena(constant: Uint8Array, batch: RowBatch, outBound: number): { a: Buffer; shift: number; out: number } {
-  const cells = batch.length * batch.width;
-  const first = cells === 0 ? 0 : batch.bounds[0]!;
-  const last = cells === 0 ? 0 : batch.bounds[2 * cells - 1]!;
-  const a = Buffer.allocUnsafe(constant.length + (last - first) + outBound);
-  a.set(constant, 0);
-  a.set(batch.bytes.subarray(first, last), constant.length);
-  return { a, shift: constant.length - first, out: constant.length + (last - first) };
+class Arena {
+  #a: Buffer = Buffer.alloc(0);
+  readonly #constant: Uint8Array;
+
+  constructor(constant: Uint8Array) {
+    this.#constant = constant;
+  }
+
+  /** Lays out the batch; returns the buffer, the shift from the batch's offsets to the buffer's, and where output starts. */
+  load(batch: RowBatch, outBound: number): { a: Buffer; shift: number; out: number } {
+    const cells = batch.length * batch.width;
+    const first = cells === 0 ? 0 : batch.bounds[0]!;
+    const last = cells === 0 ? 0 : batch.bounds[2 * cells - 1]!;
+    const c = this.#constant.length;
+    const size = c + (last - first) + outBound;
+    if (this.#a.length < size) {
+      this.#a = Buffer.allocUnsafeSlow(Math.max(size, 2 * this.#a.length));
+      this.#a.set(this.#constant, 0);
+    }
+    this.#a.set(batch.bytes.subarray(first, last), c);
+    return { a: this.#a, shift: c - first, out: c + (last - first) };
+  }
+}
+
+/** The output, in a buffer of its own (the arena is reused). */
+function copyOut(a: Buffer, start: number, end: number): Uint8Array {
+  return new Uint8Array(a.buffer.slice(a.byteOffset + start, a.byteOffset + end));
 }
 
 /**
@@ -86,12 +106,13 @@ export function createNdjsonEncoder(columns: readonly Column[]): TextChunkEncode
   for (let i = 0, at = 0; i < columns.length; i++) prefixEnd[i] = at += Buffer.byteLength(`${i === 0 ? "{" : ","}${JSON.stringify(columns[i]!.name)}:`, "utf8");
   const dynamic = columns.map((c) => c.type === "dynamic");
   const width = columns.length;
+  const arena = new Arena(prefixes);
   return {
     encode(batch) {
       const { length, bounds } = batch;
       if (length === 0) return undefined;
       if (width === 0) return Buffer.from("{}\n".repeat(length), "utf8");
-      const { a, shift, out } = arena(prefixes, batch, span(batch) + length * (prefixes.length + 2));
+      const { a, shift, out } = arena.load(batch, span(batch) + length * (prefixes.length + 2));
       let pos = out;
       let k = 0;
       for (let r = 0; r < length; r++) {
@@ -102,7 +123,7 @@ export function createNdjsonEncoder(columns: readonly Column[]): TextChunkEncode
         a[pos++] = 0x7d; // }
         a[pos++] = 0x0a; // \n
       }
-      return a.subarray(out, pos);
+      return copyOut(a, out, pos);
     },
     finish() {
       return undefined;
@@ -113,6 +134,7 @@ export function createNdjsonEncoder(columns: readonly Column[]): TextChunkEncode
 export function createJsonDocumentEncoder(columns: readonly Column[]): TextChunkEncoder {
   const header = Buffer.from(`{"columns":${JSON.stringify(columns.map((c) => ({ name: c.name, type: c.type })))},"rows":[`, "utf8");
   const width = columns.length;
+  const arena = new Arena(header);
   let started = false;
   let first = true;
   return {
@@ -120,7 +142,7 @@ export function createJsonDocumentEncoder(columns: readonly Column[]): TextChunk
       const { length, bounds } = batch;
       const head = started ? 0 : header.length;
       if (length === 0 && head === 0) return undefined;
-      const { a, shift, out } = arena(header, batch, head + span(batch) + length * (width + 4));
+      const { a, shift, out } = arena.load(batch, head + span(batch) + length * (width + 4));
       let pos = out;
       if (!started) {
         pos = move(a, 0, header.length, pos);
@@ -138,7 +160,7 @@ export function createJsonDocumentEncoder(columns: readonly Column[]): TextChunk
         }
         a[pos++] = 0x5d; // ]
       }
-      return a.subarray(out, pos);
+      return copyOut(a, out, pos);
     },
     finish() {
       const out = Buffer.from(`${started ? "" : header.toString("utf8")}${first ? "" : "\n"}]}\n`, "utf8");
