@@ -13,18 +13,41 @@ export class RowBatch {
   readonly length: number;
   /** Cells per row (the result's column count). */
   readonly width: number;
-  /** UTF-8 bytes holding every cell (and whatever lay between them in the body). */
-  readonly bytes: Buffer;
-  /** Cell k = row × width + column spans bytes [bounds[2k], bounds[2k + 1]). */
-  readonly bounds: Uint32Array;
+  readonly #bytes: Buffer;
+  readonly #bounds: Uint32Array;
   #rows: RawRow[] | undefined;
+  #revoked = false;
 
   constructor(bytes: Buffer, bounds: Uint32Array, length: number, width: number) {
     if (bounds.length < 2 * length * width) throw new MonitorliftError("INTERNAL", `row batch: ${bounds.length / 2} cell bounds for ${length} rows of ${width} cells`);
-    this.bytes = bytes;
-    this.bounds = bounds;
+    this.#bytes = bytes;
+    this.#bounds = bounds;
     this.length = length;
     this.width = width;
+  }
+
+  /** UTF-8 bytes holding every cell (and whatever lay between them in the body). */
+  get bytes(): Buffer {
+    this.#check();
+    return this.#bytes;
+  }
+
+  /** Cell k = row × width + column spans bytes [bounds[2k], bounds[2k + 1]). */
+  get bounds(): Uint32Array {
+    this.#check();
+    return this.#bounds;
+  }
+
+  /**
+   * The parser reuses a batch's memory once the next batch is asked for: a batch must be used (its
+   * bytes copied, or its rows read) before then. Reading it later is a bug, and fails loudly.
+   */
+  revoke(): void {
+    this.#revoked = true;
+  }
+
+  #check(): void {
+    if (this.#revoked) throw new MonitorliftError("INTERNAL", "a row batch was read after the next batch was asked for (its bytes are reused)");
   }
 
   /** The batch's rows, each cell the raw token text as a string. */

@@ -138,3 +138,14 @@ test("bytes that are not UTF-8 are unreadable wherever they are; a body cut insi
   ended.push(body.subarray(0, body.lastIndexOf(0xc3) + 1));
   assert.throws(() => ended.end(), cut);
 });
+
+test("a batch's bytes are reused by the next push: reading them later fails loudly, rows read in time stay", () => {
+  const p = new ResultParser();
+  const first = p.push('{"tables":[{"name":"P","columns":[{"name":"a","type":"string"}],"rows":[["x"],["y"],')!;
+  const rows = first.rows;
+  const second = p.push('["z"]]}]}')!;
+  assert.deepEqual(second.rows, [['"z"']]);
+  assert.deepEqual(rows, [['"x"'], ['"y"']]);
+  assert.throws(() => first.bytes, (e: any) => e.code === "INTERNAL" && /read after the next batch/.test(e.message));
+  p.end();
+});

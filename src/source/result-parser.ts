@@ -37,8 +37,13 @@ export class ResultParser {
   private columnsValue: Column[] | undefined;
   private rowCount = 0;
   private headExtras: Record<string, unknown> = {};
-  /** Cell bounds of the last batch's size, to size the next one's at once. */
-  private boundsHint = 0;
+  /**
+   * The bytes and the cell bounds of the batch being built, reused from batch to batch: a batch is
+   * valid until the next push (RowBatch.revoke), which is when its consumer asks for the next one.
+   */
+  private store: Buffer = EMPTY;
+  private boundsStore: Uint32Array = new Uint32Array(1024);
+  private handedOut: RowBatch | undefined;
 
   /** Columns of the first table, once its head has been read. */
   get columns(): Column[] | undefined {
@@ -52,7 +57,24 @@ export class ResultParser {
   /** Feed body bytes (text in tests); returns the complete rows they finished, as one batch, or undefined. */
   push(data: Uint8Array | string | readonly Uint8Array[]): RowBatch | undefined {
     const more = typeof data === "string" ? [Buffer.from(data, "utf8")] : data instanceof Uint8Array ? [data] : data;
-    this.pending = this.pending.length === 0 && more.length === 1 ? Buffer.from(more[0]!.buffer, more[0]!.byteOffset, more[0]!.byteLength) : Buffer.concat([this.pending, ...more]);
+    // The previous batch is done with (its consumer asked for more): its bytes are reused.
+    this.handedOut?.revoke();
+    this.handedOut = undefined;
+    let total = this.pending.length;
+    for (const m of more) total += m.byteLength;
+    if (this.store.length < total) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(total, 2 * this.store.length, 64 * 1024));
+      bigger.set(this.pending, 0);
+      this.store = bigger;
+    } else {
+      this.store.set(this.pending, 0); // what is left of the last push (it may overlap: set() copies as memmove)
+    }
+    let at = this.pending.length;
+    for (const m of more) {
+      this.store.set(m, at);
+      at += m.byteLength;
+    }
+    this.pending = this.store.subarray(0, total);
     if (this.phase === "head") this.readHead();
     if (this.phase === "rows") return this.readRows();
     return undefined;
@@ -102,7 +124,7 @@ export class ResultParser {
     const width = this.columnsValue!.length;
     const s = this.pending;
     const n = s.length;
-    let bounds: Uint32Array = new Uint32Array(Math.max(this.boundsHint, 2 * width * 16, 64));
+    let bounds = this.boundsStore;
     let k = 0;
     let rows = 0;
     let i = 0;
@@ -168,8 +190,9 @@ export class ResultParser {
     }
     this.rowCount += rows;
     if (rows === 0) return undefined;
-    this.boundsHint = Math.max(this.boundsHint, k);
-    return new RowBatch(s, bounds, rows, width);
+    this.boundsStore = bounds;
+    this.handedOut = new RowBatch(s, bounds, rows, width);
+    return this.handedOut;
   }
 }
 

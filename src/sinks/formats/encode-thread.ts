@@ -10,7 +10,7 @@
  * side is ./threaded-encoder.ts.
  */
 import { parentPort } from "node:worker_threads";
-import { isMonitorliftError, messageOf } from "../../errors.ts";
+import { SinkError, isMonitorliftError, messageOf } from "../../errors.ts";
 import { RowBatch } from "../../row-batch.ts";
 import type { Column } from "../../table.ts";
 import type { ChunkEncoder, FormatSpec } from "./format.ts";
@@ -46,7 +46,7 @@ if (port) {
     port.postMessage({ id, bytes } satisfies EncodeReply, bytes.byteLength > 0 ? [bytes.buffer as ArrayBuffer] : []);
   };
   const fail = (id: number, err: unknown) => port.postMessage({ id, error: errorOf(err) } satisfies EncodeReply);
-  const closed = new Error("the chunk was closed");
+  const closed = new SinkError("INTERNAL", "the chunk was closed");
   port.on("message", (m: EncodeRequest) => {
     if (m.op === "open") {
       open.set(m.id, { encoder: createTextChunkEncoder(m.spec, m.columns), queue: Promise.resolve() });
@@ -61,7 +61,7 @@ if (port) {
       }
       return;
     }
-    if (!chunk) return fail(m.id, new Error(`encoding thread: chunk ${m.id} is not open`));
+    if (!chunk) return fail(m.id, new SinkError("INTERNAL", `encoding thread: chunk ${m.id} is not open`));
     chunk.queue = chunk.queue.then(async () => {
       if (chunk.failure !== undefined) return fail(m.id, chunk.failure);
       try {

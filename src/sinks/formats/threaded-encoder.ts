@@ -50,7 +50,7 @@ class EncodeThread {
       onGone();
     };
     this.#worker.on("error", gone);
-    this.#worker.on("exit", (code) => gone(new Error(`exit code ${code}`)));
+    this.#worker.on("exit", (code) => gone(new SinkError("INTERNAL", `exit code ${code}`)));
     // After the listeners (adding a message listener refs the thread again): only requests waiting for
     // a reply keep the process alive, an idle thread never does.
     this.#worker.unref();
