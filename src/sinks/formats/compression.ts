@@ -3,7 +3,7 @@
  * compressed bytes produced so far, so a chunk never has to sit whole in memory.
  */
 import zlib from "node:zlib";
-import type { Transform, TransformOptions } from "node:stream";
+import type { Transform } from "node:stream";
 import type { Compression } from "./format.ts";
 import { SinkError } from "../../errors.ts";
 
@@ -13,22 +13,17 @@ export const GZIP_LEVEL = 6;
 export const ZSTD_LEVEL = 3;
 
 export interface ByteCompressor {
+  /** Compresses `data`; resolves once zlib has read it, with the compressed bytes produced so far. */
   push(data: Uint8Array): Promise<Uint8Array[]>;
   end(): Promise<Uint8Array[]>;
   /** Abandon the stream (its native memory is freed now, not at some later GC). */
   close(): void;
 }
 
-/** Encoded bytes that may wait for the compressor before the writer waits for it (a few batches). */
-const QUEUED = 256 * 1024;
-
 function createTransform(compression: Exclude<Compression, "none">): Transform {
-  // zlib's streams take the stream options too (node:zlib passes them to Transform); @types/node omits them.
-  const queue: Pick<TransformOptions, "writableHighWaterMark"> = { writableHighWaterMark: QUEUED };
-  if (compression === "gzip") return zlib.createGzip({ level: GZIP_LEVEL, chunkSize: 64 * 1024, ...queue });
+  if (compression === "gzip") return zlib.createGzip({ level: GZIP_LEVEL, chunkSize: 64 * 1024 });
   return zlib.createZstdCompress({
     chunkSize: 64 * 1024,
-    ...queue,
     params: { [zlib.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL },
   });
 }
@@ -51,21 +46,10 @@ export function createCompressor(compression: Exclude<Compression, "none">): Byt
     async push(data) {
       if (failure) throw failure;
       if (ended) throw new SinkError("INTERNAL", "compressor already ended");
-      // Not awaiting each write: zlib compresses in its thread pool while this thread encodes the next
-      // batch; only when QUEUED bytes wait to be compressed does the writer wait (backpressure).
-      if (data.byteLength > 0 && !stream.write(data)) {
-        await new Promise<void>((resolve, reject) => {
-          const done = () => {
-            stream.off("drain", done);
-            stream.off("error", done);
-            if (failure) reject(failure);
-            else resolve();
-          };
-          stream.on("drain", done);
-          stream.on("error", done);
-        });
+      // Resolves once zlib has read `data` (in its thread pool): the caller may then reuse the buffer.
+      if (data.byteLength > 0) {
+        await new Promise<void>((resolve, reject) => stream.write(data, (err) => (err ? reject(err) : resolve())));
       }
-      if (failure) throw failure;
       return out.splice(0);
     },
     async end() {

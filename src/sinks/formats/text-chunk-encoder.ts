@@ -14,7 +14,8 @@ export function createTextChunkEncoder(spec: FormatSpec, columns: readonly Colum
     return {
       async encode(batch) {
         const bytes = text.encode(batch);
-        return bytes === undefined ? [] : [bytes];
+        // The text is a view of the encoder's arena: the caller keeps a copy (it may hold it past the next batch).
+        return bytes === undefined ? [] : [new Uint8Array(bytes)];
       },
       async finish() {
         const bytes = text.finish();
@@ -27,6 +28,7 @@ export function createTextChunkEncoder(spec: FormatSpec, columns: readonly Colum
   return {
     async encode(batch) {
       const bytes = text.encode(batch);
+      // push() returns once zlib has read the bytes, before the arena is written again.
       return bytes === undefined ? [] : compressor.push(bytes);
     },
     async finish() {

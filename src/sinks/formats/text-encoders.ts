@@ -13,7 +13,7 @@ import { KEEP_STRING, embedDynamicJson } from "./dynamic-bytes.ts";
 
 /** Turns row batches into the bytes of one chunk's text. */
 export interface TextChunkEncoder {
-  /** The batch's text, or undefined when it adds none. */
+  /** The batch's text, or undefined when it adds none: a view of the encoder's arena, valid until the next encode. */
   encode(batch: RowBatch): Uint8Array | undefined;
   finish(): Uint8Array | undefined;
 }
@@ -40,7 +40,8 @@ function move(a: Uint8Array, start: number, end: number, pos: number): number {
 /**
  * One buffer holding the constant pieces (prefixes, header), then the batch's bytes, then room for the
  * output: every copy stays inside it. It is the encoder's own and reused from batch to batch (grown when
- * a batch needs more), so a batch leaves behind only its output, copied out to a buffer of its own.
+ * a batch needs more): a batch leaves no garbage behind, and its output is a view valid until the next
+ * encode.
  */
 class Arena {
   #a: Buffer = Buffer.alloc(0);
@@ -64,11 +65,6 @@ class Arena {
     this.#a.set(batch.bytes.subarray(first, last), c);
     return { a: this.#a, shift: c - first, out: c + (last - first) };
   }
-}
-
-/** The output, in a buffer of its own (the arena is reused). */
-function copyOut(a: Buffer, start: number, end: number): Uint8Array {
-  return new Uint8Array(a.buffer.slice(a.byteOffset + start, a.byteOffset + end));
 }
 
 /**
@@ -123,7 +119,7 @@ export function createNdjsonEncoder(columns: readonly Column[]): TextChunkEncode
         a[pos++] = 0x7d; // }
         a[pos++] = 0x0a; // \n
       }
-      return copyOut(a, out, pos);
+      return a.subarray(out, pos);
     },
     finish() {
       return undefined;
@@ -160,7 +156,7 @@ export function createJsonDocumentEncoder(columns: readonly Column[]): TextChunk
         }
         a[pos++] = 0x5d; // ]
       }
-      return copyOut(a, out, pos);
+      return a.subarray(out, pos);
     },
     finish() {
       const out = Buffer.from(`${started ? "" : header.toString("utf8")}${first ? "" : "\n"}]}\n`, "utf8");

@@ -33,7 +33,7 @@ class EncodeThread {
       // Not the process's own Node options (--input-type, --import of a preload…): the thread only encodes.
       execArgv: [],
       // Its garbage is short-lived (one batch): a small young generation, as on the main thread.
-      resourceLimits: { maxYoungGenerationSizeMb: 16 },
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
     });
     this.#worker.on("message", (m: EncodeReply) => {
       // One reply per request, in order: the oldest waiter of the chunk gets it.
