@@ -113,8 +113,8 @@ type Status = "open" | "committing" | "committed" | "aborted" | "failed";
 
 /** The encoder of a result without columns: it can hold no rows. */
 const NO_COLUMNS_ENCODER: ChunkEncoder = {
-  encode: async (rows) => {
-    if (rows.length > 0) throw new SinkError("INTERNAL", `${rows.length} rows arrived for a result without columns`);
+  encode: async (batch) => {
+    if (batch.length > 0) throw new SinkError("INTERNAL", `${batch.length} rows arrived for a result without columns`);
     return [];
   },
   finish: async () => [],
