@@ -27,8 +27,9 @@ export interface ParsedTail {
 
 type Phase = "head" | "rows" | "tail";
 
-const WS = new Set([0x20, 0x0a, 0x0d, 0x09]);
 const EMPTY = Buffer.alloc(0);
+/** What the tail is parsed after: the containers around the first table's rows, reopened. */
+const REOPEN = Buffer.from('{"tables":[{"rows":0', "utf8");
 
 export class ResultParser {
   private phase: Phase = "head";
@@ -87,10 +88,9 @@ export class ResultParser {
    */
   end(): ParsedTail {
     if (this.phase === "rows") throw cut("the response body ended inside the rows of the result");
-    const text = decodeWhole(this.pending);
     if (this.phase === "head") {
       // No first table with rows: an error-only or empty body.
-      const doc = parseDocument(text);
+      const doc = parseDocument(this.pending);
       if (doc === null || typeof doc !== "object") throw unreadable("the response body is not a JSON object");
       const tables = (doc as { tables?: unknown }).tables;
       if (Array.isArray(tables) && tables.length > 0) {
@@ -101,18 +101,15 @@ export class ResultParser {
       return tailOf(doc, Array.isArray(tables) ? tables.length : 0);
     }
     // tail: the text right after the first table's rows array; reopen the containers around it.
-    const doc = { ...this.headExtras, ...(parseDocument(`{"tables":[{"rows":0${text}`) as object) };
+    const doc = { ...this.headExtras, ...(parseDocument(Buffer.concat([REOPEN, this.pending])) as object) };
     const tables = (doc as { tables?: unknown[] }).tables ?? [];
     return tailOf(doc, tables.length);
   }
 
   private readHead(): void {
-    // A character cut by the end of the bytes so far decodes as U+FFFD at the very end, past anything
-    // scanHead can complete; the head itself is checked to be valid UTF-8 below.
-    const text = this.pending.toString("utf8");
-    const found = scanHead(text);
+    const found = scanHead(this.pending);
     if (!found) return;
-    const rowsStart = Buffer.byteLength(text.slice(0, found.rowsStart), "utf8");
+    const rowsStart = found.rowsStart;
     if (!isUtf8(this.pending.subarray(0, rowsStart))) throw unreadable("the response body is not valid UTF-8");
     this.columnsValue = found.columns;
     this.headExtras = found.extras;
@@ -269,58 +266,12 @@ function decodeWhole(bytes: Uint8Array): string {
   }
 }
 
-/** Index just past the closing quote of the string starting at `i`, or -1 if incomplete. */
-function stringEnd(s: string, i: number): number {
-  let k = i + 1;
-  for (;;) {
-    const q = s.indexOf('"', k);
-    if (q < 0) return -1;
-    let b = q - 1;
-    while (s.charCodeAt(b) === 0x5c /* \ */) b--;
-    if ((q - 1 - b) % 2 === 0) return q + 1;
-    k = q + 1;
-  }
-}
-
-function literalEnd(s: string, i: number): number {
-  const n = s.length;
-  let k = i;
-  while (k < n) {
-    const c = s.charCodeAt(k);
-    if (c === 0x2c || c === 0x5d || WS.has(c)) return k;
-    k++;
-  }
-  return -1;
-}
-
-function containerEnd(s: string, i: number): number {
-  let depth = 0;
-  const n = s.length;
-  let k = i;
-  while (k < n) {
-    const c = s.charCodeAt(k);
-    if (c === 0x22) {
-      const e = stringEnd(s, k);
-      if (e < 0) return -1;
-      k = e;
-      continue;
-    }
-    if (c === 0x7b || c === 0x5b) depth++;
-    else if (c === 0x7d || c === 0x5d) {
-      depth--;
-      if (depth === 0) return k + 1;
-    }
-    k++;
-  }
-  return -1;
-}
-
 /**
- * Walks the head of the document to the first table's "rows" array. Returns where its
- * content starts and the parsed columns, or undefined when more text is needed
+ * Walks the head of the document (bytes) to the first table's "rows" array. Returns where its
+ * content starts (a byte offset) and the parsed columns, or undefined when more text is needed
  * (or the document has no such array, which end() then handles).
  */
-function scanHead(s: string): { rowsStart: number; columns: Column[]; extras: Record<string, unknown> } | undefined {
+function scanHead(s: Buffer): { rowsStart: number; columns: Column[]; extras: Record<string, unknown> } | undefined {
   // Path we look for: root object → "tables" array → element 0 object → "rows" array.
   const stack: Array<{ kind: "obj" | "arr"; key?: string; index: number }> = [];
   let pendingKey: string | undefined;
@@ -328,14 +279,14 @@ function scanHead(s: string): { rowsStart: number; columns: Column[]; extras: Re
   // Top-level members before "tables" (the service sends them after, but order is not promised).
   const extras: Record<string, unknown> = {};
   const keep = (key: string | undefined, from: number, to: number) => {
-    if (stack.length === 1 && key !== undefined && key !== "tables") extras[key] = parseJson(s.slice(from, to));
+    if (stack.length === 1 && key !== undefined && key !== "tables") extras[key] = parseJson(s.toString("utf8", from, to));
   };
   const n = s.length;
   let i = 0;
   let expectKey = false;
   while (i < n) {
-    const c = s.charCodeAt(i);
-    if (WS.has(c) || c === 0x2c || c === 0x3a) {
+    const c = s[i]!;
+    if (isSpace(c) || c === 0x2c || c === 0x3a) {
       if (c === 0x2c) {
         const top = stack[stack.length - 1];
         if (top?.kind === "arr") top.index++;
@@ -346,10 +297,10 @@ function scanHead(s: string): { rowsStart: number; columns: Column[]; extras: Re
     }
     const top = stack[stack.length - 1];
     if (c === 0x22) {
-      const e = stringEnd(s, i);
+      const e = stringEndBytes(s, i);
       if (e < 0) return undefined;
       if (top?.kind === "obj" && expectKey) {
-        pendingKey = JSON.parse(s.slice(i, e)) as string;
+        pendingKey = JSON.parse(s.toString("utf8", i, e)) as string;
         expectKey = false;
       } else {
         keep(pendingKey, i, e);
@@ -365,9 +316,9 @@ function scanHead(s: string): { rowsStart: number; columns: Column[]; extras: Re
       stack[1]!.index === 0 &&
       stack[0]!.kind === "obj";
     if (inFirstTable && pendingKey === "columns" && c === 0x5b) {
-      const e = containerEnd(s, i);
+      const e = containerEndBytes(s, i);
       if (e < 0) return undefined;
-      columns = readColumns(parseJson(s.slice(i, e)));
+      columns = readColumns(parseJson(s.toString("utf8", i, e)));
       pendingKey = undefined;
       i = e;
       continue;
@@ -389,7 +340,7 @@ function scanHead(s: string): { rowsStart: number; columns: Column[]; extras: Re
         i++;
         continue;
       }
-      const e = containerEnd(s, i);
+      const e = containerEndBytes(s, i);
       if (e < 0) return undefined;
       keep(pendingKey, i, e);
       pendingKey = undefined;
@@ -403,7 +354,7 @@ function scanHead(s: string): { rowsStart: number; columns: Column[]; extras: Re
       i++;
       continue;
     }
-    const e = literalEnd(s, i);
+    const e = literalEndBytes(s, i);
     if (e < 0) return undefined;
     keep(pendingKey, i, e);
     pendingKey = undefined;
@@ -446,11 +397,12 @@ function parseJson(text: string): unknown {
  * Parses a whole document that the body ended with: when its outermost object never closes, the
  * body stopped part-way (cut); when it closes but is not JSON, it is unreadable.
  */
-function parseDocument(text: string): unknown {
+function parseDocument(bytes: Uint8Array): unknown {
+  const text = decodeWhole(bytes);
   let i = 0;
-  while (i < text.length && WS.has(text.charCodeAt(i))) i++;
-  if (i === text.length) throw cut("the response body is empty");
-  if (text.charCodeAt(i) === 0x7b /* { */ && containerEnd(text, i) < 0) throw cut("the response body ended before its JSON document did");
+  while (i < bytes.length && isSpace(bytes[i]!)) i++;
+  if (i === bytes.length) throw cut("the response body is empty");
+  if (bytes[i] === 0x7b /* { */ && containerEndBytes(bytes, i) < 0) throw cut("the response body ended before its JSON document did");
   return parseJson(text);
 }
 
