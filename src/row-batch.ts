@@ -132,7 +132,4 @@ export class RowBatch {
     }
     return new RowBatch(bytes, bounds, rows.length, width);
   }
-
-  /** The empty batch. */
-  static readonly EMPTY = new RowBatch(Buffer.alloc(0), new Uint32Array(0), 0, 0);
 }

@@ -97,9 +97,11 @@ function span(batch: RowBatch): number {
 }
 
 export function createNdjsonEncoder(columns: readonly Column[]): TextChunkEncoder {
-  const prefixes = Buffer.from(columns.map((c, i) => `${i === 0 ? "{" : ","}${JSON.stringify(c.name)}:`).join(""), "utf8");
+  const pieces = columns.map((c, i) => Buffer.from(`${i === 0 ? "{" : ","}${JSON.stringify(c.name)}:`, "utf8"));
+  const prefixes = Buffer.concat(pieces);
+  // Column c's prefix is prefixes[prefixEnd[c - 1] (0 for the first), prefixEnd[c]).
   const prefixEnd = new Uint32Array(columns.length);
-  for (let i = 0, at = 0; i < columns.length; i++) prefixEnd[i] = at += Buffer.byteLength(`${i === 0 ? "{" : ","}${JSON.stringify(columns[i]!.name)}:`, "utf8");
+  for (let i = 0, at = 0; i < columns.length; i++) prefixEnd[i] = at += pieces[i]!.length;
   const dynamic = columns.map((c) => c.type === "dynamic");
   const width = columns.length;
   const arena = new Arena(prefixes);
