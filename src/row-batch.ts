@@ -38,6 +38,14 @@ export class RowBatch {
     return this.#bounds;
   }
 
+  /** Where the cells lie in `bytes`: from the first cell's start to the last cell's end ([0, 0) without cells). */
+  cellSpan(): { start: number; end: number } {
+    const cells = this.length * this.width;
+    if (cells === 0) return { start: 0, end: 0 };
+    const bounds = this.bounds;
+    return { start: bounds[0]!, end: bounds[2 * cells - 1]! };
+  }
+
   /**
    * The parser reuses a batch's memory once the next batch is asked for: a batch must be used (its
    * bytes copied, or its rows read) before then. Reading it later is a bug, and fails loudly.
@@ -72,8 +80,7 @@ export class RowBatch {
       return out;
     }
     // All ASCII (the usual case): one Latin-1 string for the whole batch, cells as slices of it.
-    const first = bounds[0]!;
-    const last = bounds[2 * length * width - 1]!;
+    const { start: first, end: last } = this.cellSpan();
     if (isAscii(bytes.subarray(first, last))) {
       const text = bytes.toString("latin1", first, last);
       for (let r = 0, k = 0; r < length; r++) {

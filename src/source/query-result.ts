@@ -85,8 +85,12 @@ class BodyReader {
   /** Body bytes received and not parsed yet (less than batchBytes). */
   private unparsed: Buffer[] = [];
   private unparsedBytes = 0;
-  /** Batches parsed and not handed out yet (at most one, in practice). */
-  private ready: RowBatch[] = [];
+  /**
+   * The batch parsed and not handed out yet. Never more than one: the parser reuses a batch's memory
+   * for the next, so a body is parsed further only once its last batch was handed out and the consumer
+   * asked for more.
+   */
+  private ready: RowBatch | undefined;
   /** Set once the body has been read to its end (the outcome to report after the last batch). */
   private ending: QueryOutcome | undefined;
   private idle: NodeJS.Timeout | undefined;
@@ -139,8 +143,10 @@ class BodyReader {
     try {
       for (;;) {
         const complete = this.ending !== undefined;
-        if (this.ready.length > 0 && (!complete || this.ending!.kind === "ok")) {
-          return { done: false, value: this.ready.shift()! };
+        if (this.ready !== undefined && (!complete || this.ending!.kind === "ok")) {
+          const value = this.ready;
+          this.ready = undefined;
+          return { done: false, value };
         }
         if (complete) {
           this.end(this.ending!);
@@ -193,8 +199,8 @@ class BodyReader {
     this.unparsed = [];
     this.unparsedBytes = 0;
     if (chunks.length === 0) return;
-    const batch = this.parser.push(chunks);
-    if (batch !== undefined) this.ready.push(batch);
+    if (this.ready !== undefined) throw new MonitorliftError("INTERNAL", "the body was parsed further while a batch was waiting to be handed out");
+    this.ready = this.parser.push(chunks);
   }
 
   /** The body ended: parse what is left and decide the outcome. */
@@ -232,7 +238,7 @@ class BodyReader {
   close(complete: boolean): void {
     if (this.closed) return;
     this.closed = true;
-    this.ready = [];
+    this.ready = undefined;
     this.unparsed = [];
     clearTimeout(this.idle);
     this.o.signal.removeEventListener("abort", this.onAbort);

@@ -53,9 +53,7 @@ class Arena {
 
   /** Lays out the batch; returns the buffer, the shift from the batch's offsets to the buffer's, and where output starts. */
   load(batch: RowBatch, outBound: number): { a: Buffer; shift: number; out: number } {
-    const cells = batch.length * batch.width;
-    const first = cells === 0 ? 0 : batch.bounds[0]!;
-    const last = cells === 0 ? 0 : batch.bounds[2 * cells - 1]!;
+    const { start: first, end: last } = batch.cellSpan();
     const c = this.#constant.length;
     const size = c + (last - first) + outBound;
     if (this.#a.length < size) {
@@ -92,8 +90,8 @@ function writeDynamic(a: Buffer, start: number, end: number, pos: number): numbe
 
 /** Bytes of the batch from its first cell to its last (an upper bound of its cells' bytes). */
 function span(batch: RowBatch): number {
-  const cells = batch.length * batch.width;
-  return cells === 0 ? 0 : batch.bounds[2 * cells - 1]! - batch.bounds[0]!;
+  const { start, end } = batch.cellSpan();
+  return end - start;
 }
 
 export function createNdjsonEncoder(columns: readonly Column[]): TextChunkEncoder {

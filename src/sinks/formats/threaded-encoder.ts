@@ -98,9 +98,7 @@ function thread(): EncodeThread {
 /** The batch's bytes from its first cell to its last, copied into a buffer of their own, with bounds to match. */
 function detach(batch: RowBatch): { bytes: Uint8Array<ArrayBuffer>; bounds: Uint32Array<ArrayBuffer> } {
   const cells = batch.length * batch.width;
-  if (cells === 0) return { bytes: new Uint8Array(new ArrayBuffer(0)), bounds: new Uint32Array(new ArrayBuffer(0)) };
-  const first = batch.bounds[0]!;
-  const last = batch.bounds[2 * cells - 1]!;
+  const { start: first, end: last } = batch.cellSpan();
   const bytes = new Uint8Array(new ArrayBuffer(last - first));
   bytes.set(batch.bytes.subarray(first, last));
   const bounds = new Uint32Array(new ArrayBuffer(8 * cells));
