@@ -8,7 +8,7 @@
 import { MonitorliftError, UsageError, messageOf } from "../errors.ts";
 import { backfillScope, LIVE_SCOPE, parseScopeRange } from "../sinks/layout.ts";
 import type { CursorState, CursorStore, QueryRunOutcome, StateKey } from "../sinks/sink.ts";
-import { advanceCursor, planBackfill, resolveBackfillRange } from "../window/index.ts";
+import { advanceCursor, planBackfill, resolveBackfillRange, SplitMemory } from "../window/index.ts";
 import type { TimeWindow } from "../window/window.ts";
 import { countDropped, delivery, failed, lockLost, onCommit, onDiscard, takeLock, type QueryResult, type RunDeps } from "./export-query.ts";
 import { commitAsDelivered } from "./ordered-commit.ts";
@@ -121,13 +121,14 @@ async function runBackfill(job: QueryJob, range: BackfillRange, key: StateKey, d
     plan.windows = windows.length;
     // The live path's commit step, in arrival order: backfill windows need no order (the cursor keeps
     // the contiguous watermark plus the windows done beyond it).
+    const splitMemory = new SplitMemory({}, stored?.split);
     const result = await commitAsDelivered({
       key,
       windows,
       lookAhead: deps.lookAhead,
       state: stored,
       signal,
-      deliver: delivery(job, deps, key, log),
+      deliver: delivery(job, deps, key, log, splitMemory),
       nextState: (state, part) => {
         const moved = advanceCursor({ watermark: state?.watermark ?? range.from, completed: state?.completed ?? [] }, part.window);
         return {
@@ -138,6 +139,7 @@ async function runBackfill(job: QueryJob, range: BackfillRange, key: StateKey, d
           rows: (state?.rows ?? 0) + part.rows,
           windows: (state?.windows ?? 0) + 1,
           updatedAt: new Date(deps.clock()).toISOString(),
+          split: splitMemory.state,
         };
       },
       onCommitted: onCommit(job, deps, outcome, log),

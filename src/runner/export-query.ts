@@ -168,13 +168,15 @@ async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome
       if (stored) await reverify(job, { ...deps, logger: log, signal }, watermark, lock, outcome);
       return;
     }
+    // What the last run learnt about part sizes the service returns whole (stored with each commit).
+    const splitMemory = new SplitMemory({}, stored?.split);
     const result = await commitInOrder({
       key,
       windows,
       lookAhead: deps.lookAhead,
       state: stored,
       signal,
-      deliver: delivery(job, deps, key, log),
+      deliver: delivery(job, deps, key, log, splitMemory),
       nextState: (state, part) => ({
         watermark: part.window.end,
         origin,
@@ -182,6 +184,7 @@ async function exportLive(job: QueryJob, deps: RunDeps, outcome: QueryRunOutcome
         rows: (state?.rows ?? 0) + part.rows,
         windows: (state?.windows ?? 0) + tally!.add(part),
         updatedAt: new Date(deps.clock()).toISOString(),
+        split: splitMemory.state,
       }),
       onCommitted: onCommit(job, deps, outcome, log),
       onDiscarded: onDiscard(job, deps),
@@ -253,10 +256,12 @@ export async function firstWatermark(job: QueryJob, cursors: CursorStore, now: n
   return start;
 }
 
-/** How the commit step fetches one window of `job` under `key`: deliverWindow with the run's source, sink, gate and retries. */
-export function delivery(job: QueryJob, deps: RunDeps, key: StateKey, log: Logger): OrderedCommitOptions["deliver"] {
+/**
+ * How the commit step fetches one window of `job` under `key`: deliverWindow with the run's source, sink,
+ * gate and retries, and the cursor's split memory (what part size the service returned whole).
+ */
+export function delivery(job: QueryJob, deps: RunDeps, key: StateKey, log: Logger, splitMemory: SplitMemory): OrderedCommitOptions["deliver"] {
   const { source, gate, retry } = connectionOf(deps.sources, job);
-  const splitMemory = new SplitMemory(); // per query and run: what part size the service returned whole
   return (w, signal, onPart) => {
     const span = (deps.span ?? noopSpan).child(SPAN.window, windowSpanAttributes(job.name, key, w));
     const ctx: DeliveryContext = {

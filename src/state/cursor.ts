@@ -8,6 +8,7 @@ import { z } from "zod";
 import { COLUMN_TYPES, type Column } from "../table.ts";
 import { SinkError, messageOf } from "../errors.ts";
 import type { TimeWindow } from "../window/window.ts";
+import type { SplitMemoryState } from "../window/split-memory.ts";
 
 /** Which cursor a piece of work moves: the live export of a query, or one backfill job of it. */
 export interface StateKey {
@@ -32,11 +33,23 @@ export interface CursorState {
   windows: number;
   /** ISO time of the last commit. */
   updatedAt: string;
+  /** What the query's split memory knew at this commit (part size the service returns whole): the next run starts from it. */
+  split?: SplitMemoryState;
   /** Opaque optimistic-concurrency token set by the store (ETag, counter, row version); never stored in the body. */
   version?: string;
 }
 
 const windowSchema = z.object({ start: z.number().finite(), end: z.number().finite() });
+const count = z.number().int().nonnegative();
+const splitSchema = z.object({
+  partMs: z.number().int().positive().optional(),
+  clean: count,
+  wait: z.number().int().positive(),
+  probing: z.boolean(),
+  longest: count,
+  wholeRows: count,
+  wholeBytes: count,
+});
 
 /** The stored body (without `version`, which each store keeps beside it). Unknown fields are dropped. */
 export const cursorSchema = z.object({
@@ -47,6 +60,7 @@ export const cursorSchema = z.object({
   rows: z.number().int().nonnegative(),
   windows: z.number().int().nonnegative(),
   updatedAt: z.string(),
+  split: splitSchema.optional(),
   /** Only where the store keeps its version inside the body (the filesystem's counter). */
   version: z.string().optional(),
 });
@@ -89,6 +103,7 @@ function stripUndefined(value: z.infer<typeof cursorSchema>): CursorState {
   const out: CursorState = { watermark: value.watermark, origin: value.origin, rows: value.rows, windows: value.windows, updatedAt: value.updatedAt };
   if (value.completed !== undefined) out.completed = value.completed;
   if (value.columns !== undefined) out.columns = value.columns as Column[];
+  if (value.split !== undefined) out.split = value.split;
   if (value.version !== undefined) out.version = value.version;
   return out;
 }

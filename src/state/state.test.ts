@@ -16,6 +16,10 @@ test("the cursor codec round-trips, keeps the version out of the body unless ask
   assert.deepEqual(decodeCursor(JSON.parse(body), "x"), cursor, "an already parsed value (jsonb) decodes the same");
   assert.deepEqual(decodeCursor(encodeCursor(cursor, { version: "3", pretty: true }), "x"), { ...cursor, version: "3" });
   assert.deepEqual(decodeCursor({ ...cursor, extra: true }, "x"), cursor);
+  const split = { partMs: 150_000, clean: 2, wait: 8, probing: false, longest: 600_000, wholeRows: 75, wholeBytes: 64_000 };
+  assert.deepEqual(decodeCursor(encodeCursor({ ...cursor, split }), "x"), { ...cursor, split }, "with the split memory");
+  const { partMs: _whole, ...wholeWindows } = split;
+  assert.deepEqual(decodeCursor(encodeCursor({ ...cursor, split: wholeWindows }), "x"), { ...cursor, split: wholeWindows });
 });
 
 test("a cursor that does not decode is STATE_CORRUPT naming where it was found (never 'no state')", () => {
@@ -25,6 +29,7 @@ test("a cursor that does not decode is STATE_CORRUPT naming where it was found (
   corrupt({ ...cursor, watermark: "soon" }, /watermark/);
   corrupt({ watermark: 1, origin: 0, updatedAt: "t" }, /rows/);
   corrupt(null, /root|object/i);
+  corrupt({ ...cursor, split: { partMs: 0, clean: 0, wait: 8, probing: false, longest: 0, wholeRows: 0, wholeBytes: 0 } }, /split\.partMs/);
 });
 
 test("versions: both absent, or equal", () => {

@@ -138,5 +138,6 @@ export function planRewind(query: string, stored: CursorState, to: number, sizeM
     updatedAt: new Date(now).toISOString(),
   };
   if (stored.columns !== undefined) next.columns = stored.columns;
+  if (stored.split !== undefined) next.split = stored.split; // about the data's density, not the position
   return { query, from: stored.watermark, to, removed, rows, rowsBefore: stored.rows, next };
 }

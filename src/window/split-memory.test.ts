@@ -111,3 +111,22 @@ test("only a cut at the limit teaches: a result cut short of what came back whol
   assert.equal(m.partMs, 250);
   assert.equal(new SplitMemory().truncated(W(0, 10), 0, 10), true, "nothing came back whole yet: learn");
 });
+
+test("what a memory knows carries over to a new one (the next run), its waits kept within the new options", () => {
+  const m = new SplitMemory({ relaxAfter: 2, maxRelaxAfter: 8 });
+  m.fitted(90, 90_000);
+  m.truncated(W(0, 1000), LIMIT, LIMIT_BYTES);
+  m.truncated(W(0, 500), LIMIT, LIMIT_BYTES);
+  m.windowDelivered(W(0, 1000), 2); // 250
+  m.windowDelivered(W(1000, 2000), 0); // one clean window of two
+  const next = new SplitMemory({ relaxAfter: 2, maxRelaxAfter: 8 }, structuredClone(m.state));
+  assert.deepEqual(next.state, m.state);
+  assert.deepEqual(parts(next, W(2000, 3000)), [W(2000, 2250), W(2250, 2500), W(2500, 2750), W(2750, 3000)]);
+  assert.equal(next.truncated(W(0, 250), 40, 40_000), false, "what came back whole is remembered too");
+  next.windowDelivered(W(2000, 3000), 0);
+  assert.equal(next.partMs, 500, "the clean window counted before the restart counts toward the probe");
+  const strict = new SplitMemory({ relaxAfter: 4, maxRelaxAfter: 4 }, { ...m.state, wait: 64, clean: 50 });
+  assert.equal(strict.state.wait, 4);
+  assert.ok(strict.state.clean <= 4);
+  assert.equal(new SplitMemory({}, { clean: 0, wait: 8, probing: false, longest: 0, wholeRows: 0, wholeBytes: 0 }).partMs, undefined);
+});

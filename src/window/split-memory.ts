@@ -20,6 +20,10 @@
  *     longest window seen, whole windows are tried again (`partMs` undefined).
  * Over k over-limit windows the waste is the first descent (≤ depth × limit rows) plus one limit's worth
  * of rows per failed probe, which the doubling wait makes rare: rows streamed per row kept tends to 1.
+ *
+ * What it knows (`state`) is stored with each committed window's cursor and given back to the next run
+ * (`new SplitMemory(options, stored)`), so a run started by cron or after a restart does not stream its
+ * first over-limit window whole again to learn what the last run knew.
  */
 import type { TimeWindow } from "./window.ts";
 import { splitWindow } from "./plan.ts";
@@ -29,6 +33,23 @@ export interface SplitMemoryOptions {
   relaxAfter?: number;
   /** The longest wait between probes, after failed ones (≥ relaxAfter). Default 128. */
   maxRelaxAfter?: number;
+}
+
+/** What a SplitMemory knows: stored in the cursor (src/state/cursor.ts), given back to the next run. */
+export interface SplitMemoryState {
+  /** The longest part known to fit (ms); absent: whole windows are tried. */
+  partMs?: number;
+  /** Clean windows since the last truncation or probe. */
+  clean: number;
+  /** Clean windows needed before the next probe. */
+  wait: number;
+  /** The last coarsening is being tried. */
+  probing: boolean;
+  /** The longest window seen (ms). */
+  longest: number;
+  /** The most rows, and bytes, of a result that came back whole. */
+  wholeRows: number;
+  wholeBytes: number;
 }
 
 export const DEFAULT_RELAX_AFTER = 8;
@@ -45,12 +66,29 @@ export class SplitMemory {
   private readonly base: number;
   private readonly maxWait: number;
 
-  constructor(options: SplitMemoryOptions = {}) {
+  /** `from`: what an earlier run knew (its waits are kept within this memory's relaxAfter..maxRelaxAfter). */
+  constructor(options: SplitMemoryOptions = {}, from?: SplitMemoryState) {
     this.base = options.relaxAfter ?? DEFAULT_RELAX_AFTER;
     this.maxWait = options.maxRelaxAfter ?? DEFAULT_MAX_RELAX_AFTER;
     if (!Number.isSafeInteger(this.base) || this.base < 1) throw new RangeError(`relaxAfter must be an integer ≥ 1, got ${this.base}`);
     if (!Number.isSafeInteger(this.maxWait) || this.maxWait < this.base) throw new RangeError(`maxRelaxAfter must be an integer ≥ relaxAfter, got ${this.maxWait}`);
     this.wait = this.base;
+    if (from) {
+      this.part = from.partMs;
+      this.wait = Math.min(this.maxWait, Math.max(this.base, from.wait));
+      this.clean = Math.min(this.wait, Math.max(0, from.clean));
+      this.probing = from.probing;
+      this.longest = from.longest;
+      this.wholeRows = from.wholeRows;
+      this.wholeBytes = from.wholeBytes;
+    }
+  }
+
+  /** What this memory knows, for the next run. */
+  get state(): SplitMemoryState {
+    const state: SplitMemoryState = { clean: this.clean, wait: this.wait, probing: this.probing, longest: this.longest, wholeRows: this.wholeRows, wholeBytes: this.wholeBytes };
+    if (this.part !== undefined) state.partMs = this.part;
+    return state;
   }
 
   /** The longest part known to fit (ms), or undefined when whole windows are tried. */

@@ -14,6 +14,7 @@ import { runOnce, type RunReport } from "../../src/runner/run.ts";
 import { verifyQuery, type VerifyOptions, type VerifyResult } from "../../src/runner/verify-query.ts";
 import { startSimulator, type Simulator, type SimulatorOptions } from "../../src/simulator/index.ts";
 import { LIVE_SCOPE } from "../../src/sinks/layout.ts";
+import type { CursorState } from "../../src/state/cursor.ts";
 import { compareItemIds, readQueryRows } from "./read-export.ts";
 
 export interface HarnessOptions {
@@ -38,6 +39,8 @@ export interface Harness {
   backfill(range: BackfillRange, options?: { queries?: string[]; signal?: AbortSignal; onCommitted?: RunDeps["onCommitted"] }): Promise<RunReport>;
   /** The live watermark of a query (epoch ms), read from the sink. */
   watermark(query: string): Promise<{ watermark: number; origin: number } | undefined>;
+  /** The live cursor of a query, read from the sink. */
+  cursor(query: string): Promise<CursorState | undefined>;
   close(): Promise<void>;
 }
 
@@ -128,6 +131,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         const s = await ctx.destination.cursors.read({ query, scope: LIVE_SCOPE });
         return s ? { watermark: s.watermark, origin: s.origin } : undefined;
       }),
+    cursor: (query) => withContext(undefined, (ctx) => ctx.destination.cursors.read({ query, scope: LIVE_SCOPE })),
     async close() {
       await sim.close();
       await rm(dir, { recursive: true, force: true });
