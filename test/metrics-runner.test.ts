@@ -154,6 +154,7 @@ test("rows written but discarded when a commit fails are counted as dropped, by 
                   rows += batch.length;
                   await inner.write(batch);
                 },
+                end: () => inner.end(),
                 // the third commit fails as a full disk would: the windows fetched ahead are discarded
                 commit: async (next, previous) => {
                   if (++commits === 3) throw new SinkError("SINK_WRITE", "no space left on device (ENOSPC)");

@@ -45,7 +45,7 @@ function wrapWrites(deps: RunDeps, write: (batch: RowBatch, inner: WindowWriter)
       if (prop === "openWindow") {
         return async (t: Parameters<Sink["openWindow"]>[0]) => {
           const w = await target.openWindow(t);
-          return { write: (batch: RowBatch) => write(batch, w), commit: w.commit.bind(w), abort: w.abort.bind(w) } satisfies WindowWriter;
+          return { write: (batch: RowBatch) => write(batch, w), end: w.end.bind(w), commit: w.commit.bind(w), abort: w.abort.bind(w) } satisfies WindowWriter;
         };
       }
       const value = Reflect.get(target, prop, target) as unknown;

@@ -9,6 +9,7 @@ import type { WrittenPart } from "./window-delivery.ts";
 function recordingWriter(log: string[], name: string, failCommit = false): WindowWriter {
   return {
     write: async () => {},
+    end: async () => {},
     commit: async (next) => {
       if (failCommit) throw new Error(`commit ${name} failed`);
       log.push(`commit ${name} → ${next.watermark}`);

@@ -262,6 +262,7 @@ class RowCollector implements Sink {
     const rows: RawRow[] = [];
     const writer: WindowWriter = {
       write: async (batch) => void rows.push(...batch.rows),
+      end: async () => undefined,
       commit: async () => {
         throw new MonitorliftError("INTERNAL", "verify counts are never committed");
       },

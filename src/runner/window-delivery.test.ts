@@ -65,8 +65,8 @@ function scriptedSource(script: Step[]) {
   return { source, seen };
 }
 
-function recordingSink(options: { failOpen?: Error; failWrite?: Error } = {}) {
-  const log = { opened: 0, written: [] as RawRow[][], aborted: 0 };
+function recordingSink(options: { failOpen?: Error; failWrite?: Error; failEnd?: Error } = {}) {
+  const log = { opened: 0, written: [] as RawRow[][], aborted: 0, ended: 0 };
   const sink = {
     async openWindow(): Promise<WindowWriter> {
       log.opened++;
@@ -75,6 +75,10 @@ function recordingSink(options: { failOpen?: Error; failWrite?: Error } = {}) {
         write: async (rows) => {
           if (options.failWrite) throw options.failWrite;
           log.written.push([...rows.rows]);
+        },
+        end: async () => {
+          if (options.failEnd) throw options.failEnd;
+          log.ended++;
         },
         commit: async () => assert.fail("deliverWindow never commits"),
         abort: async () => void log.aborted++,
@@ -128,6 +132,7 @@ test("a transient error costs one more attempt, each through the gate, after Ret
   assert.equal(gate.passes, 3);
   assert.equal(log.opened, 2, "a writer only for the attempts that got columns");
   assert.equal(log.aborted, 1, "the attempt whose body broke was aborted");
+  assert.equal(log.ended, 1, "the delivered attempt's writer was ended before it was handed on");
   assert.deepEqual(parts.map((p) => ({ rows: p.rows, bytes: p.bytes, splits: p.splits })), [{ rows: 3, bytes: 30, splits: 0 }]);
 });
 
@@ -161,6 +166,7 @@ test("a truncated result is aborted and the window delivered in halves, in order
   const parts = await deliver(context(source, sink).ctx);
   assert.deepEqual(seen.queries, ["0/100", "0/50", "50/100"]);
   assert.equal(log.aborted, 1);
+  assert.equal(log.ended, 2, "each delivered half was ended; the truncated whole was not");
   assert.deepEqual(parts.map((p) => [p.window, p.splits]), [[{ start: 0, end: 50 }, 1], [{ start: 50, end: 100 }, 1]]);
 });
 
@@ -177,6 +183,12 @@ test("a sink's errors are thrown as the sink raised them, and the body is releas
   assert.equal(b.seen.drained, 0, "the batches were not read on after the failed write");
   assert.equal(log.aborted, 1);
   assert.equal(b.seen.queries.length, 1, "not retried");
+
+  const endFailure = new SinkError("SINK_WRITE", "fsync failed", { retryable: false });
+  const c = scriptedSource([{ rows: [[["1"]]], outcome: ok(1) }]);
+  const ending = recordingSink({ failEnd: endFailure });
+  await assert.rejects(deliver(context(c.source, ending.sink).ctx), (e) => e === endFailure);
+  assert.equal(ending.log.aborted, 1, "a writer whose end() failed is aborted");
 });
 
 test("with a split memory, the next window is fetched in the parts that fitted, and a part truncated there teaches it", async () => {

@@ -179,6 +179,12 @@ async function fetchOnce(ctx: DeliveryContext, w: TimeWindow, written: { rows: n
   const outcome = await result.outcome;
   reportRequest(ctx, started, outcome.kind === "error" ? outcome.error : undefined);
   if (outcome.kind === "ok") {
+    try {
+      await writer.end(); // the part may wait for its turn to commit: it holds no encoder meanwhile
+    } catch (err) {
+      await writer.abort().catch(() => undefined);
+      throw err;
+    }
     return { kind: "written", part: { window: w, columns: result.columns, writer, rows: outcome.rows, bytes: outcome.bytes } };
   }
   await writer.abort().catch(() => undefined);

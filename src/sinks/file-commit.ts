@@ -5,7 +5,9 @@
  * names for recovery. This module turns a ChunkStore + CursorStore into WindowWriters and recovery.
  *
  * Commit order (WindowWriter.commit(next, previous)):
- *   1. finish encoding and seal the staged bytes (durable, still invisible)
+ *   1. finish encoding and seal the staged bytes (durable, still invisible) — done by end() as soon as
+ *      the window's rows are written, so a window waiting for its turn holds no encoder
+
  *   2. read the cursor: a stored version other than previous?.version → STATE_CONFLICT, nothing published
  *   3. publish the chunk under its final name
  *   4. write the cursor, conditional on previous?.version
@@ -109,7 +111,7 @@ export class FileWindows {
   }
 }
 
-type Status = "open" | "committing" | "committed" | "aborted" | "failed";
+type Status = "open" | "ended" | "committing" | "committed" | "aborted" | "failed";
 
 /** The encoder of a result without columns: it can hold no rows. */
 const NO_COLUMNS_ENCODER: ChunkEncoder = {
@@ -172,16 +174,32 @@ class FileWindowWriter implements WindowWriter {
     }
   }
 
+  async end(): Promise<void> {
+    this.#expectOpen("end");
+    try {
+      throwIfAborted(this.#target.signal, `finishing ${this.#upload.location}`);
+      if (this.#rows === 0) {
+        this.#encoder.close(); // no data file for an empty window (#commitEmpty)
+      } else {
+        await this.#append(await this.#encoder.finish());
+        await this.#upload.seal();
+      }
+      this.#status = "ended";
+    } catch (err) {
+      this.#status = "failed";
+      throw err;
+    }
+  }
+
   async commit(next: CursorState, previous: CursorState | undefined): Promise<CommitResult> {
-    this.#expectOpen("commit");
+    if (this.#status === "open") await this.end();
+    if (this.#status !== "ended") this.#expectOpen("commit");
     this.#status = "committing";
     if (this.#rows === 0) return this.#commitEmpty(next, previous);
     const { key, signal } = this.#target;
     const { cursors } = this.#ctx;
     try {
       throwIfAborted(signal, `committing ${this.#upload.location}`);
-      await this.#append(await this.#encoder.finish());
-      await this.#upload.seal();
       // A conflicting writer must not even replace the data.
       if (previous !== undefined && previous.version === undefined) {
         throw new SinkError("INTERNAL", `cannot commit ${this.#upload.location}: the previous cursor has no version (it was not read from this destination)`);

@@ -43,6 +43,13 @@ export interface WindowWriter {
   /** Append a batch of rows (raw cells, in `columns` order: exactly one cell per column, checked once by the source's parser). */
   write(batch: RowBatch): Promise<void>;
   /**
+   * No more rows: finish what the writer still holds for them (file-like sinks: the encoder's last
+   * bytes and the staged chunk sealed, so its encoder's memory — a compressor's state, a Parquet row
+   * group — is released while the window waits for its turn to commit). Called once the window's rows
+   * are all written; commit() does it itself when it was not. No write() after it.
+   */
+  end(): Promise<void>;
+  /**
    * Make the window's rows durable and visible and record `next` as the cursor of the target's key,
    * conditional on the stored cursor still being `previous` (else SinkError STATE_CONFLICT, and the
    * data is not left visible). SQL: one transaction; file-like sinks: src/sinks/file-commit.ts.

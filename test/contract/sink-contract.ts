@@ -214,6 +214,7 @@ export function defineSinkContract(opening: FixtureOpening): void {
         for (let i = 0; i < 3; i++) {
           const writer = await open(d.sink, k, win(5, 10));
           await writer.write(RowBatch.of(rowsFor(win(5, 10), 3, `x${i}-`)));
+          if (i === 1) await writer.end(); // ended (the rows all written), then aborted
           await writer.abort();
           await writer.abort(); // twice is fine
           await rejectsWith(writer.commit(nextState(s1, win(5, 10), 3), s1), "INTERNAL");
@@ -234,8 +235,11 @@ export function defineSinkContract(opening: FixtureOpening): void {
         const k = key("LookAhead");
         const ws = [win(0, 5), win(5, 10), win(10, 15)];
         const writers = await Promise.all(ws.map((w) => open(d.sink, k, w)));
-        // Written out of order, as parallel fetches finish.
+        // Written and ended out of order, as parallel fetches finish; the first is committed without end().
         for (const i of [2, 0, 1]) await writers[i]!.write(RowBatch.of(rowsFor(ws[i]!, i + 1, `p${i}-`)));
+        await writers[2]!.end();
+        await writers[1]!.end();
+        await rejectsWith(writers[2]!.write(RowBatch.of(rowsFor(ws[2]!, 1, "late"))), "INTERNAL");
         assert.deepEqual(await fx.rows("LookAhead"), []);
         let state: CursorState | undefined;
         for (const [i, writer] of writers.entries()) {

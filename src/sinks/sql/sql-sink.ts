@@ -343,6 +343,9 @@ class SqlSink {
         if (state !== "open") throw new SinkError("INTERNAL", `sql sink: write() on ${what}, already committed or aborted`);
         if (rows.length > 0) throw new SinkError("INTERNAL", `sql sink: ${rows.length} rows arrived for ${what}, a result without columns`);
       },
+      end: async () => {
+        if (state !== "open") throw new SinkError("INTERNAL", `sql sink: end() on ${what}, already committed or aborted`);
+      },
       commit: async (next, previous) => {
         if (state !== "open") throw new SinkError("INTERNAL", `sql sink: commit() on ${what}, already committed or aborted`);
         throwIfStopped(signal, this.locks.get(lockId(key)));
@@ -467,6 +470,7 @@ class SqlWindowWriter implements WindowWriter {
   private readonly work: WindowWork;
   private readonly ctx: WriterContext;
   private state: "open" | "closed" = "open";
+  private ended = false;
   private rows = 0;
   private bytes = 0;
 
@@ -482,7 +486,7 @@ class SqlWindowWriter implements WindowWriter {
   }
 
   async write(batch: RowBatch): Promise<void> {
-    if (this.state !== "open") throw new SinkError("INTERNAL", `sql sink: write() on a ${this.what()} that was already committed or aborted`);
+    if (this.state !== "open" || this.ended) throw new SinkError("INTERNAL", `sql sink: write() on a ${this.what()} that was already ended, committed or aborted`);
     try {
       throwIfStopped(this.ctx.signal, this.ctx.lock());
       await this.work.write(batch.rows);
@@ -492,6 +496,12 @@ class SqlWindowWriter implements WindowWriter {
     }
     this.rows += batch.length;
     this.bytes += batch.cellBytes();
+  }
+
+  /** The rows are already at the server, in the staging table; beginCommit ends the staging. */
+  async end(): Promise<void> {
+    if (this.state !== "open") throw new SinkError("INTERNAL", `sql sink: end() on a ${this.what()} that was already committed or aborted`);
+    this.ended = true;
   }
 
   async commit(next: CursorState, previous: CursorState | undefined): Promise<CommitResult> {
