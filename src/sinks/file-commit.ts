@@ -7,7 +7,6 @@
  * Commit order (WindowWriter.commit(next, previous)):
  *   1. finish encoding and seal the staged bytes (durable, still invisible) — done by end() as soon as
  *      the window's rows are written, so a window waiting for its turn holds no encoder
-
  *   2. read the cursor: a stored version other than previous?.version → STATE_CONFLICT, nothing published
  *   3. publish the chunk under its final name
  *   4. write the cursor, conditional on previous?.version
