@@ -115,8 +115,10 @@ test("parquet: text columns read back exactly across many row groups (nulls, emp
   const objects = (await parquetReadObjects({ file, parsers: PARSERS as never })) as Array<Record<string, unknown>>;
   assert.equal(objects.length, expected.length);
   for (let i = 0; i < expected.length; i++) assert.deepEqual(objects[i], expected[i], `row ${i}`);
-  // Each group's min/max of the guid column are its own rows' (copied out of the group's buffers).
+  // Each group's min/max are its own rows' (copied out of the group's buffers, which the next group
+  // writes over): the guid column's, and the string column's, whose values differ from group to group.
   let first = 0;
+  const bytesOf = (v: unknown) => (v instanceof Uint8Array ? Buffer.from(v) : Buffer.from(String(v)));
   for (const group of meta.row_groups) {
     const count = Number(group.num_rows);
     const values = expected.slice(first, first + count).map((r) => r.g).filter((v): v is string => v !== null).sort();
@@ -124,6 +126,11 @@ test("parquet: text columns read back exactly across many row groups (nulls, emp
     const text = (v: unknown) => (v instanceof Uint8Array ? new TextDecoder().decode(v) : String(v)).slice(0, 16);
     assert.equal(text(stats.min_value), values[0]!.slice(0, 16));
     assert.ok(text(stats.max_value) >= values.at(-1)!.slice(0, 16), "max is an upper bound");
+    const strings = expected.slice(first, first + count).map((r) => r.s).filter((v): v is string => v !== null).map((v) => Buffer.from(v)).sort(Buffer.compare);
+    const s = group.columns[0]!.meta_data!.statistics!;
+    const min = bytesOf(s.min_value);
+    assert.ok(min.length > 0 && strings[0]!.subarray(0, min.length).equals(min), `group at row ${first}: min ${JSON.stringify(min.toString())} is a prefix of ${JSON.stringify(strings[0]!.toString())}`);
+    assert.ok(Buffer.compare(bytesOf(s.max_value), strings.at(-1)!.subarray(0, bytesOf(s.max_value).length)) >= 0, `group at row ${first}: max is an upper bound`);
     first += count;
   }
 });
