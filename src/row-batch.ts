@@ -1,8 +1,8 @@
 /**
  * A batch of result rows as the bytes the service sent: one UTF-8 buffer and, per cell, where its
  * raw JSON token (src/table.ts) starts and ends in it. The text formats copy these byte ranges into
- * their output without ever making a string of them; the sinks that need typed values (Parquet, SQL)
- * read `rows`, the same cells as strings, made once per batch on first use.
+ * their output without ever making a string of them, and so does Parquet for its text columns; the
+ * SQL sinks read `rows`, the same cells as strings, made once per batch on first use.
  */
 import { isAscii } from "node:buffer";
 import { MonitorliftError } from "./errors.ts";

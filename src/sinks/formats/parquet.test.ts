@@ -13,6 +13,7 @@ import type { Column, RawRow } from "../../table.ts";
 import type { ChunkEncoder } from "./format.ts";
 import { createParquetEncoder } from "./parquet.ts";
 import { RowBatch } from "../../row-batch.ts";
+import { decodeString, dynamicJsonText } from "../cells.ts";
 
 const PARSERS = {
   timestampFromNanoseconds: (n: bigint) => n,
@@ -226,4 +227,70 @@ test("parquet: a repeated text value held for a row group does not keep the resp
   const objects = (await parquetReadObjects({ file: toArrayBuffer(parts) })) as Array<Record<string, unknown>>;
   assert.equal(objects.length, 41 * 500);
   assert.equal(objects[41 * 500 - 1]!.s, "value-40-9-of-a-batch");
+});
+
+test("parquet: text cells taken from the response's bytes read back as the string decoders give them (5,000 random cells, repeats included)", async () => {
+  let seed = 7;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+  const pieces = ["a", "Z", " ", "é", "李", "🚀", '"', "\\", "/", "\n", "\t", "\u2028", "\ud800", "{", "}", "[", "]", ":", ",", "0", "null"];
+  const randomText = () => Array.from({ length: rand(12) }, () => pieces[rand(pieces.length)]).join("");
+  const randomJson = (): unknown => {
+    switch (rand(6)) {
+      case 0:
+        return { k: randomText(), n: rand(1000), nested: [rand(3) === 0 ? null : randomText(), true] };
+      case 1:
+        return [rand(100), randomText(), { x: false }];
+      case 2:
+        return randomText();
+      case 3:
+        return rand(100000) / 7;
+      case 4:
+        return {};
+      default:
+        return [];
+    }
+  };
+  const stringToken = (): string => {
+    switch (rand(5)) {
+      case 0:
+        return "null";
+      case 1:
+        return JSON.stringify(`plain ${rand(20)}`); // repeats: the value lookup finds them
+      default:
+        return JSON.stringify(randomText());
+    }
+  };
+  const dynamicToken = (): string => {
+    switch (rand(7)) {
+      case 0:
+        return "null";
+      case 1:
+        return String(rand(1000)); // a bare number
+      case 2:
+        return JSON.stringify(JSON.stringify(randomJson(), null, rand(2) === 0 ? undefined : 1)); // embedded JSON, maybe pretty
+      case 3:
+        return JSON.stringify(`{not json ${randomText()}`);
+      case 4:
+        // embedded JSON holding a lone surrogate: the token escapes it (\ud800), which the byte path leaves to dynamicJsonText
+        return JSON.stringify(`{"k":"${["\ud800", "x\udc00", "é\ud83d"][rand(3)]}${rand(10)}"}`);
+      default:
+        return JSON.stringify(JSON.stringify(randomJson()));
+    }
+  };
+  const columns: Column[] = [
+    { name: "s", type: "string" },
+    { name: "d", type: "dynamic" },
+  ];
+  const rows: RawRow[] = Array.from({ length: 5000 }, () => [stringToken(), dynamicToken()]);
+  const batches: RawRow[][] = [];
+  for (let i = 0; i < rows.length; i += 83) batches.push(rows.slice(i, i + 83));
+  const { file } = await encodeAll(createParquetEncoder(columns, { rowGroupBytes: 32 * 1024 }), batches);
+  assert.ok(parquetMetadata(file).row_groups.length > 3);
+  const objects = (await parquetReadObjects({ file, parsers: PARSERS as never })) as Array<Record<string, unknown>>;
+  const utf8 = (s: string | null) => (s === null ? null : Buffer.from(s, "utf8").toString()); // a lone surrogate becomes U+FFFD
+  assert.equal(objects.length, rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const [s, d] = rows[i]!;
+    assert.deepEqual(objects[i], { s: utf8(decodeString(s!)), d: utf8(dynamicJsonText(d!)) }, `row ${i}: ${s} ${d}`);
+  }
 });

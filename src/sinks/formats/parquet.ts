@@ -3,9 +3,10 @@
  * about one row group, held compactly, plus the bytes of the row group being encoded:
  *
  *   - rows are decoded as they arrive; text cells (string, guid, decimal, timespan, dynamic) go
- *     straight into one UTF-8 byte buffer per column (TextColumn), a value repeated within the row
- *     group once, so neither the response text nor a JS string per cell is kept while a row group
- *     fills (only one copied string per distinct value of a repetitive column, for the lookup);
+ *     straight from the response's bytes into one UTF-8 byte buffer per column (TextColumn; only
+ *     escaped strings are decoded as strings), a value repeated within the row
+ *     group once (found by its bytes: byte-value-index.ts), so neither the response text nor a JS
+ *     string per cell is kept while a row group fills;
  *   - every ROW_GROUP_ROWS rows (or ROW_GROUP_BYTES of raw cell text, whichever comes first) the
  *     row group is written; hyparquet-writer asks for a text column's values one column at a time
  *     (TextColumn.slice), so the per-value views exist for one column only;
@@ -22,10 +23,12 @@
  */
 import { ByteWriter, ParquetWriter } from "hyparquet-writer";
 import type { ColumnSource, SchemaElement } from "hyparquet-writer";
-import type { Column, ColumnType, RawRow } from "../../table.ts";
+import type { Column, ColumnType } from "../../table.ts";
 import { SinkError, isMonitorliftError, messageOf } from "../../errors.ts";
 import { decodeBool, decodeDatetime, decodeInt, decodeLong, decodeReal, decodeString, dynamicJsonText } from "../cells.ts";
 import type { ChunkEncoder } from "./format.ts";
+import { embedDynamicJson, KEEP_STRING, UNDECIDED } from "./dynamic-bytes.ts";
+import { ByteValueIndex } from "./byte-value-index.ts";
 
 /**
  * Row group bounds. 8 MiB of cell text is about 8 MiB of UTF-8 held per open chunk (plus the
@@ -117,8 +120,8 @@ function schemaElementFor(column: Column): SchemaElement {
 /** The cells of one column of the row group being collected. */
 interface ColumnStore {
   readonly length: number;
-  /** Decode and keep one raw cell (throws on a cell that is not a value of the column's type). */
-  push(raw: string): void;
+  /** Decode and keep the raw cell src[start, end) (throws on a cell that is not a value of the column's type). */
+  push(src: Buffer, start: number, end: number): void;
   /** Drop the last cell (a row that failed part way). */
   pop(): void;
   /** What hyparquet-writer is given as the column's data. */
@@ -137,8 +140,8 @@ class ValueColumn implements ColumnStore {
     return this.values.length;
   }
 
-  push(raw: string): void {
-    this.values.push(this.convert(raw));
+  push(src: Buffer, start: number, end: number): void {
+    this.values.push(this.convert(src.toString("utf8", start, end)));
   }
 
   pop(): void {
@@ -171,6 +174,7 @@ const INTERN_PROBE = 1024;
  */
 class TextColumn implements ColumnStore {
   private readonly decode: TextDecoderFn;
+  private readonly dynamic: boolean;
   private bytes: Buffer;
   private used = 0;
   /** Per cell: its value's id, or -1 for null. */
@@ -179,14 +183,14 @@ class TextColumn implements ColumnStore {
   /** Per value: the end offset of its bytes (it starts where the previous value ends). */
   private valueEnds = new Int32Array(1024);
   private values = 0;
-  /** Value ids by text while repeats are looked for; null once the column proved mostly distinct. */
-  private interned: Map<string, number> | null = new Map();
-  /** The cell that added the newest value, and its text (so that pop() can take the value back). */
+  /** Value ids by their bytes while repeats are looked for; null once the column proved mostly distinct. */
+  private index: ByteValueIndex | null = new ByteValueIndex();
+  /** The cell that added the newest value (so that pop() can take the value back). */
   private newestValueCell = -1;
-  private newestValueText = "";
 
   constructor(decode: TextDecoderFn, capacity: number) {
     this.decode = decode;
+    this.dynamic = decode === dynamicJsonText;
     this.bytes = Buffer.allocUnsafeSlow(capacity);
   }
 
@@ -199,45 +203,86 @@ class TextColumn implements ColumnStore {
     return this.used;
   }
 
-  push(raw: string): void {
-    const text = this.decode(raw);
+  /**
+   * The cell's text as UTF-8, straight from the response's bytes where it needs no decoding: a string
+   * token without escapes is its bytes between the quotes (the batch's UTF-8 was checked once), a dynamic
+   * cell's embedded JSON is unescaped byte to byte (dynamic-bytes.ts), any other token is its own bytes.
+   * Escaped strings and what embedDynamicJson leaves undecided go through the string decoders, so both
+   * ways give the same bytes. The bytes are written after the stored values first; a repeat found there
+   * is dropped again.
+   */
+  push(src: Buffer, start: number, end: number): void {
     if (this.count === this.cells.length) this.cells = grow(this.cells);
-    if (text === null) {
+    if (end - start === 4 && src[start] === 0x6e && src[start + 1] === 0x75 && src[start + 2] === 0x6c && src[start + 3] === 0x6c) {
+      this.cells[this.count++] = -1; // null
+      return;
+    }
+    const at = this.used;
+    const length = this.write(src, start, end, at);
+    if (length < 0) {
       this.cells[this.count++] = -1;
       return;
     }
-    const interned = this.interned;
-    if (interned) {
-      const id = interned.get(text);
-      if (id !== undefined) {
+    const index = this.index;
+    if (index) {
+      const id = index.find(this.bytes, at, at + length, this.bytes, this.valueEnds);
+      if (id >= 0) {
         this.cells[this.count++] = id;
         return;
       }
-      if (this.count >= INTERN_PROBE && this.values * 2 > this.count) this.interned = null;
+      if (this.count >= INTERN_PROBE && this.values * 2 > this.count) this.index = null;
     }
-    const worst = this.used + text.length * 3; // UTF-8 bytes per UTF-16 unit: at most 3
-    if (worst > this.bytes.length) {
-      if (worst > MAX_COLUMN_BYTES) {
-        throw new SinkError("SINK_SCHEMA", `a parquet row group's column would exceed ${MAX_COLUMN_BYTES} bytes of text; export this query as ndjson`);
-      }
-      const grown = Buffer.allocUnsafeSlow(Math.min(MAX_COLUMN_BYTES, Math.max(this.bytes.length * 2, worst)));
-      this.bytes.copy(grown, 0, 0, this.used);
-      this.bytes = grown;
-    }
-    this.used += this.bytes.write(text, this.used, "utf8");
+    this.used = at + length;
     if (this.values === this.valueEnds.length) this.valueEnds = grow(this.valueEnds);
     const id = this.values++;
     this.valueEnds[id] = this.used;
-    if (this.interned) {
-      // Keyed by a copy decoded from the bytes: the cell's text is usually a slice of the whole response
-      // chunk, which a key would keep alive. (A lone surrogate decodes as U+FFFD: such a text is never
-      // found again and stays a value of its own; what is found always has the same bytes.)
-      const key = this.bytes.toString("utf8", id === 0 ? 0 : this.valueEnds[id - 1]!, this.used);
-      this.interned.set(key, id);
-      this.newestValueText = key;
-    }
+    this.index?.add(id);
     this.newestValueCell = this.count;
     this.cells[this.count++] = id;
+  }
+
+  /** Writes the text of the cell src[start, end) at `at` (not counted as used yet); its length, or -1 for null. */
+  private write(src: Buffer, start: number, end: number, at: number): number {
+    const token = end - start;
+    if (src[start] === 0x22 /* " */ && token >= 2 && src[end - 1] === 0x22) {
+      if (this.dynamic) {
+        this.reserve(at, token); // the embedded text is never longer than its token
+        const after = embedDynamicJson(src, start, end, this.bytes, at);
+        if (after >= 0) return after - at;
+        if (after === KEEP_STRING) return this.copy(src, start, end, at);
+        if (after !== UNDECIDED) throw new SinkError("INTERNAL", `embedDynamicJson returned ${after}`);
+      } else if (!hasBackslash(src, start + 1, end - 1)) {
+        return this.copy(src, start + 1, end - 1, at);
+      }
+    } else if (token > 0 && src[start] !== 0x22) {
+      return this.copy(src, start, end, at); // a bare token is its own text (both decoders return it as it is)
+    }
+    const text = this.decode(src.toString("utf8", start, end));
+    if (text === null) return -1;
+    this.reserve(at, text.length * 3); // UTF-8 bytes per UTF-16 unit: at most 3
+    return this.bytes.write(text, at, "utf8");
+  }
+
+  private copy(src: Buffer, start: number, end: number, at: number): number {
+    const length = end - start;
+    this.reserve(at, length);
+    const out = this.bytes;
+    // Buffer#copy makes a view per call (~60 ns): a loop is faster for the many short cells.
+    if (length <= 32) for (let i = 0; i < length; i++) out[at + i] = src[start + i]!;
+    else src.copy(out, at, start, end);
+    return length;
+  }
+
+  /** Room for `size` more bytes at `at`. */
+  private reserve(at: number, size: number): void {
+    const worst = at + size;
+    if (worst <= this.bytes.length) return;
+    if (worst > MAX_COLUMN_BYTES) {
+      throw new SinkError("SINK_SCHEMA", `a parquet row group's column would exceed ${MAX_COLUMN_BYTES} bytes of text; export this query as ndjson`);
+    }
+    const grown = Buffer.allocUnsafeSlow(Math.min(MAX_COLUMN_BYTES, Math.max(this.bytes.length * 2, worst)));
+    this.bytes.copy(grown, 0, 0, at);
+    this.bytes = grown;
   }
 
   pop(): void {
@@ -246,7 +291,7 @@ class TextColumn implements ColumnStore {
     if (this.newestValueCell !== this.count) return; // a null, or a value other cells share
     const id = --this.values;
     const start = id === 0 ? 0 : this.valueEnds[id - 1]!;
-    this.interned?.delete(this.newestValueText);
+    this.index?.removeNewest();
     this.used = start;
     this.newestValueCell = -1;
   }
@@ -277,6 +322,11 @@ class TextColumn implements ColumnStore {
   data(): ColumnSource["data"] {
     return this as unknown as ColumnSource["data"];
   }
+}
+
+function hasBackslash(src: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (src[i] === 0x5c) return true;
+  return false;
 }
 
 function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
@@ -368,13 +418,15 @@ export function createParquetEncoder(columns: readonly Column[], options: Parque
     groupBytes = 0;
   }
 
-  function convertRow(row: RawRow): void {
+  /** Row `r` of the batch whose cells lie in `src` at `bounds`. */
+  function convertRow(src: Buffer, bounds: Uint32Array, r: number): void {
     let i = 0;
     try {
-      for (; i < width; i++) {
-        const raw = row[i]!;
-        groupBytes += raw.length;
-        stores[i]!.push(raw);
+      for (let k = 2 * r * width; i < width; i++, k += 2) {
+        const start = bounds[k]!;
+        const end = bounds[k + 1]!;
+        groupBytes += end - start;
+        stores[i]!.push(src, start, end);
       }
     } catch (err) {
       // Keep the columns aligned: drop this row's cells already pushed.
@@ -390,8 +442,9 @@ export function createParquetEncoder(columns: readonly Column[], options: Parque
   return {
     async encode(batch) {
       if (finished) throw new SinkError("INTERNAL", "parquet encoder used after finish()");
-      for (const row of batch.rows) {
-        convertRow(row);
+      const { bytes, bounds } = batch;
+      for (let r = 0; r < batch.length; r++) {
+        convertRow(bytes, bounds, r);
         groupRows++;
         if (groupRows >= rowGroupRows || groupBytes >= rowGroupBytes) writeGroup();
       }
