@@ -45,8 +45,9 @@ export interface WindowWriter {
   /**
    * No more rows: finish what the writer still holds for them (file-like sinks: the encoder's last
    * bytes and the staged chunk sealed, so its encoder's memory — a compressor's state, a Parquet row
-   * group — is released while the window waits for its turn to commit). Called once the window's rows
-   * are all written; commit() does it itself when it was not. No write() after it.
+   * group — is released while the window waits for its turn to commit; SQL: the COPY ended, a pending
+   * INSERT sent). Called once the window's rows are all written; commit() does it itself when it was
+   * not. No write() after it.
    */
   end(): Promise<void>;
   /**

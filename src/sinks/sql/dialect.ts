@@ -70,6 +70,8 @@ export interface WindowWork {
   /** The server's id of the connection (backend pid, thread id), for logs. */
   readonly connectionId?: string | undefined;
   write(rows: readonly RawRow[]): Promise<void>;
+  /** No more rows: send what is buffered and end the staging (the COPY, a pending INSERT); beginCommit does it when it was not called. */
+  endStaging(): Promise<void>;
   /** Finish staging and open the commit transaction; returns its session and how many rows were staged. */
   beginCommit(signal?: AbortSignal): Promise<{ session: SqlSession; staged: number }>;
   /** COMMIT the transaction opened by beginCommit and release everything. */

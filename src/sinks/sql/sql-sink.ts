@@ -498,9 +498,16 @@ class SqlWindowWriter implements WindowWriter {
     this.bytes += batch.cellBytes();
   }
 
-  /** The rows are already at the server, in the staging table; beginCommit ends the staging. */
+  /** Sends what is buffered and ends the staging (the COPY, a pending INSERT), so a window waiting for its commit holds no rows. */
   async end(): Promise<void> {
     if (this.state !== "open") throw new SinkError("INTERNAL", `sql sink: end() on a ${this.what()} that was already committed or aborted`);
+    try {
+      throwIfStopped(this.ctx.signal, this.ctx.lock());
+      await this.work.endStaging();
+    } catch (err) {
+      await this.abort();
+      throw this.sink.failure(err, `finishing the rows of ${this.what()}`);
+    }
     this.ended = true;
   }
 

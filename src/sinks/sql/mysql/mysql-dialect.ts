@@ -328,6 +328,8 @@ class MysqlWindow implements WindowWork {
   private staged = 0;
   private state: "staging" | "committing" | "done" = "staging";
   private broken = false;
+  /** No more rows will come (the pending INSERT was sent). */
+  private ended = false;
 
   constructor(session: MysqlSession, defs: readonly ColumnDef[], context: StageContext, batchRows: number) {
     this.session = session;
@@ -346,7 +348,7 @@ class MysqlWindow implements WindowWork {
   }
 
   async write(rows: readonly RawRow[]): Promise<void> {
-    if (this.state !== "staging") throw new SinkError("INTERNAL", "sql sink: write() after commit or abort");
+    if (this.state !== "staging" || this.ended) throw new SinkError("INTERNAL", "sql sink: write() after the staging ended, commit or abort");
     const encoders = this.encoders;
     const warners = this.warners;
     const n = encoders.length;
@@ -391,10 +393,17 @@ class MysqlWindow implements WindowWork {
     this.staged += count;
   }
 
+  async endStaging(): Promise<void> {
+    if (this.state !== "staging") throw new SinkError("INTERNAL", "sql sink: the staging ended after commit or abort");
+    if (this.ended) return;
+    await this.flush();
+    this.ended = true;
+  }
+
   async beginCommit(): Promise<{ session: SqlSession; staged: number }> {
     if (this.state !== "staging") throw new SinkError("INTERNAL", "sql sink: commit() twice or after abort");
+    await this.endStaging();
     this.state = "committing";
-    await this.flush();
     await this.session.query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
     await this.session.query("START TRANSACTION");
     this.warnings.flush(this.context.warn);

@@ -243,6 +243,8 @@ class PgWindow implements WindowWork {
   private copy: CopyStreamQuery | undefined;
   private copyError: Error | undefined;
   private state: "staging" | "committing" | "done" = "staging";
+  /** Rows the ended COPY staged; undefined while rows may still come. */
+  private staged: number | undefined;
 
   constructor(session: PgSession, defs: readonly ColumnDef[], context: StageContext) {
     this.session = session;
@@ -255,7 +257,7 @@ class PgWindow implements WindowWork {
   }
 
   async write(rows: readonly RawRow[]): Promise<void> {
-    if (this.state !== "staging") throw new SinkError("INTERNAL", "sql sink: write() after commit or abort");
+    if (this.state !== "staging" || this.staged !== undefined) throw new SinkError("INTERNAL", "sql sink: write() after the staging ended, commit or abort");
     if (this.session.lost) throw this.session.lost;
     if (this.copyError) throw this.copyError;
     if (rows.length === 0) return;
@@ -298,9 +300,9 @@ class PgWindow implements WindowWork {
     if (this.copyError) throw this.copyError;
   }
 
-  async beginCommit(): Promise<{ session: SqlSession; staged: number }> {
-    if (this.state !== "staging") throw new SinkError("INTERNAL", "sql sink: commit() twice or after abort");
-    this.state = "committing";
+  async endStaging(): Promise<void> {
+    if (this.state !== "staging") throw new SinkError("INTERNAL", "sql sink: the staging ended after commit or abort");
+    if (this.staged !== undefined) return;
     if (this.session.lost) throw this.session.lost;
     let staged = 0;
     if (this.copy) {
@@ -309,8 +311,16 @@ class PgWindow implements WindowWork {
       if (this.copyError) throw this.copyError;
       staged = copy.rowCount;
     }
+    this.staged = staged;
+  }
+
+  async beginCommit(): Promise<{ session: SqlSession; staged: number }> {
+    if (this.state !== "staging") throw new SinkError("INTERNAL", "sql sink: commit() twice or after abort");
+    await this.endStaging();
+    this.state = "committing";
+    if (this.session.lost) throw this.session.lost;
     this.warnings.flush(this.context.warn);
-    return { session: this.session, staged };
+    return { session: this.session, staged: this.staged! };
   }
 
   /**

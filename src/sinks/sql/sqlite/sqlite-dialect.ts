@@ -216,6 +216,7 @@ class SqliteWindow implements WindowWork {
   private staged = 0;
   private commitSession: SqliteSession | undefined;
   private done = false;
+  private ended = false;
 
   constructor(connection: SqliteConnection, stage: string, defs: readonly ColumnDef[], context: StageContext) {
     this.connection = connection;
@@ -228,7 +229,7 @@ class SqliteWindow implements WindowWork {
   }
 
   async write(rows: readonly RawRow[]): Promise<void> {
-    if (this.done || this.commitSession) throw new SinkError("INTERNAL", "sql sink: write() after commit or abort");
+    if (this.done || this.commitSession || this.ended) throw new SinkError("INTERNAL", "sql sink: write() after the staging ended, commit or abort");
     if (rows.length === 0) return;
     const s = await this.connection.session();
     try {
@@ -260,6 +261,12 @@ class SqliteWindow implements WindowWork {
     } finally {
       await s.release();
     }
+  }
+
+  /** Each write() staged its rows already: nothing is buffered. */
+  async endStaging(): Promise<void> {
+    if (this.done || this.commitSession) throw new SinkError("INTERNAL", "sql sink: the staging ended after commit or abort");
+    this.ended = true;
   }
 
   async beginCommit(signal?: AbortSignal): Promise<{ session: SqlSession; staged: number }> {
