@@ -65,7 +65,7 @@ function scriptedSource(script: Step[]) {
   return { source, seen };
 }
 
-function recordingSink(options: { failOpen?: Error; failWrite?: Error; failEnd?: Error; onWrite?: () => void } = {}) {
+function recordingSink(options: { failOpen?: Error; failWrite?: Error; failEnd?: Error } = {}) {
   const log = { opened: 0, written: [] as RawRow[][], aborted: 0, ended: 0 };
   const sink = {
     async openWindow(): Promise<WindowWriter> {
@@ -75,7 +75,6 @@ function recordingSink(options: { failOpen?: Error; failWrite?: Error; failEnd?:
         write: async (rows) => {
           if (options.failWrite) throw options.failWrite;
           log.written.push([...rows.rows]);
-          options.onWrite?.();
         },
         end: async () => {
           if (options.failEnd) throw options.failEnd;
@@ -215,32 +214,4 @@ test("with a split memory, the next window is fetched in the parts that fitted, 
     parts.map((p) => [`${p.window.start}/${p.window.end}`, p.splits]),
     [["0/50", 1], ["50/100", 1], ["100/150", 1], ["150/175", 2], ["175/200", 2], ["200/225", 0]],
   );
-});
-
-test("a fetch under way is given up when another window's truncation makes its part too long, and fetched in halves", async () => {
-  const { source, seen } = scriptedSource([
-    { rows: [[["1"]], [["2"]], [["3"]]], outcome: ok(3) }, // 0/100, given up after its first batch
-    { rows: [[["1"]]], outcome: ok(1) }, // 0/50
-    { rows: [[["2"], ["3"]]], outcome: ok(2) }, // 50/100
-  ]);
-  const memory = new SplitMemory();
-  let writes = 0;
-  // While 0/100 streams, a window fetched side by side (same length) is truncated at the limit.
-  const { sink, log } = recordingSink({ onWrite: () => void (++writes === 1 && memory.truncated({ start: 1000, end: 1100 }, 5, 50)) });
-  const { ctx } = context(source, sink);
-  ctx.splitMemory = memory;
-  const parts = await deliver(ctx);
-  assert.deepEqual(seen.queries, ["0/100", "0/50", "50/100"]);
-  assert.equal(seen.cancelled, 1, "the whole window's body was let go");
-  assert.equal(log.aborted, 1, "its writer aborted");
-  assert.deepEqual(parts.map((p) => [`${p.window.start}/${p.window.end}`, p.rows, p.splits]), [["0/50", 1, 1], ["50/100", 2, 1]]);
-  assert.equal(memory.partMs, 50, "giving up taught nothing more");
-
-  // Without a smaller part size learnt meanwhile, the fetch goes on whole.
-  const again = scriptedSource([{ rows: [[["1"]], [["2"]]], outcome: ok(2) }]);
-  const quiet = recordingSink();
-  const c2 = context(again.source, quiet.sink).ctx;
-  c2.splitMemory = new SplitMemory();
-  assert.deepEqual((await deliver(c2)).map((p) => p.rows), [2]);
-  assert.equal(again.seen.cancelled, 0);
 });

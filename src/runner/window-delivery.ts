@@ -67,11 +67,8 @@ export interface DeliveryContext {
  * as it is written (parts are fetched one after the other, so a consumer can commit the first part
  * while the next is fetched, and only one uncommitted part of a split window is open at a time).
  * With `ctx.splitMemory`, a part longer than the query's remembered part size is halved before it is
- * fetched, and every truncation teaches the memory (src/window/split-memory.ts); a fetch under way
- * when another window's truncation makes its part too long is given up at its next batch and the part
- * fetched in halves (at a run's start, the windows fetched side by side would otherwise each stream up
- * to the service's limit before splitting). After a failure, parts already handed out are the
- * consumer's to commit or abort.
+ * fetched, and every truncation teaches the memory (src/window/split-memory.ts). After a failure,
+ * parts already handed out are the consumer's to commit or abort.
  */
 export async function deliverWindow(ctx: DeliveryContext, w: TimeWindow, onPart: (part: WrittenPart) => Promise<void>): Promise<void> {
   const memory = ctx.splitMemory;
@@ -86,11 +83,6 @@ export async function deliverWindow(ctx: DeliveryContext, w: TimeWindow, onPart:
       continue;
     }
     const first = await fetchWithRetries(ctx, part);
-    if (first.kind === "superseded") {
-      ctx.logger.debug({ window: formatWindow(part), partMs: memory?.partMs }, "another window's truncation taught a smaller part size: fetching this one in parts");
-      pending.unshift({ window: part, depth }); // halved by the memory on the next turn
-      continue;
-    }
     if (first.kind === "written") {
       memory?.fitted(first.part.rows, first.part.bytes);
       await onPart({ ...first.part, splits: depth });
@@ -117,17 +109,7 @@ export async function abortParts(parts: readonly WrittenPart[]): Promise<void> {
   await Promise.allSettled(parts.map((p) => p.writer.abort()));
 }
 
-type Attempt =
-  | { kind: "written"; part: Omit<WrittenPart, "splits"> }
-  | { kind: "truncated"; reason: string; rows: number; bytes: number }
-  /** Given up part way: the split memory learnt meanwhile that `w` is too long to come back whole. */
-  | { kind: "superseded" };
-
-/** The split memory now plans `w` in halves (its part size dropped below w's length while w was fetched). */
-function superseded(ctx: DeliveryContext, w: TimeWindow): boolean {
-  const part = ctx.splitMemory?.partMs;
-  return part !== undefined && w.end - w.start > part && ctx.splitMemory!.halve(w, ctx.minWindowMs) !== undefined;
-}
+type Attempt = { kind: "written"; part: Omit<WrittenPart, "splits"> } | { kind: "truncated"; reason: string; rows: number; bytes: number };
 
 async function fetchWithRetries(ctx: DeliveryContext, w: TimeWindow): Promise<Attempt> {
   const began = ctx.clock();
@@ -187,12 +169,6 @@ async function fetchOnce(ctx: DeliveryContext, w: TimeWindow, written: { rows: n
       await writer.write(batch.value);
       written.rows += batch.value.length;
       batch = undefined;
-      if (superseded(ctx, w)) {
-        result.cancel();
-        await writer.abort().catch(() => undefined);
-        reportRequest(ctx, started);
-        return { kind: "superseded" };
-      }
     }
   } catch (err) {
     result.cancel();
