@@ -7,6 +7,8 @@
  * an unknown escape, nesting deeper than MAX_DEPTH) is left to dynamicJsonText, so both always agree.
  */
 
+import { dynamicJsonText } from "../cells.ts";
+
 /** The cell is not embedded: it stays the string token the service sent. */
 export const KEEP_STRING = -1;
 /** Undecided here: ask dynamicJsonText. */
@@ -199,4 +201,28 @@ function number(b: Uint8Array, i: number, end: number): number {
     i = d;
   }
   return i;
+}
+
+/**
+ * The text of the dynamic cell src[start, end), by dynamicJsonText's rule: written to out at pos (the
+ * position after it is returned), or KEEP_STRING when the cell is its own text (a bare token, or a string
+ * that is not embedded JSON) for the caller to copy. Only a string whose first character (after
+ * whitespace) may open an object or array is decoded; what embedDynamicJson leaves undecided goes through
+ * dynamicJsonText. Never longer than the token (unescaping only shortens). `out` may be `src` with pos ≤ start.
+ */
+export function dynamicCellText(src: Buffer, start: number, end: number, out: Buffer, pos: number): number {
+  if (src[start] !== 0x22 /* " */) return KEEP_STRING;
+  let j = start + 1;
+  while (j < end - 1) {
+    const c = src[j]!;
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
+    j++;
+  }
+  const first = src[j];
+  // `{`, `[`, or an escape (an escaped line break or \u sequence may come first): decode; else a plain string.
+  if (first !== 0x7b && first !== 0x5b && first !== 0x5c) return KEEP_STRING;
+  const embedded = embedDynamicJson(src, start, end, out, pos);
+  if (embedded !== UNDECIDED) return embedded;
+  const text = dynamicJsonText(src.toString("utf8", start, end)) ?? "null";
+  return pos + out.write(text, pos, "utf8");
 }

@@ -27,7 +27,7 @@ import type { Column, ColumnType } from "../../table.ts";
 import { SinkError, isMonitorliftError, messageOf } from "../../errors.ts";
 import { decodeBool, decodeDatetime, decodeInt, decodeLong, decodeReal, decodeString, dynamicJsonText } from "../cells.ts";
 import type { ChunkEncoder } from "./format.ts";
-import { embedDynamicJson, KEEP_STRING, UNDECIDED } from "./dynamic-bytes.ts";
+import { dynamicCellText } from "./dynamic-bytes.ts";
 import { ByteValueIndex } from "./byte-value-index.ts";
 
 /**
@@ -244,16 +244,13 @@ class TextColumn implements ColumnStore {
   /** Writes the text of the cell src[start, end) at `at` (not counted as used yet); its length, or -1 for null. */
   private write(src: Buffer, start: number, end: number, at: number): number {
     const token = end - start;
+    if (this.dynamic && token > 0) {
+      this.reserve(at, token); // the cell's text is never longer than its token
+      const after = dynamicCellText(src, start, end, this.bytes, at);
+      return after >= 0 ? after - at : this.copy(src, start, end, at);
+    }
     if (src[start] === 0x22 /* " */ && token >= 2 && src[end - 1] === 0x22) {
-      if (this.dynamic) {
-        this.reserve(at, token); // the embedded text is never longer than its token
-        const after = embedDynamicJson(src, start, end, this.bytes, at);
-        if (after >= 0) return after - at;
-        if (after === KEEP_STRING) return this.copy(src, start, end, at);
-        if (after !== UNDECIDED) throw new SinkError("INTERNAL", `embedDynamicJson returned ${after}`);
-      } else if (!hasBackslash(src, start + 1, end - 1)) {
-        return this.copy(src, start + 1, end - 1, at);
-      }
+      if (!hasBackslash(src, start + 1, end - 1)) return this.copy(src, start + 1, end - 1, at);
     } else if (token > 0 && src[start] !== 0x22) {
       return this.copy(src, start, end, at); // a bare token is its own text (both decoders return it as it is)
     }

@@ -8,8 +8,7 @@
  */
 import type { RowBatch } from "../../row-batch.ts";
 import type { Column } from "../../table.ts";
-import { dynamicJsonText } from "../cells.ts";
-import { KEEP_STRING, embedDynamicJson } from "./dynamic-bytes.ts";
+import { dynamicCellText } from "./dynamic-bytes.ts";
 
 /** Turns row batches into the bytes of one chunk's text. */
 export interface TextChunkEncoder {
@@ -17,8 +16,6 @@ export interface TextChunkEncoder {
   encode(batch: RowBatch): Uint8Array | undefined;
   finish(): Uint8Array | undefined;
 }
-
-const QUOTE = 0x22;
 
 /**
  * Copies up to this long are done byte by byte; longer ones by copyWithin, which costs the same
@@ -65,27 +62,10 @@ class Arena {
   }
 }
 
-/**
- * A dynamic cell into `out` at `pos`: by dynamicJsonText's rule (src/sinks/cells.ts), decoded only when
- * it is a string whose first character (after whitespace) may open an object or array; any other cell
- * is the token as sent. The result is never longer than the token (unescaping only shortens).
- */
+/** A dynamic cell into the arena at `pos` (dynamic-bytes.ts), or the token as sent. */
 function writeDynamic(a: Buffer, start: number, end: number, pos: number): number {
-  if (a[start] !== QUOTE) return move(a, start, end, pos);
-  let j = start + 1;
-  while (j < end - 1) {
-    const c = a[j]!;
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
-    j++;
-  }
-  const first = a[j];
-  // `{`, `[`, or an escape (an escaped line break or \u sequence may come first): decode; else a plain string.
-  if (first !== 0x7b && first !== 0x5b && first !== 0x5c) return move(a, start, end, pos);
-  const embedded = embedDynamicJson(a, start, end, a, pos);
-  if (embedded >= 0) return embedded;
-  if (embedded === KEEP_STRING) return move(a, start, end, pos);
-  const text = dynamicJsonText(a.toString("utf8", start, end)) ?? "null";
-  return pos + a.write(text, pos, "utf8");
+  const after = dynamicCellText(a, start, end, a, pos);
+  return after >= 0 ? after : move(a, start, end, pos);
 }
 
 /** Bytes of the batch from its first cell to its last (an upper bound of its cells' bytes). */
