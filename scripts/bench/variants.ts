@@ -57,8 +57,13 @@ function exporter(name: string, sink: (ctx: RunContext) => Record<string, unknow
   };
 }
 
-const files = (format: string, compression: string, rule = ndjsonRule) =>
-  exporter(`monitorlift ${format}${format === "parquet" ? "" : compression === "none" ? "" : `+${compression}`}`, (ctx) => ({ type: "filesystem", path: join(ctx.dir, "out"), format, compression }), (ctx) => checkFiles(ctx.manifest, join(ctx.dir, "out"), rule));
+/** A filesystem export; `level` (compressionLevel) when not the algorithm's default, named "…+zstd:1". */
+const files = (format: string, compression: string, rule = ndjsonRule, level?: number) =>
+  exporter(
+    `monitorlift ${format}${format === "parquet" ? "" : compression === "none" ? "" : `+${compression}`}${level === undefined ? "" : `:${level}`}`,
+    (ctx) => ({ type: "filesystem", path: join(ctx.dir, "out"), format, compression, ...(level === undefined ? {} : { compressionLevel: level }) }),
+    (ctx) => checkFiles(ctx.manifest, join(ctx.dir, "out"), rule),
+  );
 
 const sqlSink = (dialect: Dialect) =>
   exporter(
@@ -94,6 +99,7 @@ export const VARIANTS: Variant[] = [
   },
   files("ndjson", "gzip"),
   files("ndjson", "zstd"),
+  files("ndjson", "zstd", ndjsonRule, 1),
   files("ndjson", "none"),
   files("json", "gzip", wireRule),
   files("parquet", "none", parquetRule),

@@ -15,7 +15,7 @@ import type { CursorState, Destination, FileDestinationOptions, Sink, SinkDeps, 
 import type { TimeWindow } from "../../window/window.ts";
 import { TrackedLocks } from "../../state/locks.ts";
 import { chunkCounts, FileWindows, recoverChunks, rewindChunks } from "../file-commit.ts";
-import { chunkExtension, contentEncoding, contentType, createChunkEncoder } from "../formats/index.ts";
+import { chunkExtension, contentEncoding, contentType, createChunkEncoder, formatSpec } from "../formats/index.ts";
 import { connect, DEFAULT_RETRY } from "./blob-client.ts";
 import { toSinkError } from "./blob-errors.ts";
 import { BlobStateStore } from "./blob-state.ts";
@@ -35,7 +35,7 @@ export function createBlobSink(config: BlobSinkConfig, deps: SinkDeps, options: 
   const { container, containerUrl, redact } = connection;
   const logger = deps.logger.child({ sink: "blob" });
   const prefix = config.prefix;
-  const spec = { format: config.format, compression: config.compression };
+  const spec = formatSpec(config);
   const extension = chunkExtension(spec);
   const states = new BlobStateStore({ container, containerUrl, prefix, redact });
   const cursors = options.wrapCursors ? options.wrapCursors(states) : states;

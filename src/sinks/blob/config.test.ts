@@ -18,4 +18,12 @@ describe("blob sink config", () => {
     assert.deepEqual(blobSinkConfig.check(blob({ auth: { method: "connectionString" } }), ctx).errors, []);
     assert.match(blobSinkConfig.check(blob({ accountUrl: "https://u:p@acct.blob.core.windows.net" }), ctx).errors[0]!, /^sink\.accountUrl: must not contain a user name or password/);
   });
+
+  it("compressionLevel: the shared rule, alongside the blob sink's own", () => {
+    assert.deepEqual(blobSinkConfig.check(blob({ auth: { method: "connectionString" }, compression: "zstd", compressionLevel: 1 }), ctx).errors, []);
+    assert.deepEqual(blobSinkConfig.check(blob({ auth: { method: "sas" }, compressionLevel: 12 }), ctx).errors, [
+      "sink.compressionLevel: gzip takes a level from 1 to 9 (default 6), got 12",
+      `sink.accountUrl: is required with auth method "sas" (e.g. https://<account>.blob.core.windows.net)`,
+    ]);
+  });
 });

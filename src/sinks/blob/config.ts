@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { checkServiceUrl, defineSinkConfig, envNameSchema } from "../../config/sink-kit.ts";
-import { formatKeys } from "../formats/config.ts";
+import { checkFormatKeys, formatKeys } from "../formats/config.ts";
 
 export const blobAuthSchema = z
   .discriminatedUnion("method", [
@@ -61,7 +61,7 @@ export const blobSinkConfig = defineSinkConfig({
   schema: blobSinkSchema,
   normalise: (sink) => (sink.accountUrl === undefined ? { ...sink } : { ...sink, accountUrl: sink.accountUrl.replace(/\/+$/, "") }),
   check(sink, ctx) {
-    const errors: string[] = [];
+    const errors = checkFormatKeys(sink, ctx.path);
     if (sink.accountUrl === undefined) {
       if (sink.auth.method !== "connectionString") {
         errors.push(`${ctx.path}.accountUrl: is required with auth method "${sink.auth.method}" (e.g. https://<account>.blob.core.windows.net)`);

@@ -1,11 +1,11 @@
 /**
  * The filesystem sink's configuration: schema, normalisation (the root folder made absolute
- * against the config file's folder) and rules (none beyond the schema). The sink reads
+ * against the config file's folder) and rules (the compression level's, shared with the blob sink). The sink reads
  * `path` as given here: it is already absolute.
  */
 import { z } from "zod";
 import { absolutePath, defineSinkConfig } from "../../config/sink-kit.ts";
-import { formatKeys } from "../formats/config.ts";
+import { checkFormatKeys, formatKeys } from "../formats/config.ts";
 
 export const filesystemSinkSchema = z
   .strictObject({
@@ -22,5 +22,5 @@ export const filesystemSinkConfig = defineSinkConfig({
   types: ["filesystem"],
   schema: filesystemSinkSchema,
   normalise: (sink, { baseDir }) => ({ ...sink, path: absolutePath(baseDir, sink.path) }),
-  check: () => ({ errors: [], warnings: [] }),
+  check: (sink, ctx) => ({ errors: checkFormatKeys(sink, ctx.path), warnings: [] }),
 });

@@ -227,6 +227,30 @@ test("relative paths resolve against the config's folder", async () => {
   }
 });
 
+test("compressionLevel: the sink compresses its chunks at the configured level", async () => {
+  const { dir, cleanup } = await tempRoot();
+  try {
+    const { createFilesystemSink } = await import("./filesystem-sink.ts");
+    const { silentLogger } = await import("../../telemetry/logger.ts");
+    const { filesystemSinkConfig } = await import("./config.ts");
+    const chunkOf = async (sub: string, compression: "gzip" | "zstd", compressionLevel: number) => {
+      const config = filesystemSinkConfig.normalise({ type: "filesystem", path: sub, format: "ndjson", compression, compressionLevel, fsync: false }, { baseDir: dir });
+      const sink = createFilesystemSink(config, { logger: silentLogger(), env: {}, baseDir: dir });
+      const writer = await sink.sink.openWindow(target(T0));
+      await writer.write(RowBatch.of(rowsA));
+      return readFile((await writer.commit(cursor(T0 + MIN5), undefined)).location);
+    };
+    const gz = await chunkOf("gz9", "gzip", 9);
+    assert.equal(gz[8], 2, "gzip's XFL byte says level 9");
+    assert.equal(zlib.gunzipSync(gz).toString().trim().split("\n").length, rowsA.length);
+    const zst = await chunkOf("zst1", "zstd", 1);
+    assert.equal(10 + (zst[5]! >> 3), 19, "a zstd level 1 window (level 3, the default, streams with 21)");
+    assert.equal(zlib.zstdDecompressSync(zst).toString().trim().split("\n").length, rowsA.length);
+  } finally {
+    await cleanup();
+  }
+});
+
 test("run summaries: recorded atomically, the latest per query comes back", async () => {
   const { dir, cleanup } = await tempRoot();
   try {

@@ -17,6 +17,7 @@ import type { TimeWindow } from "../../window/window.ts";
 import { TrackedLocks } from "../../state/locks.ts";
 import { chunkCounts, FileWindows, recoverChunks, rewindChunks } from "../file-commit.ts";
 import { chunkExtension, createChunkEncoder } from "../formats/chunk-encoder.ts";
+import { formatSpec } from "../formats/config.ts";
 import { fsError } from "./fs-errors.ts";
 import { ensureDirectory, randomId } from "./fs-util.ts";
 import { FileLocks, defaultLockOptions, type LockOptions } from "./lock-file.ts";
@@ -72,7 +73,7 @@ class FilesystemSink implements Sink {
     this.#deps = deps;
     this.#cursors = cursors;
     this.description = `filesystem ${this.#root}`;
-    const spec = { format: config.format, compression: config.compression };
+    const spec = formatSpec(config);
     this.#chunks = new FilesystemChunks({ root, extension: chunkExtension(spec), durable: config.fsync, logger: deps.logger });
     this.#windows = new FileWindows({ store: this.#chunks, cursors, encoder: (target) => createChunkEncoder(spec, target.columns), logger: deps.logger });
   }

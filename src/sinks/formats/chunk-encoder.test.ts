@@ -108,6 +108,30 @@ for (const compression of ["gzip", "zstd"] as const) {
   });
 }
 
+/** zstd's window log from a frame header without a single-segment flag (a streamed frame). */
+const zstdWindowLog = (frame: Buffer) => 10 + (frame[5]! >> 3);
+
+test("compression level: reaches the stream (gzip's XFL byte, zstd's window) and the chunk decompresses exactly", async () => {
+  const many: RawRow[][] = [];
+  for (let b = 0; b < 10; b++) many.push(Array.from({ length: 300 }, (_, i) => rows[(b + i) % rows.length]!));
+  const plain = (await encodeAll(createChunkEncoder({ format: "ndjson", compression: "none" }, columns), many)).bytes.toString();
+  const gzipAt = async (level?: number) => (await encodeAll(createChunkEncoder({ format: "ndjson", compression: "gzip", level }, columns), many)).bytes;
+  const zstdAt = async (level?: number) => (await encodeAll(createChunkEncoder({ format: "ndjson", compression: "zstd", level }, columns), many)).bytes;
+  // zlib writes XFL 4 at level 1, 2 at level 9, 0 in between (its default 6).
+  for (const [level, xfl] of [[1, 4], [9, 2], [undefined, 0]] as const) {
+    const bytes = await gzipAt(level);
+    assert.equal(bytes[8], xfl, `gzip level ${level}`);
+    assert.equal(zlib.gunzipSync(bytes).toString(), plain);
+  }
+  // zstd level 1 streams with a 512 KiB window, level 3 (the default) with 2 MiB.
+  for (const [level, windowLog] of [[1, 19], [3, 21], [undefined, 21]] as const) {
+    const bytes = await zstdAt(level);
+    assert.equal(zstdWindowLog(bytes), windowLog, `zstd level ${level}`);
+    assert.equal(zlib.zstdDecompressSync(bytes).toString(), plain);
+  }
+  await assert.rejects(async () => createChunkEncoder({ format: "ndjson", compression: "zstd", level: 20 }, columns), /zstd level 20 is outside 1\.\.19/);
+});
+
 const NANOS_PARSERS = {
   timestampFromNanoseconds: (n: bigint) => n,
   jsonFromBytes: (b: Uint8Array) => new TextDecoder().decode(b),

@@ -4,13 +4,13 @@
  */
 import zlib from "node:zlib";
 import type { Transform } from "node:stream";
-import type { Compression } from "./format.ts";
+import { COMPRESSION_LEVELS, type Compression } from "./format.ts";
 import { SinkError } from "../../errors.ts";
 
 /** gzip level 6 (zlib's default): a good ratio for JSON text at a speed well above a query's download rate. */
-export const GZIP_LEVEL = 6;
+export const GZIP_LEVEL = COMPRESSION_LEVELS.gzip.default;
 /** zstd level 3 (zstd's default): faster than gzip 6 and a better ratio. */
-export const ZSTD_LEVEL = 3;
+export const ZSTD_LEVEL = COMPRESSION_LEVELS.zstd.default;
 
 export interface ByteCompressor {
   /** Compresses `data`; resolves once zlib has read it, with the compressed bytes produced so far. */
@@ -20,16 +20,22 @@ export interface ByteCompressor {
   close(): void;
 }
 
-function createTransform(compression: Exclude<Compression, "none">): Transform {
-  if (compression === "gzip") return zlib.createGzip({ level: GZIP_LEVEL, chunkSize: 64 * 1024 });
+function createTransform(compression: Exclude<Compression, "none">, level: number | undefined): Transform {
+  const { min, max } = COMPRESSION_LEVELS[compression];
+  if (level !== undefined && !(Number.isInteger(level) && level >= min && level <= max)) {
+    // The config's rules reject this first (src/sinks/formats/config.ts); a caller passing one is a bug.
+    throw new SinkError("INTERNAL", `${compression} level ${level} is outside ${min}..${max}`);
+  }
+  if (compression === "gzip") return zlib.createGzip({ level: level ?? GZIP_LEVEL, chunkSize: 64 * 1024 });
   return zlib.createZstdCompress({
     chunkSize: 64 * 1024,
-    params: { [zlib.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL },
+    params: { [zlib.constants.ZSTD_c_compressionLevel]: level ?? ZSTD_LEVEL },
   });
 }
 
-export function createCompressor(compression: Exclude<Compression, "none">): ByteCompressor {
-  const stream = createTransform(compression);
+/** A compressor at `level` (undefined: the algorithm's default, COMPRESSION_LEVELS). */
+export function createCompressor(compression: Exclude<Compression, "none">, level?: number): ByteCompressor {
+  const stream = createTransform(compression, level);
   const out: Uint8Array[] = [];
   let failure: unknown;
   let ended = false;

@@ -24,7 +24,7 @@ export function createTextChunkEncoder(spec: FormatSpec, columns: readonly Colum
       close() {},
     };
   }
-  const compressor = createCompressor(spec.compression);
+  const compressor = createCompressor(spec.compression, spec.level);
   return {
     async encode(batch) {
       const bytes = text.encode(batch);
