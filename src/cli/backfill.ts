@@ -11,6 +11,7 @@ import { reportRun } from "../telemetry/run-event.ts";
 import { createMetrics, querySources, runEventContext } from "../telemetry/telemetry.ts";
 import type { FillRange } from "../window/coverage.ts";
 import { formatWindow } from "../window/window.ts";
+import { lowerThreadPoolPriority, threadPoolNice } from "./thread-pool-priority.ts";
 import { openContext, type Context, type GlobalOptions } from "./context.ts";
 import { EXIT_OK, exitCodeForRun } from "./exit.ts";
 import { addLockOptions, lockingFrom, type LockFlags } from "./lock-options.ts";
@@ -61,7 +62,9 @@ command to resume.`,
       if (opts.list) return listBackfills(g, opts.query);
       const locking = lockingFrom(opts);
       const resolve = roundsResolver(opts, Date.now());
+      const poolNice = threadPoolNice(process.env);
       const ctx = await openContext(g, process.env, { queries: opts.query });
+      await lowerThreadPoolPriority(poolNice, ctx.logger);
       const stop = shutdownSignal((name) => ctx.logger.warn(`${name}: finishing committed windows, then stopping (re-run to resume)`));
       const metrics = await createMetrics({ env: process.env, config: ctx.config.telemetry, logger: ctx.logger, querySources: querySources(ctx.config) });
       let rounds: Round[];

@@ -4,6 +4,7 @@ import { runOnce } from "../runner/run.ts";
 import { runOnSchedule } from "../runner/scheduler.ts";
 import { reportRun } from "../telemetry/run-event.ts";
 import { createMetrics, querySources, runEventContext } from "../telemetry/telemetry.ts";
+import { lowerThreadPoolPriority, threadPoolNice } from "./thread-pool-priority.ts";
 import { openContext, type GlobalOptions } from "./context.ts";
 import { EXIT_OK, exitCodeForRun } from "./exit.ts";
 import { addLockOptions, lockingFrom, type LockFlags } from "./lock-options.ts";
@@ -34,7 +35,9 @@ as its run did, the stop's own cancellations left out (0 unless a query failed o
     .action(async (opts: { once?: boolean; catchUp?: boolean; query?: string[] } & LockFlags & ServiceFlags) => {
       const g = globals();
       const locking = lockingFrom(opts);
+      const poolNice = threadPoolNice(process.env);
       const ctx = await openContext(g, process.env, { queries: opts.query });
+      await lowerThreadPoolPriority(poolNice, ctx.logger);
       const service = serviceSettings(opts, ctx.config);
       const stop = shutdownSignal((name) => ctx.logger.warn(`${name}: finishing the current window, then stopping`));
       // long-running mode: health endpoints and the shutdown grace (src/cli/service.ts)
