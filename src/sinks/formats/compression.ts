@@ -4,13 +4,8 @@
  */
 import zlib from "node:zlib";
 import type { Transform } from "node:stream";
-import { COMPRESSION_LEVELS, type Compression } from "./format.ts";
+import { COMPRESSION_LEVELS, levelInRange, type Compression } from "./format.ts";
 import { SinkError } from "../../errors.ts";
-
-/** gzip level 6 (zlib's default): a good ratio for JSON text at a speed well above a query's download rate. */
-export const GZIP_LEVEL = COMPRESSION_LEVELS.gzip.default;
-/** zstd level 3 (zstd's default): faster than gzip 6 and a better ratio. */
-export const ZSTD_LEVEL = COMPRESSION_LEVELS.zstd.default;
 
 export interface ByteCompressor {
   /** Compresses `data`; resolves once zlib has read it, with the compressed bytes produced so far. */
@@ -21,15 +16,17 @@ export interface ByteCompressor {
 }
 
 function createTransform(compression: Exclude<Compression, "none">, level: number | undefined): Transform {
-  const { min, max } = COMPRESSION_LEVELS[compression];
-  if (level !== undefined && !(Number.isInteger(level) && level >= min && level <= max)) {
+  const { min, max, default: usual } = COMPRESSION_LEVELS[compression];
+  if (level !== undefined && !levelInRange(compression, level)) {
     // The config's rules reject this first (src/sinks/formats/config.ts); a caller passing one is a bug.
     throw new SinkError("INTERNAL", `${compression} level ${level} is outside ${min}..${max}`);
   }
-  if (compression === "gzip") return zlib.createGzip({ level: level ?? GZIP_LEVEL, chunkSize: 64 * 1024 });
+  // gzip 6 (zlib's default): a good ratio for JSON text at a speed well above a query's download rate;
+  // zstd 3 (zstd's default): faster than gzip 6 and a better ratio.
+  if (compression === "gzip") return zlib.createGzip({ level: level ?? usual, chunkSize: 64 * 1024 });
   return zlib.createZstdCompress({
     chunkSize: 64 * 1024,
-    params: { [zlib.constants.ZSTD_c_compressionLevel]: level ?? ZSTD_LEVEL },
+    params: { [zlib.constants.ZSTD_c_compressionLevel]: level ?? usual },
   });
 }
 

@@ -3,7 +3,7 @@
  * their one cross-field rule and the encoder spec they make (no encoder is loaded).
  */
 import { z } from "zod";
-import { COMPRESSIONS, COMPRESSION_LEVELS, FORMATS, type Compression, type Format, type FormatSpec } from "./format.ts";
+import { COMPRESSIONS, COMPRESSION_LEVELS, FORMATS, levelInRange, type Compression, type Format, type FormatSpec } from "./format.ts";
 
 export const formatKeys = {
   format: z.enum(FORMATS).default("ndjson").describe("Chunk format: ndjson (one JSON object per row), json ({columns, rows} document) or parquet (typed columns)."),
@@ -34,7 +34,7 @@ export function checkFormatKeys(sink: FormatKeys, path: string): string[] {
   if (sink.format === "parquet") return [`${key}: parquet files are compressed internally (snappy) and take no level; remove compressionLevel`];
   if (sink.compression === "none") return [`${key}: compression is "none"; remove compressionLevel or set compression to "gzip" or "zstd"`];
   const { min, max, default: usual } = COMPRESSION_LEVELS[sink.compression];
-  if (level < min || level > max) return [`${key}: ${sink.compression} takes a level from ${min} to ${max} (default ${usual}), got ${level}`];
+  if (!levelInRange(sink.compression, level)) return [`${key}: ${sink.compression} takes a level from ${min} to ${max} (default ${usual}), got ${level}`];
   return [];
 }
 

@@ -21,6 +21,12 @@ export const COMPRESSION_LEVELS = {
   zstd: { min: 1, max: 19, default: 3 },
 } as const satisfies Record<Exclude<Compression, "none">, { min: number; max: number; default: number }>;
 
+/** Whether `level` is one `compression` takes (COMPRESSION_LEVELS). */
+export function levelInRange(compression: Exclude<Compression, "none">, level: number): boolean {
+  const { min, max } = COMPRESSION_LEVELS[compression];
+  return Number.isInteger(level) && level >= min && level <= max;
+}
+
 export interface FormatSpec {
   readonly format: Format;
   /** Parquet compresses inside the file (snappy); compression applies to ndjson and json. */
