@@ -1,6 +1,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, zstdDecompressSync } from "node:zlib";
 import { startBlobFixture, type BlobFixture } from "../../../test/support/blob-fixture.ts";
 import type { CursorState, CursorStore, Destination, StateKey } from "../sink.ts";
 import type { Column, RawRow } from "../../table.ts";
@@ -150,6 +150,19 @@ describe("blob sink against Azurite", { timeout: 120_000 }, () => {
     const doc = JSON.parse((await download(name)).toString("utf8"));
     assert.deepEqual(doc.columns, COLUMNS);
     assert.equal(doc.rows.length, 1);
+  });
+
+  test("compressionLevel: the blob's bytes are compressed at the configured level", async () => {
+    const key: StateKey = { query: "Requests", scope: "live" };
+    const w = win(0, 5);
+    await commitWindow(fx.sink({ prefix: "c2g/", compression: "gzip", compressionLevel: 9 }), key, w, [row(1), row(2)], undefined);
+    const gz = await download(`c2g/${chunkPath("Requests", w, ".ndjson.gz")}`);
+    assert.equal(gz[8], 2, "gzip's XFL byte says level 9");
+    assert.equal(gunzipSync(gz).toString("utf8"), ndjson([row(1), row(2)]));
+    await commitWindow(fx.sink({ prefix: "c2z/", compression: "zstd", compressionLevel: 1 }), key, w, [row(1), row(2)], undefined);
+    const zst = await download(`c2z/${chunkPath("Requests", w, ".ndjson.zst")}`);
+    assert.equal(10 + (zst[5]! >> 3), 19, "a zstd level 1 window (level 3, the default, streams with 21)");
+    assert.equal(zstdDecompressSync(zst).toString("utf8"), ndjson([row(1), row(2)]));
   });
 
   test("abort leaves no committed blob and no state", async () => {
